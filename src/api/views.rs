@@ -1,0 +1,156 @@
+//! JSON shapes of the API: what staff screens and clients read.
+
+use chrono::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::hall::Hall;
+use crate::queue::{Lane, Queue, Ticket, Timestamp};
+
+/// One ticket.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TicketView {
+    /// Identity.
+    pub id: u64,
+    /// Number as printed (`GA012`).
+    pub number: String,
+    /// Service code it is queued for.
+    pub service: String,
+    /// Service name.
+    pub service_name: String,
+    /// `priority` or `normal`.
+    pub lane: Lane,
+    /// State name (`waiting`, `called`, ...).
+    pub state: String,
+    /// State for staff screens (`等候中`, ...).
+    pub state_label: String,
+    /// Window it is at or was last at.
+    pub window: Option<u32>,
+    /// Window it was transferred to, if any.
+    pub target_window: Option<u32>,
+    /// Issue time, RFC 3339 in the hall's time zone.
+    pub issued_at: String,
+    /// Issue time, milliseconds since the epoch.
+    pub issued_at_ms: i64,
+    /// Last call time, milliseconds since the epoch.
+    pub called_at_ms: Option<i64>,
+    /// People ahead, while waiting.
+    pub ahead: Option<usize>,
+    /// Times called.
+    pub calls: u32,
+    /// Times transferred.
+    pub transfers: u32,
+}
+
+impl TicketView {
+    /// The view of a ticket.
+    pub fn of(t: &Ticket, q: &Queue, cfg: &Config) -> TicketView {
+        TicketView {
+            id: t.id.0,
+            number: t.number.clone(),
+            service: t.service.clone(),
+            service_name: cfg.service(&t.service).map(|s| s.name.clone()).unwrap_or_default(),
+            lane: t.lane,
+            state: t.state.as_str().to_string(),
+            state_label: t.state.label().to_string(),
+            window: t.window,
+            target_window: t.target_window,
+            issued_at: local_time(t.issued_at, cfg),
+            issued_at_ms: t.issued_at.0,
+            called_at_ms: t.called_at.map(|c| c.0),
+            ahead: q.ahead(t.id),
+            calls: t.calls,
+            transfers: t.transfers,
+        }
+    }
+}
+
+/// One window.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WindowView {
+    /// Number.
+    pub number: u32,
+    /// Paused windows call nothing.
+    pub paused: bool,
+    /// Number of the ticket called to or served at the window.
+    pub current: Option<String>,
+    /// Consecutive priority calls.
+    pub priority_streak: u32,
+}
+
+impl WindowView {
+    /// The view of a window.
+    pub fn of(number: u32, q: &Queue) -> WindowView {
+        let w = q.windows().get(&number).cloned().unwrap_or_default();
+        WindowView {
+            number,
+            paused: w.paused,
+            current: w
+                .current
+                .and_then(|id| q.ticket(id))
+                .filter(|t| t.state.is_at_window())
+                .map(|t| t.number.clone()),
+            priority_streak: w.priority_streak,
+        }
+    }
+}
+
+/// Waiting counts of one service.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServiceCounts {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Waiting in the priority lane.
+    pub priority_waiting: usize,
+    /// Waiting in the normal lane.
+    pub normal_waiting: usize,
+}
+
+/// The whole queue.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QueueView {
+    /// Hall name.
+    pub hall: String,
+    /// Service day.
+    pub day: String,
+    /// Counts per service.
+    pub services: Vec<ServiceCounts>,
+    /// Waiting tickets, priority lane first, oldest first.
+    pub waiting: Vec<TicketView>,
+    /// Windows.
+    pub windows: Vec<WindowView>,
+}
+
+impl QueueView {
+    /// The view of the hall's queue.
+    pub fn of(h: &Hall, cfg: &Config) -> QueueView {
+        let q = h.queue();
+        QueueView {
+            hall: cfg.hall_name.clone(),
+            day: q.day().to_string(),
+            services: cfg
+                .services
+                .iter()
+                .map(|s| ServiceCounts {
+                    code: s.code.clone(),
+                    name: s.name.clone(),
+                    priority_waiting: q.waiting_count(&s.code, Lane::Priority),
+                    normal_waiting: q.waiting_count(&s.code, Lane::Normal),
+                })
+                .collect(),
+            waiting: q.waiting().into_iter().map(|t| TicketView::of(t, q, cfg)).collect(),
+            windows: q.windows().keys().map(|n| WindowView::of(*n, q)).collect(),
+        }
+    }
+}
+
+fn local_time(t: Timestamp, cfg: &Config) -> String {
+    cfg.day
+        .timezone
+        .timestamp_millis_opt(t.0)
+        .single()
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+        .unwrap_or_default()
+}

@@ -1,0 +1,96 @@
+//! The command line: one clap subcommand per file, each a few lines of glue
+//! over the library.
+
+mod client;
+mod config_cmd;
+mod demo;
+mod run;
+mod store_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// greenwave: 政务大厅排队叫号（绿波通道）
+#[derive(Debug, Parser)]
+#[command(name = "greenwave", version, about = "Queue-ticketing kiosk daemon for government service halls, with a priority lane (绿波通道)")]
+pub struct Cli {
+    /// Configuration file [default: /etc/greenwave/greenwave.toml, then config/greenwave.toml]
+    #[arg(long, global = true, env = "GREENWAVE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// More log output (-v debug, -vv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: the queue, the store and the staff API
+    Run(run::RunArgs),
+    /// Check the configuration
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCmd),
+    /// Run a short demonstration on a throw-away hall
+    Demo(demo::DemoArgs),
+    /// Database maintenance
+    #[command(subcommand)]
+    Store(store_cmd::StoreCmd),
+    /// Issue a ticket (staff, over the API)
+    Issue(client::IssueArgs),
+    /// Call the next ticket, or a given number, to a window
+    Call(client::CallArgs),
+    /// Call the window's current ticket again
+    Recall(client::WindowArgs),
+    /// Start serving the window's current ticket
+    Start(client::WindowArgs),
+    /// Finish the window's current ticket
+    Finish(client::WindowArgs),
+    /// Mark the window's current ticket as a no-show
+    Noshow(client::WindowArgs),
+    /// Transfer the window's current ticket to another service or window
+    Transfer(client::TransferArgs),
+    /// Show the queue
+    Queue(client::ServerArgs),
+}
+
+/// Sets up logging to stderr; `GREENWAVE_LOG` overrides the level. The
+/// daemon logs at info; commands a person reads log only warnings.
+pub fn init_logging(cli: &Cli) {
+    let quiet = !matches!(cli.command, Command::Run(_));
+    let default = match cli.verbose {
+        0 if quiet => "warn",
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GREENWAVE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Run(a) => run::run(config, a),
+        Command::Config(c) => config_cmd::run(config, c),
+        Command::Demo(a) => demo::run(a),
+        Command::Store(c) => store_cmd::run(config, c),
+        Command::Issue(a) => client::issue(config, a),
+        Command::Call(a) => client::call(config, a),
+        Command::Recall(a) => client::window_op(config, a, "recall"),
+        Command::Start(a) => client::window_op(config, a, "start"),
+        Command::Finish(a) => client::window_op(config, a, "finish"),
+        Command::Noshow(a) => client::window_op(config, a, "no-show"),
+        Command::Transfer(a) => client::transfer(config, a),
+        Command::Queue(a) => client::queue(config, a),
+    }
+}

@@ -1,0 +1,583 @@
+//! Configuration in two steps: the TOML file is read into raw serde structs
+//! (unknown keys refused), then validated into a typed [`Config`]. Every
+//! error names the file, the line and the key:
+//! `config/greenwave.toml:14: services[2].letter "A" is already used by services[0]`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+
+use crate::queue::{CallPolicy, DayBoundary, QueueConfig, ServiceDef, WindowDef};
+
+/// Where `--config` points when it is not given: the installed file first,
+/// then the example in a checkout.
+pub const DEFAULT_PATHS: [&str; 2] = ["/etc/greenwave/greenwave.toml", "config/greenwave.toml"];
+
+/// A configuration problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong, naming the key.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file.display(), line, self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// A secret (a bearer token): compared in full, shown masked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for comparing against a presented token.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", greenwave_drivers::id_number::mask(&self.0))
+    }
+}
+
+/// A service offered at the hall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Short ASCII code for the API (`civil`).
+    pub code: String,
+    /// Name residents read (`民政救助`).
+    pub name: String,
+    /// Letter in ticket numbers.
+    pub letter: String,
+}
+
+/// A window (counter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// Number over the counter.
+    pub number: u32,
+    /// Codes of the services it calls.
+    pub services: Vec<String>,
+    /// Bearer token of the window's staff.
+    pub token: Secret,
+}
+
+/// The staff API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Token of the hall manager (sees and acts for every window).
+    pub manager_token: Option<Secret>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The file it came from.
+    pub source: PathBuf,
+    /// Where the database lives.
+    pub data_dir: PathBuf,
+    /// Hall name, printed on tickets and shown on screens.
+    pub hall_name: String,
+    /// Services in display order.
+    pub services: Vec<Service>,
+    /// Windows.
+    pub windows: Vec<Window>,
+    /// Prefix of priority-lane numbers.
+    pub priority_prefix: String,
+    /// Fairness rules.
+    pub policy: CallPolicy,
+    /// Service-day boundary.
+    pub day: DayBoundary,
+    /// Staff API.
+    pub api: ApiConfig,
+}
+
+impl Config {
+    /// Finds the configuration file: `explicit` if given, else the first of
+    /// [`DEFAULT_PATHS`] that exists.
+    pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+        if let Some(p) = explicit {
+            return Ok(p.to_path_buf());
+        }
+        DEFAULT_PATHS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .ok_or_else(|| ConfigError {
+                file: PathBuf::from(DEFAULT_PATHS[0]),
+                line: None,
+                message: format!(
+                    "no configuration file: neither {} nor {} exists; pass --config PATH",
+                    DEFAULT_PATHS[0], DEFAULT_PATHS[1]
+                ),
+            })
+    }
+
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates configuration text; `path` names it in errors and anchors a
+    /// relative `data_dir`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: e.span().map(|s| line_of(text, s.start)),
+            message: e.message().trim().to_string(),
+        })?;
+        validate(raw, path).map_err(|(key, message)| ConfigError {
+            file: path.to_path_buf(),
+            line: locate_key(text, &key),
+            message: format!("{} {}", key.display(), message),
+        })
+    }
+
+    /// The queue core's view of the hall.
+    pub fn queue_config(&self) -> QueueConfig {
+        QueueConfig {
+            services: self
+                .services
+                .iter()
+                .map(|s| ServiceDef {
+                    code: s.code.clone(),
+                    letter: s.letter.clone(),
+                })
+                .collect(),
+            windows: self
+                .windows
+                .iter()
+                .map(|w| WindowDef {
+                    number: w.number,
+                    services: w.services.clone(),
+                })
+                .collect(),
+            priority_prefix: self.priority_prefix.clone(),
+            policy: self.policy.clone(),
+        }
+    }
+
+    /// A service by code.
+    pub fn service(&self, code: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.code == code)
+    }
+
+    /// The path of the SQLite database.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("greenwave.db")
+    }
+
+    /// A one-screen summary for `greenwave config check`.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let policy = &self.policy;
+        let wait = policy
+            .normal_max_wait
+            .map_or("off".to_string(), |d| humantime::format_duration(d).to_string());
+        s += &format!("config     {}\n", self.source.display());
+        s += &format!("hall       {}\n", self.hall_name);
+        s += &format!("data_dir   {}\n", self.data_dir.display());
+        s += &format!("api        {}\n", self.api.listen);
+        s += &format!(
+            "day        rollover {} {}\n",
+            self.day.rollover.format("%H:%M"),
+            self.day.timezone
+        );
+        s += &format!(
+            "policy     priority prefix {}, max_priority_streak {}, normal_max_wait {}, rejoin_grace {}\n",
+            self.priority_prefix,
+            policy.max_priority_streak,
+            wait,
+            humantime::format_duration(policy.rejoin_grace)
+        );
+        s += &format!("services   {}\n", self.services.len());
+        for sv in &self.services {
+            s += &format!(
+                "  {}  {:<10} {}  (e.g. {}001, {}{}001)\n",
+                sv.letter, sv.code, sv.name, sv.letter, self.priority_prefix, sv.letter
+            );
+        }
+        s += &format!("windows    {}\n", self.windows.len());
+        for w in &self.windows {
+            s += &format!("  {:>3}  {}\n", w.number, w.services.join(", "));
+        }
+        s
+    }
+}
+
+// ----- raw structs ---------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    data_dir: Option<PathBuf>,
+    hall: Option<RawHall>,
+    #[serde(default)]
+    services: Vec<RawService>,
+    #[serde(default)]
+    windows: Vec<RawWindow>,
+    #[serde(default)]
+    lanes: RawLanes,
+    #[serde(default)]
+    call_policy: RawCallPolicy,
+    #[serde(default)]
+    day: RawDay,
+    #[serde(default)]
+    api: RawApi,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHall {
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    code: String,
+    name: String,
+    letter: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    number: i64,
+    services: Vec<String>,
+    token: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLanes {
+    priority: Option<RawPriorityLane>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPriorityLane {
+    prefix: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCallPolicy {
+    max_priority_streak: Option<i64>,
+    normal_max_wait: Option<String>,
+    rejoin_grace: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDay {
+    rollover: Option<String>,
+    timezone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: Option<String>,
+    manager_token: Option<String>,
+}
+
+// ----- validation ----------------------------------------------------------
+
+/// A key path such as `services[2].letter`, used to name and locate errors.
+#[derive(Debug, Clone, Default)]
+struct KeyPath(Vec<Seg>);
+
+#[derive(Debug, Clone)]
+enum Seg {
+    Key(&'static str),
+    Index(usize),
+}
+
+impl KeyPath {
+    fn new(k: &'static str) -> KeyPath {
+        KeyPath(vec![Seg::Key(k)])
+    }
+    fn key(&self, k: &'static str) -> KeyPath {
+        let mut p = self.clone();
+        p.0.push(Seg::Key(k));
+        p
+    }
+    fn index(&self, i: usize) -> KeyPath {
+        let mut p = self.clone();
+        p.0.push(Seg::Index(i));
+        p
+    }
+    fn display(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.0 {
+            match seg {
+                Seg::Key(k) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Seg::Index(i) => s += &format!("[{i}]"),
+            }
+        }
+        s
+    }
+}
+
+type Invalid = (KeyPath, String);
+
+const MIN_TOKEN_LEN: usize = 16;
+
+fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    let data_dir = match raw.data_dir {
+        Some(d) if d.as_os_str().is_empty() => {
+            return Err((KeyPath::new("data_dir"), "must not be empty".into()))
+        }
+        Some(d) if d.is_relative() => base.join(d),
+        Some(d) => d,
+        None => PathBuf::from("/var/lib/greenwave"),
+    };
+
+    let hall = raw
+        .hall
+        .ok_or_else(|| (KeyPath::new("hall"), "is missing: add [hall] with name = \"...\"".to_string()))?;
+    if hall.name.trim().is_empty() {
+        return Err((KeyPath::new("hall").key("name"), "must not be empty".into()));
+    }
+
+    let prefix = raw
+        .lanes
+        .priority
+        .and_then(|p| p.prefix)
+        .unwrap_or_else(|| "G".to_string());
+    let prefix_key = KeyPath::new("lanes").key("priority").key("prefix");
+    if prefix.is_empty() || prefix.len() > 2 || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err((prefix_key, format!("\"{prefix}\" must be one or two capital letters A-Z")));
+    }
+
+    if raw.services.is_empty() {
+        return Err((
+            KeyPath::new("services"),
+            "is empty: add at least one [[services]] with code, name and letter".into(),
+        ));
+    }
+    let mut services: Vec<Service> = Vec::new();
+    for (i, s) in raw.services.into_iter().enumerate() {
+        let k = KeyPath::new("services").index(i);
+        let code_ok = !s.code.is_empty()
+            && s.code.len() <= 32
+            && s.code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !code_ok {
+            return Err((
+                k.key("code"),
+                format!("\"{}\" must be 1-32 characters of a-z, 0-9, _ or -", s.code),
+            ));
+        }
+        if let Some(j) = services.iter().position(|o| o.code == s.code) {
+            return Err((k.key("code"), format!("\"{}\" is already used by services[{j}]", s.code)));
+        }
+        if s.name.trim().is_empty() {
+            return Err((k.key("name"), "must not be empty".into()));
+        }
+        if s.letter.len() != 1 || !s.letter.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err((k.key("letter"), format!("\"{}\" must be one capital letter A-Z", s.letter)));
+        }
+        if let Some(j) = services.iter().position(|o| o.letter == s.letter) {
+            return Err((k.key("letter"), format!("\"{}\" is already used by services[{j}]", s.letter)));
+        }
+        if prefix.starts_with(&s.letter) {
+            return Err((
+                k.key("letter"),
+                format!(
+                    "\"{}\" clashes with the priority prefix \"{prefix}\": residents could not tell the lanes apart",
+                    s.letter
+                ),
+            ));
+        }
+        services.push(Service {
+            code: s.code,
+            name: s.name.trim().to_string(),
+            letter: s.letter,
+        });
+    }
+
+    let manager_token = match raw.api.manager_token {
+        Some(t) => Some(token(t, KeyPath::new("api").key("manager_token"))?),
+        None => None,
+    };
+
+    if raw.windows.is_empty() {
+        return Err((
+            KeyPath::new("windows"),
+            "is empty: add at least one [[windows]] with number, services and token".into(),
+        ));
+    }
+    let mut windows: Vec<Window> = Vec::new();
+    for (i, w) in raw.windows.into_iter().enumerate() {
+        let k = KeyPath::new("windows").index(i);
+        if !(1..=999).contains(&w.number) {
+            return Err((k.key("number"), format!("{} must be between 1 and 999", w.number)));
+        }
+        let number = w.number as u32;
+        if let Some(j) = windows.iter().position(|o| o.number == number) {
+            return Err((k.key("number"), format!("{number} is already used by windows[{j}]")));
+        }
+        if w.services.is_empty() {
+            return Err((k.key("services"), "must name at least one service code".into()));
+        }
+        for (si, code) in w.services.iter().enumerate() {
+            if !services.iter().any(|s| &s.code == code) {
+                let known: Vec<&str> = services.iter().map(|s| s.code.as_str()).collect();
+                return Err((
+                    k.key("services").index(si),
+                    format!("\"{code}\" is not a service code (known: {})", known.join(", ")),
+                ));
+            }
+        }
+        let tok = token(w.token, k.key("token"))?;
+        if let Some(j) = windows.iter().position(|o| o.token == tok) {
+            return Err((k.key("token"), format!("is the same as windows[{j}].token")));
+        }
+        if manager_token.as_ref() == Some(&tok) {
+            return Err((k.key("token"), "is the same as api.manager_token".into()));
+        }
+        windows.push(Window {
+            number,
+            services: w.services,
+            token: tok,
+        });
+    }
+
+    let cp = KeyPath::new("call_policy");
+    let streak = raw.call_policy.max_priority_streak.unwrap_or(3);
+    if !(0..=100).contains(&streak) {
+        return Err((cp.key("max_priority_streak"), format!("{streak} must be between 0 (off) and 100")));
+    }
+    let normal_max_wait = match raw.call_policy.normal_max_wait.as_deref() {
+        None => Some(Duration::from_secs(30 * 60)),
+        Some("off") => None,
+        Some(s) => Some(duration(s, cp.key("normal_max_wait"))?),
+    };
+    let rejoin_grace = match raw.call_policy.rejoin_grace.as_deref() {
+        None => Duration::from_secs(15 * 60),
+        Some(s) => duration(s, cp.key("rejoin_grace"))?,
+    };
+
+    let dk = KeyPath::new("day");
+    let rollover_s = raw.day.rollover.unwrap_or_else(|| "04:00".to_string());
+    let rollover = NaiveTime::parse_from_str(&rollover_s, "%H:%M")
+        .map_err(|_| (dk.key("rollover"), format!("\"{rollover_s}\" must be a local time HH:MM, e.g. \"04:00\"")))?;
+    let tz_s = raw.day.timezone.unwrap_or_else(|| "Asia/Shanghai".to_string());
+    let timezone = chrono_tz::Tz::from_str(&tz_s).map_err(|_| {
+        (
+            dk.key("timezone"),
+            format!("\"{tz_s}\" is not a time zone name, e.g. \"Asia/Shanghai\""),
+        )
+    })?;
+
+    let listen_s = raw.api.listen.unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let listen = SocketAddr::from_str(&listen_s).map_err(|_| {
+        (
+            KeyPath::new("api").key("listen"),
+            format!("\"{listen_s}\" must be an address and port, e.g. \"0.0.0.0:8080\""),
+        )
+    })?;
+
+    Ok(Config {
+        source: path.to_path_buf(),
+        data_dir,
+        hall_name: hall.name.trim().to_string(),
+        services,
+        windows,
+        priority_prefix: prefix,
+        policy: CallPolicy {
+            max_priority_streak: streak as u32,
+            normal_max_wait,
+            rejoin_grace,
+        },
+        day: DayBoundary { timezone, rollover },
+        api: ApiConfig {
+            listen,
+            manager_token,
+        },
+    })
+}
+
+fn token(t: String, key: KeyPath) -> Result<Secret, Invalid> {
+    if t.chars().count() < MIN_TOKEN_LEN || t.chars().any(char::is_whitespace) {
+        return Err((
+            key,
+            format!("must be at least {MIN_TOKEN_LEN} characters without spaces (generate one with `openssl rand -hex 16`)"),
+        ));
+    }
+    Ok(Secret(t))
+}
+
+fn duration(s: &str, key: KeyPath) -> Result<Duration, Invalid> {
+    humantime::parse_duration(s)
+        .map_err(|_| (key, format!("\"{s}\" must be a duration such as \"30m\", \"90s\" or \"1h 30m\"")))
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Finds the line of a key path in the TOML text: the key itself if it is
+/// there, else the nearest enclosing table or array element.
+fn locate_key(text: &str, path: &KeyPath) -> Option<usize> {
+    let doc = toml_edit::Document::parse(text).ok()?;
+    let mut item: &toml_edit::Item = doc.as_item();
+    let mut best: Option<std::ops::Range<usize>> = None;
+    for seg in &path.0 {
+        let next = match seg {
+            Seg::Key(k) => match item.as_table_like().and_then(|t| t.get_key_value(k)) {
+                Some((key, value)) => {
+                    best = key.span().or(best);
+                    value
+                }
+                None => break,
+            },
+            Seg::Index(i) => match item.get(*i) {
+                Some(v) => v,
+                None => break,
+            },
+        };
+        if let Some(span) = next.span() {
+            if matches!(seg, Seg::Index(_)) || best.is_none() {
+                best = Some(span);
+            }
+        }
+        item = next;
+    }
+    best.map(|s| line_of(text, s.start))
+}

@@ -1,0 +1,296 @@
+//! The hall: the queue core joined to its store and a clock. Every operation
+//! reads the clock once, rolls the service day over if it is due, asks the
+//! core for a decision, applies it, and commits event and state in one
+//! durable transaction before returning. If the commit fails, the in-memory
+//! queue is rebuilt from the database, so memory never runs ahead of disk.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::queue::{
+    service_day, DayBoundary, Event, Lane, Queue, QueueConfig, QueueError, Ticket, TicketId, Timestamp,
+};
+use crate::store::{JournalEntry, Store, StoreError};
+
+/// Where the time comes from. The daemon uses [`SystemClock`]; tests use
+/// [`ManualClock`].
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(chrono::Utc::now().timestamp_millis())
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock showing `t`.
+    pub fn new(t: Timestamp) -> ManualClock {
+        ManualClock(AtomicI64::new(t.0))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, d: std::time::Duration) {
+        self.0.fetch_add(d.as_millis() as i64, Ordering::SeqCst);
+    }
+
+    /// Sets the clock.
+    pub fn set(&self, t: Timestamp) {
+        self.0.store(t.0, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// Why a hall operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HallError {
+    /// The queue refused (a staff-facing reason).
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The database failed; nothing was recorded.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The data directory is unusable.
+    #[error("data directory {path}: {message}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The queue of one hall, durable.
+pub struct Hall {
+    queue: Queue,
+    store: Store,
+    boundary: DayBoundary,
+    clock: Arc<dyn Clock>,
+    _lock: File,
+}
+
+impl std::fmt::Debug for Hall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hall")
+            .field("day", &self.queue.day())
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
+impl Hall {
+    /// Opens the hall's data directory: takes the directory's lock (one
+    /// daemon per data directory), opens the database, rebuilds the queue
+    /// as it was, and rolls the day over if the last one has ended.
+    pub fn open(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Hall, HallError> {
+        Hall::open_at(&cfg.data_dir, cfg.queue_config(), cfg.day, clock)
+    }
+
+    /// [`Hall::open`] with the parts spelled out.
+    pub fn open_at(
+        data_dir: &Path,
+        qcfg: QueueConfig,
+        boundary: DayBoundary,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Hall, HallError> {
+        let dir_err = |message: String| HallError::DataDir {
+            path: data_dir.to_path_buf(),
+            message,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| dir_err(format!("cannot create: {e}")))?;
+        let lock = File::create(data_dir.join("greenwave.lock")).map_err(|e| dir_err(format!("cannot create lock file: {e}")))?;
+        lock.try_lock().map_err(|_| {
+            dir_err("another greenwave process is using it (greenwave.lock is held)".to_string())
+        })?;
+        let mut store = Store::open(&data_dir.join("greenwave.db"))?;
+        let now = clock.now();
+        let today = service_day(now, &boundary);
+        let snap = store.snapshot()?;
+        let day = match snap.day {
+            Some(d) => d,
+            None => {
+                store.init_day(today)?;
+                today
+            }
+        };
+        let queue = Queue::restore(qcfg, day, snap.tickets, snap.windows, snap.next_id);
+        let mut hall = Hall {
+            queue,
+            store,
+            boundary,
+            clock,
+            _lock: lock,
+        };
+        hall.roll_if_due(now)?;
+        Ok(hall)
+    }
+
+    /// The queue as it stands.
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// The clock's current instant.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Rolls the service day over if it has ended; returns the rollover
+    /// event if one happened. The daemon calls this periodically.
+    pub fn tick(&mut self) -> Result<Option<Event>, HallError> {
+        let now = self.clock.now();
+        self.roll_if_due(now)
+    }
+
+    fn roll_if_due(&mut self, now: Timestamp) -> Result<Option<Event>, HallError> {
+        let today = service_day(now, &self.boundary);
+        if today <= self.queue.day() {
+            return Ok(None);
+        }
+        let ev = self.queue.rollover(today, now)?;
+        self.record(ev.clone())?;
+        tracing::info!(day = %today, "service day rolled over");
+        Ok(Some(ev))
+    }
+
+    fn record(&mut self, ev: Event) -> Result<(), HallError> {
+        let day = self.queue.day();
+        let changes = self.queue.apply(&ev);
+        if let Err(e) = self.store.commit(day, &[(ev, changes)]) {
+            tracing::error!(error = %e, "commit failed; reloading the queue from the database");
+            self.reload()?;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    fn reload(&mut self) -> Result<(), HallError> {
+        let snap = self.store.snapshot()?;
+        let cfg = self.queue.config().clone();
+        let day = snap.day.unwrap_or(self.queue.day());
+        self.queue = Queue::restore(cfg, day, snap.tickets, snap.windows, snap.next_id);
+        Ok(())
+    }
+
+    /// Runs one decision of the core and records it; returns the event and
+    /// the ticket it concerns, as stored.
+    pub fn exec(
+        &mut self,
+        decide: impl FnOnce(&Queue, Timestamp) -> Result<Event, QueueError>,
+    ) -> Result<(Event, Option<Ticket>), HallError> {
+        let now = self.clock.now();
+        self.roll_if_due(now)?;
+        let ev = decide(&self.queue, now)?;
+        self.record(ev.clone())?;
+        let ticket = ev.ticket_id().and_then(|id| self.queue.ticket(id).cloned());
+        Ok((ev, ticket))
+    }
+
+    /// Issues a ticket durably.
+    pub fn issue(&mut self, service: &str, lane: Lane) -> Result<Ticket, HallError> {
+        let (_, t) = self.exec(|q, now| q.issue(service, lane, now))?;
+        Ok(t.expect("an issued ticket is in the queue"))
+    }
+
+    /// Calls the next ticket to a window.
+    pub fn call_next(&mut self, window: u32) -> Result<Ticket, HallError> {
+        let (_, t) = self.exec(|q, now| q.call_next(window, now))?;
+        Ok(t.expect("a called ticket is in the queue"))
+    }
+
+    /// The journal entries of one ticket.
+    pub fn history(&self, id: TicketId) -> Result<Vec<JournalEntry>, HallError> {
+        Ok(self.store.ticket_history(id)?)
+    }
+}
+
+/// One difference between the journal and the stored state.
+pub type Mismatch = String;
+
+/// Replays the whole journal from nothing and compares the result with the
+/// stored tickets: every ticket's state must be exactly what its events say.
+/// Returns the differences (empty when all is consistent).
+pub fn verify(store: &Store, qcfg: &QueueConfig) -> Result<Vec<Mismatch>, StoreError> {
+    let journal = store.journal()?;
+    let mut problems = Vec::new();
+    let Some(first) = journal.first() else {
+        return Ok(problems);
+    };
+    let mut queue = Queue::new(qcfg.clone(), first.day, 1);
+    let mut replayed: HashMap<TicketId, Ticket> = HashMap::new();
+    for entry in &journal {
+        if entry.day != queue.day() {
+            problems.push(format!(
+                "journal seq {}: recorded on day {} while the queue was on {}",
+                entry.seq,
+                entry.day,
+                queue.day()
+            ));
+        }
+        let changes = queue.apply(&entry.event);
+        if entry.event.ticket_id().is_some() && changes.tickets.is_empty() {
+            problems.push(format!(
+                "journal seq {}: {} event for an unknown ticket",
+                entry.seq,
+                entry.event.kind()
+            ));
+        }
+        for t in changes.tickets {
+            replayed.insert(t.id, t);
+        }
+    }
+    let snap = store.snapshot()?;
+    let mut stored: HashMap<TicketId, Ticket> = HashMap::new();
+    let mut days: Vec<chrono::NaiveDate> = replayed.values().map(|t| t.day).collect();
+    days.sort();
+    days.dedup();
+    for d in days {
+        for t in store.tickets_of_day(d)? {
+            stored.insert(t.id, t);
+        }
+    }
+    for (id, t) in &replayed {
+        match stored.get(id) {
+            None => problems.push(format!("ticket {id} ({}) is in the journal but not stored", t.number)),
+            Some(s) if s != t => problems.push(format!(
+                "ticket {id} ({}): stored state {} differs from the journal's {}",
+                t.number,
+                s.state.as_str(),
+                t.state.as_str()
+            )),
+            Some(_) => {}
+        }
+    }
+    for (id, s) in &stored {
+        if !replayed.contains_key(id) {
+            problems.push(format!("ticket {id} ({}) is stored but has no journal entry", s.number));
+        }
+    }
+    if snap.day != Some(queue.day()) {
+        problems.push(format!(
+            "stored service day {:?} differs from the journal's {}",
+            snap.day,
+            queue.day()
+        ));
+    }
+    Ok(problems)
+}

@@ -1,0 +1,13 @@
+//! greenwave: a queue-ticketing kiosk daemon for government service halls,
+//! with a priority lane (绿波通道) for low-income residents.
+//!
+//! The library holds everything; the `greenwave` binary is a thin CLI over
+//! it. See ARCHITECTURE.md for the code map and the invariants.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod hall;
+pub mod queue;
+pub mod store;

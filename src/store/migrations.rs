@@ -1,0 +1,75 @@
+//! Numbered schema migrations. The database's `user_version` is the number
+//! of migrations applied; each runs in its own transaction. Append new
+//! migrations; never edit one that has shipped.
+
+use rusqlite::Connection;
+
+use super::{sql, StoreError};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: tickets, the event journal, windows, meta.
+    "CREATE TABLE tickets (
+        id              INTEGER PRIMARY KEY,
+        day             TEXT    NOT NULL,
+        number          TEXT    NOT NULL,
+        service         TEXT    NOT NULL,
+        origin_service  TEXT    NOT NULL,
+        lane            TEXT    NOT NULL CHECK (lane IN ('priority', 'normal')),
+        seq             INTEGER NOT NULL,
+        issued_at       INTEGER NOT NULL,
+        state           TEXT    NOT NULL,
+        window          INTEGER,
+        target_window   INTEGER,
+        called_at       INTEGER,
+        started_at      INTEGER,
+        closed_at       INTEGER,
+        calls           INTEGER NOT NULL DEFAULT 0,
+        transfers       INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (day, number)
+    );
+    CREATE INDEX tickets_day_state ON tickets (day, state);
+    CREATE TABLE events (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         INTEGER NOT NULL,
+        day        TEXT    NOT NULL,
+        kind       TEXT    NOT NULL,
+        ticket_id  INTEGER,
+        window     INTEGER,
+        data       TEXT    NOT NULL
+    );
+    CREATE INDEX events_ticket ON events (ticket_id);
+    CREATE INDEX events_day ON events (day);
+    CREATE TABLE windows (
+        number           INTEGER PRIMARY KEY,
+        current_ticket   INTEGER,
+        paused           INTEGER NOT NULL DEFAULT 0,
+        priority_streak  INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );",
+];
+
+/// Applies every migration the database has not seen.
+pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| sql(path, e))?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(StoreError::TooNew {
+            path: path.to_string(),
+            found: version,
+            supported,
+        });
+    }
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().map_err(|e| sql(path, e))?;
+        tx.execute_batch(m).map_err(|e| sql(path, e))?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+            .map_err(|e| sql(path, e))?;
+        tx.commit().map_err(|e| sql(path, e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,365 @@
+//! The store: the only module that speaks SQL.
+//!
+//! SQLite in WAL mode with `synchronous = FULL`: when [`Store::commit`]
+//! returns, the event is in the journal and the current state is updated, in
+//! one transaction, on disk. Nothing is ever deleted: a day rollover marks
+//! open tickets expired.
+
+mod migrations;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use crate::queue::{Changes, Event, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused or failed.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database is from a newer greenwave.
+    #[error("database {path} has schema version {found}, newer than this greenwave ({supported}); upgrade greenwave")]
+    TooNew {
+        /// The database file.
+        path: String,
+        /// Its version.
+        found: i64,
+        /// Ours.
+        supported: i64,
+    },
+    /// A row could not be read back.
+    #[error("database {path}: corrupt row in {table}: {detail}")]
+    Corrupt {
+        /// The database file.
+        path: String,
+        /// Table.
+        table: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Another transaction changed a ticket under us: a second writer.
+    #[error("ticket {0} was changed by another writer; nothing was recorded")]
+    Conflict(TicketId),
+}
+
+/// One event as journaled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// Position in the journal, from 1.
+    pub seq: i64,
+    /// Service day it was recorded in.
+    pub day: NaiveDate,
+    /// The event.
+    pub event: Event,
+}
+
+/// Everything needed to rebuild the queue after a restart.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The service day recorded last, if any.
+    pub day: Option<NaiveDate>,
+    /// Tickets of that day.
+    pub tickets: Vec<Ticket>,
+    /// Windows' states.
+    pub windows: Vec<(u32, WindowState)>,
+    /// One past the largest ticket id ever issued.
+    pub next_id: u64,
+}
+
+/// The hall's database.
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to
+    /// date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open(path).map_err(|e| sql(&name, e))?;
+        let mut store = Store { conn, path: name };
+        store.configure()?;
+        migrations::migrate(&mut store.conn, &store.path)?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        sql(&self.path, e)
+    }
+
+    /// Journals `events` and persists the rows they changed, atomically and
+    /// durably. A `called` event is refused with [`StoreError::Conflict`]
+    /// unless the ticket is still waiting in the database, so that two
+    /// writers can never hand one ticket to two windows.
+    pub fn commit(&mut self, day: NaiveDate, events: &[(Event, Changes)]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql(&path, e))?;
+        for (event, changes) in events {
+            if let Event::Called { id, .. } = event {
+                let state: Option<String> = tx
+                    .query_row("SELECT state FROM tickets WHERE id = ?1", [id.0 as i64], |r| r.get(0))
+                    .optional()
+                    .map_err(|e| sql(&path, e))?;
+                let waiting = state
+                    .as_deref()
+                    .and_then(TicketState::parse)
+                    .is_some_and(TicketState::is_waiting);
+                if !waiting {
+                    return Err(StoreError::Conflict(*id));
+                }
+            }
+            let data = serde_json::to_string(event).map_err(|e| StoreError::Corrupt {
+                path: path.clone(),
+                table: "events",
+                detail: e.to_string(),
+            })?;
+            tx.execute(
+                "INSERT INTO events (at, day, kind, ticket_id, window, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    event.at().0,
+                    day.to_string(),
+                    event.kind(),
+                    event.ticket_id().map(|t| t.0 as i64),
+                    event.window(),
+                    data
+                ],
+            )
+            .map_err(|e| sql(&path, e))?;
+            for t in &changes.tickets {
+                upsert_ticket(&tx, t).map_err(|e| sql(&path, e))?;
+            }
+            for (n, w) in &changes.windows {
+                tx.execute(
+                    "INSERT INTO windows (number, current_ticket, paused, priority_streak) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(number) DO UPDATE SET current_ticket = excluded.current_ticket,
+                       paused = excluded.paused, priority_streak = excluded.priority_streak",
+                    params![n, w.current.map(|t| t.0 as i64), w.paused, w.priority_streak],
+                )
+                .map_err(|e| sql(&path, e))?;
+            }
+            if let Some(d) = changes.day {
+                set_day(&tx, d).map_err(|e| sql(&path, e))?;
+            }
+        }
+        tx.commit().map_err(|e| sql(&path, e))
+    }
+
+    /// Records the service day of an empty database.
+    pub fn init_day(&mut self, day: NaiveDate) -> Result<(), StoreError> {
+        set_day(&self.conn, day).map(|_| ()).map_err(|e| self.err(e))
+    }
+
+    /// Reads what is needed to rebuild the queue.
+    pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let day: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'service_day'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let day = match day {
+            Some(d) => Some(parse_day(&d).ok_or_else(|| self.corrupt("meta", format!("service_day {d:?}")))?),
+            None => None,
+        };
+        let tickets = match day {
+            Some(d) => self.tickets_of_day(d)?,
+            None => Vec::new(),
+        };
+        let mut windows = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT number, current_ticket, paused, priority_streak FROM windows ORDER BY number")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    WindowState {
+                        current: r.get::<_, Option<i64>>(1)?.map(|i| TicketId(i as u64)),
+                        paused: r.get(2)?,
+                        priority_streak: r.get(3)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for w in rows {
+            windows.push(w.map_err(|e| self.err(e))?);
+        }
+        let max_id: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(id) FROM tickets", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(Snapshot {
+            day,
+            tickets,
+            windows,
+            next_id: max_id.map_or(1, |m| m as u64 + 1),
+        })
+    }
+
+    /// All tickets of a service day, in issue order.
+    pub fn tickets_of_day(&self, day: NaiveDate) -> Result<Vec<Ticket>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE day = ?1 ORDER BY id"))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([day.to_string()], read_ticket)
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let t = r.map_err(|e| self.err(e))?;
+            out.push(t.map_err(|d| self.corrupt("tickets", d))?);
+        }
+        Ok(out)
+    }
+
+    /// The whole journal, oldest first.
+    pub fn journal(&self) -> Result<Vec<JournalEntry>, StoreError> {
+        self.journal_where("1 = 1", [])
+    }
+
+    /// The journal entries of one ticket, oldest first.
+    pub fn ticket_history(&self, id: TicketId) -> Result<Vec<JournalEntry>, StoreError> {
+        self.journal_where("ticket_id = ?1", [id.0 as i64])
+    }
+
+    fn journal_where<P: rusqlite::Params>(&self, cond: &str, p: P) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT seq, day, data FROM events WHERE {cond} ORDER BY seq"))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(p, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (seq, day, data) = r.map_err(|e| self.err(e))?;
+            let event = serde_json::from_str(&data)
+                .map_err(|e| self.corrupt("events", format!("seq {seq}: {e}")))?;
+            let day = parse_day(&day).ok_or_else(|| self.corrupt("events", format!("seq {seq}: day {day:?}")))?;
+            out.push(JournalEntry { seq, day, event });
+        }
+        Ok(out)
+    }
+
+    fn corrupt(&self, table: &'static str, detail: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            table,
+            detail,
+        }
+    }
+}
+
+const TICKET_COLUMNS: &str = "id, day, number, service, origin_service, lane, seq, issued_at, state, \
+     window, target_window, called_at, started_at, closed_at, calls, transfers";
+
+fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
+    conn.execute(
+        &format!(
+            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT(id) DO UPDATE SET service = excluded.service, state = excluded.state,
+               window = excluded.window, target_window = excluded.target_window,
+               called_at = excluded.called_at, started_at = excluded.started_at,
+               closed_at = excluded.closed_at, calls = excluded.calls, transfers = excluded.transfers"
+        ),
+        params![
+            t.id.0 as i64,
+            t.day.to_string(),
+            t.number,
+            t.service,
+            t.origin_service,
+            t.lane.as_str(),
+            t.seq,
+            t.issued_at.0,
+            t.state.as_str(),
+            t.window,
+            t.target_window,
+            t.called_at.map(|x| x.0),
+            t.started_at.map(|x| x.0),
+            t.closed_at.map(|x| x.0),
+            t.calls,
+            t.transfers
+        ],
+    )
+}
+
+/// Reads one ticket row; the inner error describes a value that does not
+/// parse.
+fn read_ticket(r: &Row<'_>) -> rusqlite::Result<Result<Ticket, String>> {
+    let day: String = r.get(1)?;
+    let lane: String = r.get(5)?;
+    let state: String = r.get(8)?;
+    let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> { Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp)) };
+    let id = TicketId(r.get::<_, i64>(0)? as u64);
+    let (Some(day), Some(lane), Some(state)) = (parse_day(&day), Lane::parse(&lane), TicketState::parse(&state)) else {
+        return Ok(Err(format!("ticket {id}: day {day:?}, lane {lane:?}, state {state:?}")));
+    };
+    Ok(Ok(Ticket {
+        id,
+        day,
+        number: r.get(2)?,
+        service: r.get(3)?,
+        origin_service: r.get(4)?,
+        lane,
+        seq: r.get(6)?,
+        issued_at: Timestamp(r.get(7)?),
+        state,
+        window: r.get(9)?,
+        target_window: r.get(10)?,
+        called_at: ts(11)?,
+        started_at: ts(12)?,
+        closed_at: ts(13)?,
+        calls: r.get(14)?,
+        transfers: r.get(15)?,
+    }))
+}
+
+fn set_day(conn: &Connection, day: NaiveDate) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('service_day', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [day.to_string()],
+    )
+}
+
+fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn sql(path: &str, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_string(),
+        source,
+    }
+}
