@@ -193,9 +193,9 @@ impl Config {
     pub fn summary(&self) -> String {
         let mut s = String::new();
         let policy = &self.policy;
-        let wait = policy
-            .normal_max_wait
-            .map_or("off".to_string(), |d| humantime::format_duration(d).to_string());
+        let wait = policy.normal_max_wait.map_or("off".to_string(), |d| {
+            humantime::format_duration(d).to_string()
+        });
         s += &format!("config     {}\n", self.source.display());
         s += &format!("hall       {}\n", self.hall_name);
         s += &format!("data_dir   {}\n", self.data_dir.display());
@@ -362,9 +362,12 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         None => PathBuf::from("/var/lib/greenwave"),
     };
 
-    let hall = raw
-        .hall
-        .ok_or_else(|| (KeyPath::new("hall"), "is missing: add [hall] with name = \"...\"".to_string()))?;
+    let hall = raw.hall.ok_or_else(|| {
+        (
+            KeyPath::new("hall"),
+            "is missing: add [hall] with name = \"...\"".to_string(),
+        )
+    })?;
     if hall.name.trim().is_empty() {
         return Err((KeyPath::new("hall").key("name"), "must not be empty".into()));
     }
@@ -376,7 +379,10 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         .unwrap_or_else(|| "G".to_string());
     let prefix_key = KeyPath::new("lanes").key("priority").key("prefix");
     if prefix.is_empty() || prefix.len() > 2 || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err((prefix_key, format!("\"{prefix}\" must be one or two capital letters A-Z")));
+        return Err((
+            prefix_key,
+            format!("\"{prefix}\" must be one or two capital letters A-Z"),
+        ));
     }
 
     if raw.services.is_empty() {
@@ -400,16 +406,25 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
             ));
         }
         if let Some(j) = services.iter().position(|o| o.code == s.code) {
-            return Err((k.key("code"), format!("\"{}\" is already used by services[{j}]", s.code)));
+            return Err((
+                k.key("code"),
+                format!("\"{}\" is already used by services[{j}]", s.code),
+            ));
         }
         if s.name.trim().is_empty() {
             return Err((k.key("name"), "must not be empty".into()));
         }
         if s.letter.len() != 1 || !s.letter.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err((k.key("letter"), format!("\"{}\" must be one capital letter A-Z", s.letter)));
+            return Err((
+                k.key("letter"),
+                format!("\"{}\" must be one capital letter A-Z", s.letter),
+            ));
         }
         if let Some(j) = services.iter().position(|o| o.letter == s.letter) {
-            return Err((k.key("letter"), format!("\"{}\" is already used by services[{j}]", s.letter)));
+            return Err((
+                k.key("letter"),
+                format!("\"{}\" is already used by services[{j}]", s.letter),
+            ));
         }
         if prefix.starts_with(&s.letter) {
             return Err((
@@ -442,21 +457,33 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     for (i, w) in raw.windows.into_iter().enumerate() {
         let k = KeyPath::new("windows").index(i);
         if !(1..=999).contains(&w.number) {
-            return Err((k.key("number"), format!("{} must be between 1 and 999", w.number)));
+            return Err((
+                k.key("number"),
+                format!("{} must be between 1 and 999", w.number),
+            ));
         }
         let number = w.number as u32;
         if let Some(j) = windows.iter().position(|o| o.number == number) {
-            return Err((k.key("number"), format!("{number} is already used by windows[{j}]")));
+            return Err((
+                k.key("number"),
+                format!("{number} is already used by windows[{j}]"),
+            ));
         }
         if w.services.is_empty() {
-            return Err((k.key("services"), "must name at least one service code".into()));
+            return Err((
+                k.key("services"),
+                "must name at least one service code".into(),
+            ));
         }
         for (si, code) in w.services.iter().enumerate() {
             if !services.iter().any(|s| &s.code == code) {
                 let known: Vec<&str> = services.iter().map(|s| s.code.as_str()).collect();
                 return Err((
                     k.key("services").index(si),
-                    format!("\"{code}\" is not a service code (known: {})", known.join(", ")),
+                    format!(
+                        "\"{code}\" is not a service code (known: {})",
+                        known.join(", ")
+                    ),
                 ));
             }
         }
@@ -477,7 +504,10 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     let cp = KeyPath::new("call_policy");
     let streak = raw.call_policy.max_priority_streak.unwrap_or(3);
     if !(0..=100).contains(&streak) {
-        return Err((cp.key("max_priority_streak"), format!("{streak} must be between 0 (off) and 100")));
+        return Err((
+            cp.key("max_priority_streak"),
+            format!("{streak} must be between 0 (off) and 100"),
+        ));
     }
     let normal_max_wait = match raw.call_policy.normal_max_wait.as_deref() {
         None => Some(Duration::from_secs(30 * 60)),
@@ -491,9 +521,16 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
 
     let dk = KeyPath::new("day");
     let rollover_s = raw.day.rollover.unwrap_or_else(|| "04:00".to_string());
-    let rollover = NaiveTime::parse_from_str(&rollover_s, "%H:%M")
-        .map_err(|_| (dk.key("rollover"), format!("\"{rollover_s}\" must be a local time HH:MM, e.g. \"04:00\"")))?;
-    let tz_s = raw.day.timezone.unwrap_or_else(|| "Asia/Shanghai".to_string());
+    let rollover = NaiveTime::parse_from_str(&rollover_s, "%H:%M").map_err(|_| {
+        (
+            dk.key("rollover"),
+            format!("\"{rollover_s}\" must be a local time HH:MM, e.g. \"04:00\""),
+        )
+    })?;
+    let tz_s = raw
+        .day
+        .timezone
+        .unwrap_or_else(|| "Asia/Shanghai".to_string());
     let timezone = chrono_tz::Tz::from_str(&tz_s).map_err(|_| {
         (
             dk.key("timezone"),
@@ -501,7 +538,10 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         )
     })?;
 
-    let listen_s = raw.api.listen.unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let listen_s = raw
+        .api
+        .listen
+        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
     let listen = SocketAddr::from_str(&listen_s).map_err(|_| {
         (
             KeyPath::new("api").key("listen"),
@@ -540,8 +580,12 @@ fn token(t: String, key: KeyPath) -> Result<Secret, Invalid> {
 }
 
 fn duration(s: &str, key: KeyPath) -> Result<Duration, Invalid> {
-    humantime::parse_duration(s)
-        .map_err(|_| (key, format!("\"{s}\" must be a duration such as \"30m\", \"90s\" or \"1h 30m\"")))
+    humantime::parse_duration(s).map_err(|_| {
+        (
+            key,
+            format!("\"{s}\" must be a duration such as \"30m\", \"90s\" or \"1h 30m\""),
+        )
+    })
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::queue::{
-    service_day, DayBoundary, Event, Lane, Queue, QueueConfig, QueueError, Ticket, TicketId, Timestamp,
+    service_day, DayBoundary, Event, Lane, Queue, QueueConfig, QueueError, Ticket, TicketId,
+    Timestamp,
 };
 use crate::store::{JournalEntry, Store, StoreError};
 
@@ -117,7 +118,8 @@ impl Hall {
             message,
         };
         std::fs::create_dir_all(data_dir).map_err(|e| dir_err(format!("cannot create: {e}")))?;
-        let lock = File::create(data_dir.join("greenwave.lock")).map_err(|e| dir_err(format!("cannot create lock file: {e}")))?;
+        let lock = File::create(data_dir.join("greenwave.lock"))
+            .map_err(|e| dir_err(format!("cannot create lock file: {e}")))?;
         lock.try_lock().map_err(|_| {
             dir_err("another greenwave process is using it (greenwave.lock is held)".to_string())
         })?;
@@ -270,7 +272,10 @@ pub fn verify(store: &Store, qcfg: &QueueConfig) -> Result<Vec<Mismatch>, StoreE
     }
     for (id, t) in &replayed {
         match stored.get(id) {
-            None => problems.push(format!("ticket {id} ({}) is in the journal but not stored", t.number)),
+            None => problems.push(format!(
+                "ticket {id} ({}) is in the journal but not stored",
+                t.number
+            )),
             Some(s) if s != t => problems.push(format!(
                 "ticket {id} ({}): stored state {} differs from the journal's {}",
                 t.number,
@@ -282,7 +287,10 @@ pub fn verify(store: &Store, qcfg: &QueueConfig) -> Result<Vec<Mismatch>, StoreE
     }
     for (id, s) in &stored {
         if !replayed.contains_key(id) {
-            problems.push(format!("ticket {id} ({}) is stored but has no journal entry", s.number));
+            problems.push(format!(
+                "ticket {id} ({}) is stored but has no journal entry",
+                s.number
+            ));
         }
     }
     if snap.day != Some(queue.day()) {

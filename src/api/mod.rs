@@ -67,7 +67,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/windows/{window}/transfer", post(transfer))
         .route("/api/windows/{window}/pause", post(pause))
         .route("/api/windows/{window}/resume", post(resume))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
+        })
         .with_state(state)
 }
 
@@ -118,7 +120,9 @@ impl From<HallError> for ApiError {
         match e {
             HallError::Queue(q) => {
                 let (status, code) = match &q {
-                    QueueError::UnknownService(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_service"),
+                    QueueError::UnknownService(_) => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_service")
+                    }
                     QueueError::UnknownWindow(_) => (StatusCode::NOT_FOUND, "unknown_window"),
                     QueueError::UnknownNumber(_) => (StatusCode::NOT_FOUND, "unknown_number"),
                     QueueError::NothingWaiting(_) => (StatusCode::NOT_FOUND, "nothing_waiting"),
@@ -127,7 +131,9 @@ impl From<HallError> for ApiError {
                     QueueError::WindowNotPaused(_) => (StatusCode::CONFLICT, "window_not_paused"),
                     QueueError::NoCurrentTicket(_) => (StatusCode::CONFLICT, "no_current_ticket"),
                     QueueError::WrongState { .. } => (StatusCode::CONFLICT, "wrong_state"),
-                    QueueError::NotForThisWindow { .. } => (StatusCode::CONFLICT, "not_for_this_window"),
+                    QueueError::NotForThisWindow { .. } => {
+                        (StatusCode::CONFLICT, "not_for_this_window")
+                    }
                     QueueError::GraceExpired(_) => (StatusCode::CONFLICT, "grace_expired"),
                     QueueError::BadTransfer => (StatusCode::UNPROCESSABLE_ENTITY, "bad_transfer"),
                     QueueError::DayNotAfter { .. } => (StatusCode::CONFLICT, "day_not_after"),
@@ -147,7 +153,11 @@ impl From<HallError> for ApiError {
 }
 
 fn bad_json(r: JsonRejection) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", format!("请求内容无效: {}", r.body_text()))
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_request",
+        format!("请求内容无效: {}", r.body_text()),
+    )
 }
 
 // ----- auth ----------------------------------------------------------------
@@ -165,7 +175,13 @@ fn principal(cfg: &Config, headers: &HeaderMap) -> Result<Principal, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "缺少令牌 (Authorization: Bearer ...)"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "缺少令牌 (Authorization: Bearer ...)",
+            )
+        })?;
     if cfg
         .api
         .manager_token
@@ -211,31 +227,50 @@ async fn with_hall<T: Send + 'static>(
         f(&mut h)
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("内部错误: {e}")))?
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("内部错误: {e}"),
+        )
+    })?
     .map_err(ApiError::from)
 }
 
 fn window_param(raw: &str) -> Result<u32, ApiError> {
     raw.parse::<u32>().map_err(|_| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("窗口号 \"{raw}\" 无效"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("窗口号 \"{raw}\" 无效"),
+        )
     })
 }
 
 // ----- handlers ------------------------------------------------------------
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let (day, waiting) = with_hall(&state, |h| Ok((h.queue().day(), h.queue().waiting().len()))).await?;
-    Ok(Json(json!({ "status": "ok", "day": day.to_string(), "waiting": waiting })))
+    let (day, waiting) =
+        with_hall(&state, |h| Ok((h.queue().day(), h.queue().waiting().len()))).await?;
+    Ok(Json(
+        json!({ "status": "ok", "day": day.to_string(), "waiting": waiting }),
+    ))
 }
 
-async fn queue(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<QueueView>, ApiError> {
+async fn queue(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<QueueView>, ApiError> {
     principal(&state.cfg, &headers)?;
     let cfg = state.cfg.clone();
     let view = with_hall(&state, move |h| Ok(QueueView::of(h, &cfg))).await?;
     Ok(Json(view))
 }
 
-async fn tickets(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<TicketView>>, ApiError> {
+async fn tickets(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<TicketView>>, ApiError> {
     principal(&state.cfg, &headers)?;
     let cfg = state.cfg.clone();
     let list = with_hall(&state, move |h| {
@@ -268,7 +303,9 @@ async fn ticket(
             .into_iter()
             .map(|e| serde_json::to_value(&e.event).unwrap_or_default())
             .collect();
-        Ok(Json(json!({ "ticket": TicketView::of(&t, h.queue(), &cfg), "history": history })))
+        Ok(Json(
+            json!({ "ticket": TicketView::of(&t, h.queue(), &cfg), "history": history }),
+        ))
     })
     .await
 }
@@ -316,7 +353,11 @@ async fn call(
     for_window(&state.cfg, &headers, window)?;
     let body: CallBody = match body {
         Some(Json(v)) if !v.is_null() => serde_json::from_value(v).map_err(|e| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", format!("请求内容无效: {e}"))
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_request",
+                format!("请求内容无效: {e}"),
+            )
         })?,
         _ => CallBody::default(),
     };
@@ -329,7 +370,9 @@ async fn call(
 
 async fn window_op(
     state: &AppState,
-    f: impl FnOnce(&mut Hall) -> Result<(crate::queue::Event, Option<crate::queue::Ticket>), HallError> + Send + 'static,
+    f: impl FnOnce(&mut Hall) -> Result<(crate::queue::Event, Option<crate::queue::Ticket>), HallError>
+        + Send
+        + 'static,
 ) -> Result<Json<TicketView>, ApiError> {
     let cfg = state.cfg.clone();
     with_hall(state, move |h| {
@@ -379,7 +422,15 @@ async fn transfer(
     for_window(&state.cfg, &headers, window)?;
     let Json(b) = body.map_err(bad_json)?;
     window_op(&state, move |h| {
-        h.exec(|q, now| q.transfer(window, b.service.as_deref(), b.window, b.note.as_deref(), now))
+        h.exec(|q, now| {
+            q.transfer(
+                window,
+                b.service.as_deref(),
+                b.window,
+                b.note.as_deref(),
+                now,
+            )
+        })
     })
     .await
 }
@@ -409,7 +460,13 @@ async fn pause_resume(
     let window = window_param(&window)?;
     for_window(&state.cfg, &headers, window)?;
     with_hall(&state, move |h| {
-        h.exec(|q, now| if pause { q.pause(window, now) } else { q.resume(window, now) })?;
+        h.exec(|q, now| {
+            if pause {
+                q.pause(window, now)
+            } else {
+                q.resume(window, now)
+            }
+        })?;
         Ok(Json(WindowView::of(window, h.queue())))
     })
     .await

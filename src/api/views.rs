@@ -49,7 +49,10 @@ impl TicketView {
             id: t.id.0,
             number: t.number.clone(),
             service: t.service.clone(),
-            service_name: cfg.service(&t.service).map(|s| s.name.clone()).unwrap_or_default(),
+            service_name: cfg
+                .service(&t.service)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
             lane: t.lane,
             state: t.state.as_str().to_string(),
             state_label: t.state.label().to_string(),
@@ -140,7 +143,11 @@ impl QueueView {
                     normal_waiting: q.waiting_count(&s.code, Lane::Normal),
                 })
                 .collect(),
-            waiting: q.waiting().into_iter().map(|t| TicketView::of(t, q, cfg)).collect(),
+            waiting: q
+                .waiting()
+                .into_iter()
+                .map(|t| TicketView::of(t, q, cfg))
+                .collect(),
             windows: q.windows().keys().map(|n| WindowView::of(*n, q)).collect(),
         }
     }

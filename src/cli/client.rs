@@ -124,13 +124,26 @@ impl Client {
         })
     }
 
-    fn send(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Result<Value, String>> {
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Result<Value, String>> {
         let url = format!("{}{}", self.base, path);
         let auth = format!("Bearer {}", self.token);
         let resp = match (method, body) {
             ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
-            (_, Some(b)) => self.agent.post(&url).header("Authorization", &auth).send_json(&b),
-            (_, None) => self.agent.post(&url).header("Authorization", &auth).send_empty(),
+            (_, Some(b)) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_json(&b),
+            (_, None) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &auth)
+                .send_empty(),
         };
         let mut resp = resp.with_context(|| format!("无法连接 greenwave 服务 {}", self.base))?;
         let ok = resp.status().is_success();
@@ -145,7 +158,13 @@ impl Client {
         }
     }
 
-    fn ticket(&self, method: &str, path: &str, body: Option<Value>, done: impl Fn(&TicketView) -> String) -> anyhow::Result<ExitCode> {
+    fn ticket(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        done: impl Fn(&TicketView) -> String,
+    ) -> anyhow::Result<ExitCode> {
         match self.send(method, path, body)? {
             Ok(v) if self.json => {
                 println!("{}", serde_json::to_string_pretty(&v)?);
@@ -166,16 +185,25 @@ impl Client {
 
 pub(super) fn issue(config: Option<&Path>, a: IssueArgs) -> anyhow::Result<ExitCode> {
     let c = Client::new(config, &a.server, None)?;
-    let lane = if a.priority { Lane::Priority } else { Lane::Normal };
-    c.ticket("POST", "/api/tickets", Some(json!({ "service": a.service, "lane": lane })), |t| {
-        format!(
-            "已取号 {}（{}，{}），前面还有 {} 人",
-            t.number,
-            t.service_name,
-            t.lane.label(),
-            t.ahead.unwrap_or(0)
-        )
-    })
+    let lane = if a.priority {
+        Lane::Priority
+    } else {
+        Lane::Normal
+    };
+    c.ticket(
+        "POST",
+        "/api/tickets",
+        Some(json!({ "service": a.service, "lane": lane })),
+        |t| {
+            format!(
+                "已取号 {}（{}，{}），前面还有 {} 人",
+                t.number,
+                t.service_name,
+                t.lane.label(),
+                t.ahead.unwrap_or(0)
+            )
+        },
+    )
 }
 
 pub(super) fn call(config: Option<&Path>, a: CallArgs) -> anyhow::Result<ExitCode> {
@@ -187,7 +215,11 @@ pub(super) fn call(config: Option<&Path>, a: CallArgs) -> anyhow::Result<ExitCod
     })
 }
 
-pub(super) fn window_op(config: Option<&Path>, a: WindowArgs, op: &'static str) -> anyhow::Result<ExitCode> {
+pub(super) fn window_op(
+    config: Option<&Path>,
+    a: WindowArgs,
+    op: &'static str,
+) -> anyhow::Result<ExitCode> {
     let w = a.window;
     let c = Client::new(config, &a.server, Some(w))?;
     c.ticket("POST", &format!("/api/windows/{w}/{op}"), None, |t| {
@@ -199,9 +231,12 @@ pub(super) fn transfer(config: Option<&Path>, a: TransferArgs) -> anyhow::Result
     let w = a.window.window;
     let c = Client::new(config, &a.window.server, Some(w))?;
     let body = json!({ "service": a.to_service, "window": a.to_window, "note": a.note });
-    c.ticket("POST", &format!("/api/windows/{w}/transfer"), Some(body), |t| {
-        format!("{} 号已转办: {}", t.number, t.service_name)
-    })
+    c.ticket(
+        "POST",
+        &format!("/api/windows/{w}/transfer"),
+        Some(body),
+        |t| format!("{} 号已转办: {}", t.number, t.service_name),
+    )
 }
 
 pub(super) fn queue(config: Option<&Path>, a: ServerArgs) -> anyhow::Result<ExitCode> {
@@ -237,7 +272,12 @@ pub fn render_queue(q: &QueueView) -> String {
         s += "  （无）\n";
     }
     for t in &q.waiting {
-        s += &format!("  {:<7} {:<12} {}\n", t.number, t.service_name, t.lane.label());
+        s += &format!(
+            "  {:<7} {:<12} {}\n",
+            t.number,
+            t.service_name,
+            t.lane.label()
+        );
     }
     s
 }

@@ -33,7 +33,9 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = match a.dir {
         Some(d) => d,
         None => {
-            tmp = tempfile::Builder::new().prefix("greenwave-demo-").tempdir()?;
+            tmp = tempfile::Builder::new()
+                .prefix("greenwave-demo-")
+                .tempdir()?;
             tmp.path().to_path_buf()
         }
     };
@@ -55,7 +57,10 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let daemon = rt.block_on(Daemon::start(cfg, Arc::new(SystemClock)))?;
     let base = format!("http://{}", daemon.addr);
     println!("== greenwave 演示 ==");
-    println!("守护进程已启动，员工接口 {base}，数据目录 {}", dir.display());
+    println!(
+        "守护进程已启动，员工接口 {base}，数据目录 {}",
+        dir.display()
+    );
 
     let result = script(&base, &token);
     rt.block_on(daemon.shutdown())?;
@@ -88,7 +93,10 @@ fn script(base: &str, token: &str) -> anyhow::Result<()> {
         ("medical", "priority", "居民己（低保边缘，名单内）"),
     ];
     for (service, lane, who) in arrivals {
-        let t: TicketView = serde_json::from_value(post("/api/tickets", json!({ "service": service, "lane": lane }))?)?;
+        let t: TicketView = serde_json::from_value(post(
+            "/api/tickets",
+            json!({ "service": service, "lane": lane }),
+        )?)?;
         println!(
             "{who} 取号 {:<6} {}  {}  前面还有 {} 人",
             t.number,
@@ -99,13 +107,24 @@ fn script(base: &str, token: &str) -> anyhow::Result<()> {
     }
 
     println!("\n-- 窗口叫号（绿波通道优先，普通号不会被饿死）--");
-    for (window, finish_first) in [(1, false), (2, false), (1, true), (2, true), (1, true), (2, true)] {
+    for (window, finish_first) in [
+        (1, false),
+        (2, false),
+        (1, true),
+        (2, true),
+        (1, true),
+        (2, true),
+    ] {
         if finish_first {
             post(&format!("/api/windows/{window}/finish"), json!({}))?;
         }
         let v = post(&format!("/api/windows/{window}/call"), json!({}))?;
         match serde_json::from_value::<TicketView>(v.clone()) {
-            Ok(t) => println!("请 {} 号到 {window} 号窗口办理（{}）", t.number, t.lane.label()),
+            Ok(t) => println!(
+                "请 {} 号到 {window} 号窗口办理（{}）",
+                t.number,
+                t.lane.label()
+            ),
             Err(_) => println!("{window} 号窗口: {}", v["error"].as_str().unwrap_or("?")),
         }
     }

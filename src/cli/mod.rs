@@ -14,7 +14,11 @@ use clap::{Parser, Subcommand};
 
 /// greenwave: 政务大厅排队叫号（绿波通道）
 #[derive(Debug, Parser)]
-#[command(name = "greenwave", version, about = "Queue-ticketing kiosk daemon for government service halls, with a priority lane (绿波通道)")]
+#[command(
+    name = "greenwave",
+    version,
+    about = "Queue-ticketing kiosk daemon for government service halls, with a priority lane (绿波通道)"
+)]
 pub struct Cli {
     /// Configuration file [default: /etc/greenwave/greenwave.toml, then config/greenwave.toml]
     #[arg(long, global = true, env = "GREENWAVE_CONFIG")]

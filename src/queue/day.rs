@@ -21,7 +21,10 @@ pub struct DayBoundary {
 /// belongs to the 23rd.
 pub fn service_day(now: Timestamp, boundary: &DayBoundary) -> NaiveDate {
     let utc = chrono::DateTime::from_timestamp_millis(now.0).unwrap_or_default();
-    let local = boundary.timezone.from_utc_datetime(&utc.naive_utc()).naive_local();
+    let local = boundary
+        .timezone
+        .from_utc_datetime(&utc.naive_utc())
+        .naive_local();
     let shifted = local - (boundary.rollover - NaiveTime::MIN);
     shifted.date()
 }

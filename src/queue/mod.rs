@@ -233,7 +233,9 @@ impl Queue {
 
     /// A ticket of the day by number (`GA012`).
     pub fn ticket_by_number(&self, number: &str) -> Option<&Ticket> {
-        self.by_number.get(number).and_then(|id| self.tickets.get(id))
+        self.by_number
+            .get(number)
+            .and_then(|id| self.tickets.get(id))
     }
 
     /// All tickets of the day, in issue order.
@@ -398,7 +400,12 @@ impl Queue {
     }
 
     /// Call a specific waiting number to `window`.
-    pub fn call_number(&self, window: u32, number: &str, now: Timestamp) -> Result<Event, QueueError> {
+    pub fn call_number(
+        &self,
+        window: u32,
+        number: &str,
+        now: Timestamp,
+    ) -> Result<Event, QueueError> {
         self.window_can_call(window)?;
         let t = self.find_number(number)?;
         if !t.state.is_waiting() {
@@ -583,12 +590,7 @@ impl Queue {
                 self.insert(ticket.clone());
                 changes.tickets.push(ticket.clone());
             }
-            Event::Called {
-                id,
-                window,
-                at,
-                ..
-            } => {
+            Event::Called { id, window, at, .. } => {
                 let lane = self.update(*id, &mut changes, |t| {
                     t.state = TicketState::Called;
                     t.window = Some(*window);
@@ -679,7 +681,9 @@ impl Queue {
                 w.paused = paused;
                 changes.windows.push((*window, w.clone()));
             }
-            Event::DayRolledOver { to, expired, at, .. } => {
+            Event::DayRolledOver {
+                to, expired, at, ..
+            } => {
                 for id in expired {
                     self.update(*id, &mut changes, |t| {
                         t.state = TicketState::Expired;
@@ -739,7 +743,12 @@ impl Queue {
 
     /// Changes one ticket, keeping the waiting index right; returns its lane
     /// if the ticket exists.
-    fn update(&mut self, id: TicketId, changes: &mut Changes, f: impl FnOnce(&mut Ticket)) -> Option<Lane> {
+    fn update(
+        &mut self,
+        id: TicketId,
+        changes: &mut Changes,
+        f: impl FnOnce(&mut Ticket),
+    ) -> Option<Lane> {
         let mut t = self.tickets.remove(&id)?;
         self.unindex(&t);
         f(&mut t);

@@ -118,7 +118,11 @@ impl Store {
     /// durably. A `called` event is refused with [`StoreError::Conflict`]
     /// unless the ticket is still waiting in the database, so that two
     /// writers can never hand one ticket to two windows.
-    pub fn commit(&mut self, day: NaiveDate, events: &[(Event, Changes)]) -> Result<(), StoreError> {
+    pub fn commit(
+        &mut self,
+        day: NaiveDate,
+        events: &[(Event, Changes)],
+    ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let tx = self
             .conn
@@ -127,7 +131,11 @@ impl Store {
         for (event, changes) in events {
             if let Event::Called { id, .. } = event {
                 let state: Option<String> = tx
-                    .query_row("SELECT state FROM tickets WHERE id = ?1", [id.0 as i64], |r| r.get(0))
+                    .query_row(
+                        "SELECT state FROM tickets WHERE id = ?1",
+                        [id.0 as i64],
+                        |r| r.get(0),
+                    )
                     .optional()
                     .map_err(|e| sql(&path, e))?;
                 let waiting = state
@@ -176,18 +184,26 @@ impl Store {
 
     /// Records the service day of an empty database.
     pub fn init_day(&mut self, day: NaiveDate) -> Result<(), StoreError> {
-        set_day(&self.conn, day).map(|_| ()).map_err(|e| self.err(e))
+        set_day(&self.conn, day)
+            .map(|_| ())
+            .map_err(|e| self.err(e))
     }
 
     /// Reads what is needed to rebuild the queue.
     pub fn snapshot(&self) -> Result<Snapshot, StoreError> {
         let day: Option<String> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'service_day'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'service_day'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))?;
         let day = match day {
-            Some(d) => Some(parse_day(&d).ok_or_else(|| self.corrupt("meta", format!("service_day {d:?}")))?),
+            Some(d) => Some(
+                parse_day(&d).ok_or_else(|| self.corrupt("meta", format!("service_day {d:?}")))?,
+            ),
             None => None,
         };
         let tickets = match day {
@@ -230,7 +246,9 @@ impl Store {
     pub fn tickets_of_day(&self, day: NaiveDate) -> Result<Vec<Ticket>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE day = ?1 ORDER BY id"))
+            .prepare(&format!(
+                "SELECT {TICKET_COLUMNS} FROM tickets WHERE day = ?1 ORDER BY id"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([day.to_string()], read_ticket)
@@ -253,20 +271,33 @@ impl Store {
         self.journal_where("ticket_id = ?1", [id.0 as i64])
     }
 
-    fn journal_where<P: rusqlite::Params>(&self, cond: &str, p: P) -> Result<Vec<JournalEntry>, StoreError> {
+    fn journal_where<P: rusqlite::Params>(
+        &self,
+        cond: &str,
+        p: P,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT seq, day, data FROM events WHERE {cond} ORDER BY seq"))
+            .prepare(&format!(
+                "SELECT seq, day, data FROM events WHERE {cond} ORDER BY seq"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(p, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .query_map(p, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for r in rows {
             let (seq, day, data) = r.map_err(|e| self.err(e))?;
             let event = serde_json::from_str(&data)
                 .map_err(|e| self.corrupt("events", format!("seq {seq}: {e}")))?;
-            let day = parse_day(&day).ok_or_else(|| self.corrupt("events", format!("seq {seq}: day {day:?}")))?;
+            let day = parse_day(&day)
+                .ok_or_else(|| self.corrupt("events", format!("seq {seq}: day {day:?}")))?;
             out.push(JournalEntry { seq, day, event });
         }
         Ok(out)
@@ -281,7 +312,8 @@ impl Store {
     }
 }
 
-const TICKET_COLUMNS: &str = "id, day, number, service, origin_service, lane, seq, issued_at, state, \
+const TICKET_COLUMNS: &str =
+    "id, day, number, service, origin_service, lane, seq, issued_at, state, \
      window, target_window, called_at, started_at, closed_at, calls, transfers";
 
 fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
@@ -320,10 +352,18 @@ fn read_ticket(r: &Row<'_>) -> rusqlite::Result<Result<Ticket, String>> {
     let day: String = r.get(1)?;
     let lane: String = r.get(5)?;
     let state: String = r.get(8)?;
-    let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> { Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp)) };
+    let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp))
+    };
     let id = TicketId(r.get::<_, i64>(0)? as u64);
-    let (Some(day), Some(lane), Some(state)) = (parse_day(&day), Lane::parse(&lane), TicketState::parse(&state)) else {
-        return Ok(Err(format!("ticket {id}: day {day:?}, lane {lane:?}, state {state:?}")));
+    let (Some(day), Some(lane), Some(state)) = (
+        parse_day(&day),
+        Lane::parse(&lane),
+        TicketState::parse(&state),
+    ) else {
+        return Ok(Err(format!(
+            "ticket {id}: day {day:?}, lane {lane:?}, state {state:?}"
+        )));
     };
     Ok(Ok(Ticket {
         id,

@@ -1,0 +1,25 @@
+# The two commands of the README, and a few helpers.
+CARGO ?= cargo
+
+.PHONY: demo test deps fmt lint doc bench
+
+## make demo: the whole mechanism on a throw-away hall, simulated devices.
+demo:
+	$(CARGO) run --quiet -- demo
+
+## make test: install test dependencies, then format check, lints, docs, all tests.
+test: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+	$(CARGO) test --workspace
+
+deps:
+	@packaging/deps.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+## make bench: the criterion benches (figures go to BENCHMARKS.md).
+bench:
+	$(CARGO) bench --bench queue

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what greenwave's tests need on Debian 12: the packages listed in
+# packaging/test-packages.txt and the rustfmt/clippy components.
+# Idempotent, and silent when everything is already there.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+
+missing=()
+while read -r pkg _; do
+    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done < "$here/test-packages.txt"
+
+if ((${#missing[@]})); then
+    echo "deps: installing ${missing[*]}"
+    sudo=""
+    if [[ "$(id -u)" -ne 0 ]]; then sudo="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! cargo fmt --version >/dev/null 2>&1; then
+    echo "deps: adding rustfmt"
+    rustup component add rustfmt
+fi
+if ! cargo clippy --version >/dev/null 2>&1; then
+    echo "deps: adding clippy"
+    rustup component add clippy
+fi

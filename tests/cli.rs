@@ -1,0 +1,209 @@
+//! The command line of the real binary: help, config check with errors that
+//! name file, line and key, the staff commands, the demo.
+
+mod common;
+
+use std::process::Command;
+
+use common::{TestHall, BIN};
+
+fn greenwave(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn check(text: &str) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("greenwave.toml");
+    std::fs::write(&path, text).unwrap();
+    let (ok, out, err) = greenwave(&["config", "check", "--config", path.to_str().unwrap()]);
+    // Show errors relative to the temp dir for stable assertions.
+    let prefix = format!("{}", path.display());
+    (ok, out, err.replace(&prefix, "greenwave.toml"))
+}
+
+const GOOD: &str = include_str!("../config/greenwave.toml");
+
+#[test]
+fn help_lists_the_commands() {
+    let (ok, out, _) = greenwave(&["--help"]);
+    assert!(ok);
+    for cmd in ["run", "config", "demo", "call", "queue", "store"] {
+        assert!(out.contains(cmd), "--help lacks {cmd}:\n{out}");
+    }
+}
+
+#[test]
+fn the_shipped_example_config_is_valid() {
+    let (ok, out, err) = check(GOOD);
+    assert!(ok, "{err}");
+    assert!(out.contains("某某街道便民服务中心"), "{out}");
+    assert!(out.contains("GA001"), "{out}");
+    assert!(out.contains("配置有效"), "{out}");
+}
+
+#[test]
+fn a_duplicate_letter_names_file_line_and_key() {
+    // The third service reuses letter A; its `letter` key is on line 14.
+    let text = r#"[hall]
+name = "h"
+[[services]]
+code = "a"
+name = "甲"
+letter = "A"
+[[services]]
+code = "b"
+name = "乙"
+letter = "B"
+[[services]]
+code = "c"
+name = "丙"
+letter = "A"
+[[windows]]
+number = 1
+services = ["a"]
+token = "0123456789abcdef0"
+"#;
+    let (ok, _, err) = check(text);
+    assert!(!ok);
+    assert!(
+        err.contains(r#"greenwave.toml:14: services[2].letter "A" is already used by services[0]"#),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_key_names_its_line() {
+    let text = GOOD.replace(
+        "rejoin_grace = \"15m\"",
+        "rejoin_grace = \"15m\"\nrejoin_gracee = \"1m\"",
+    );
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("rejoin_gracee"))
+        .unwrap()
+        + 1;
+    let (ok, _, err) = check(&text);
+    assert!(!ok);
+    assert!(err.contains(&format!("greenwave.toml:{line}:")), "{err}");
+    assert!(err.contains("rejoin_gracee"), "{err}");
+}
+
+#[test]
+fn bad_values_name_their_key_and_line() {
+    let cases = [
+        (
+            "normal_max_wait = \"30m\"",
+            "normal_max_wait = \"half an hour\"",
+            "call_policy.normal_max_wait",
+        ),
+        (
+            "timezone = \"Asia/Shanghai\"",
+            "timezone = \"Mars/Olympus\"",
+            "day.timezone",
+        ),
+        (
+            "rollover = \"04:00\"",
+            "rollover = \"25:00\"",
+            "day.rollover",
+        ),
+        (
+            "listen = \"0.0.0.0:8080\"",
+            "listen = \"everywhere\"",
+            "api.listen",
+        ),
+        (
+            "services = [\"civil\"]",
+            "services = [\"civil\", \"tax\"]",
+            "windows[0].services[1]",
+        ),
+        (
+            "token = \"change-me-window-2-token\"",
+            "token = \"short\"",
+            "windows[1].token",
+        ),
+        ("number = 3", "number = 1", "windows[2].number"),
+        ("prefix = \"G\"", "prefix = \"g\"", "lanes.priority.prefix"),
+        (
+            "max_priority_streak = 3",
+            "max_priority_streak = -1",
+            "call_policy.max_priority_streak",
+        ),
+    ];
+    for (from, to, key) in cases {
+        assert!(GOOD.contains(from), "{from}");
+        let text = GOOD.replacen(from, to, 1);
+        let line = GOOD[..GOOD.find(from).unwrap()].matches('\n').count() + 1;
+        let (ok, _, err) = check(&text);
+        assert!(!ok, "{to} accepted");
+        assert!(
+            err.contains(&format!("greenwave.toml:{line}: {key}")),
+            "{to}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_letter_that_clashes_with_the_priority_prefix_is_refused() {
+    let text = GOOD.replacen("letter = \"C\"", "letter = \"G\"", 1);
+    let (ok, _, err) = check(&text);
+    assert!(!ok);
+    assert!(
+        err.contains("services[2].letter \"G\" clashes with the priority prefix"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_config_file_says_where_it_looked() {
+    let (ok, _, err) = greenwave(&["config", "check", "--config", "/nonexistent/greenwave.toml"]);
+    assert!(!ok);
+    assert!(err.contains("/nonexistent/greenwave.toml"), "{err}");
+}
+
+#[test]
+fn staff_commands_work_against_the_daemon() {
+    let hall = TestHall::new("");
+    let d = hall.start();
+    let server = ["--server", d.base.as_str()];
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&server);
+        hall.cli(&all)
+    };
+    let (st, out, err) = run(&[
+        "issue",
+        "--service",
+        "civil",
+        "--priority",
+        "--token",
+        common::MANAGER,
+    ]);
+    assert!(st.success(), "{err}");
+    assert!(out.contains("GA001"), "{out}");
+    // The window's own token comes from the configuration.
+    let (st, out, err) = run(&["call", "--window", "1"]);
+    assert!(st.success(), "{err}");
+    assert!(out.contains("请 GA001 号到 1 号窗口办理"), "{out}");
+    let (st, out, _) = run(&["finish", "--window", "1"]);
+    assert!(st.success());
+    assert!(out.contains("已办结"), "{out}");
+    let (st, _, err) = run(&["call", "--window", "1"]);
+    assert_eq!(st.code(), Some(2));
+    assert!(err.contains("没有等候的号码"), "{err}");
+    let (st, out, _) = run(&["queue"]);
+    assert!(st.success());
+    assert!(out.contains("测试大厅"), "{out}");
+}
+
+#[test]
+fn demo_runs_to_the_end_and_leaves_nothing_running() {
+    let (ok, out, err) = greenwave(&["demo"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("请 GA001 号到 1 号窗口办理"), "{out}");
+    assert!(out.contains("演示结束"), "{out}");
+}

@@ -1,0 +1,233 @@
+//! A small harness for end-to-end tests: a hall in a temp dir, the real
+//! `greenwave` binary started on 127.0.0.1 with a free port, an HTTP helper.
+//! Every process started here is killed and reaped on drop, even when the
+//! test panics.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_greenwave");
+pub const MANAGER: &str = "test-manager-token-0001";
+
+pub fn window_token(n: u32) -> String {
+    format!("test-window-{n}-token-0001")
+}
+
+/// A hall configuration in a temporary directory.
+pub struct TestHall {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl TestHall {
+    /// Two services (civil A, medical B), three windows; `extra` is
+    /// appended (e.g. a [call_policy] table).
+    pub fn new(extra: &str) -> TestHall {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("greenwave.toml");
+        let text = format!(
+            r#"data_dir = "data"
+[hall]
+name = "测试大厅"
+[[services]]
+code = "civil"
+name = "民政救助"
+letter = "A"
+[[services]]
+code = "medical"
+name = "医保业务"
+letter = "B"
+[[windows]]
+number = 1
+services = ["civil"]
+token = "{w1}"
+[[windows]]
+number = 2
+services = ["civil", "medical"]
+token = "{w2}"
+[[windows]]
+number = 3
+services = ["medical"]
+token = "{w3}"
+[api]
+listen = "127.0.0.1:0"
+manager_token = "{MANAGER}"
+{extra}
+"#,
+            w1 = window_token(1),
+            w2 = window_token(2),
+            w3 = window_token(3),
+        );
+        std::fs::write(&config, text).unwrap();
+        TestHall { dir, config }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn start(&self) -> Daemon {
+        Daemon::start(&self.config)
+    }
+
+    /// Runs the binary with `--config` and `args`; returns (status, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (ExitStatus, String, String) {
+        let out = Command::new(BIN)
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+/// A running `greenwave run`.
+pub struct Daemon {
+    child: Child,
+    pub base: String,
+    stderr: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(config: &Path) -> Daemon {
+        let stderr = config.with_extension(format!("stderr.{}", rand_suffix()));
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(config)
+            .arg("run")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(i) = line.find("http://") {
+                    let _ = tx.send(line[i..].trim().to_string());
+                }
+            }
+        });
+        let mut d = Daemon {
+            child,
+            base: String::new(),
+            stderr,
+        };
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => d.base = base,
+            Err(_) => {
+                let log = std::fs::read_to_string(&d.stderr).unwrap_or_default();
+                panic!("daemon did not start within 30 s; stderr:\n{log}");
+            }
+        }
+        d
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, and reap.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM; waits up to `limit` for the exit status.
+    pub fn terminate(mut self, limit: Duration) -> Option<ExitStatus> {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        http("GET", &format!("{}{path}", self.base), Some(token), None)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        http(
+            "POST",
+            &format!("{}{path}", self.base),
+            Some(token),
+            Some(body),
+        )
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// One HTTP request; (status, JSON body or Null). Connection failures are
+/// status 0.
+pub fn http(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let resp = match method {
+        "GET" => {
+            let mut r = agent.get(url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call()
+        }
+        _ => {
+            let mut r = agent.post(url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            match body {
+                Some(b) => r.send_json(&b),
+                None => r.send_empty(),
+            }
+        }
+    };
+    match resp {
+        Ok(mut r) => {
+            let status = r.status().as_u16();
+            let v = r.body_mut().read_json::<Value>().unwrap_or(Value::Null);
+            (status, v)
+        }
+        Err(_) => (0, Value::Null),
+    }
+}
