@@ -1,6 +1,6 @@
 //! greenwave-drivers: the devices of a greenwave kiosk as typed events and
 //! typed print jobs. This crate knows nothing of queues, tickets' meaning or
-//! rosters: it turns a card on a reader into a [`CardEvent`]-like value and a
+//! rosters: it turns a card on a reader into a typed card event and a
 //! ticket layout into printer bytes.
 
 pub mod id_number;
