@@ -3,4 +3,7 @@
 //! rosters: it turns a card on a reader into a typed card event and a
 //! ticket layout into printer bytes.
 
+pub mod card;
 pub mod id_number;
+pub mod idcard;
+pub mod printer;

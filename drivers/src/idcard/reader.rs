@@ -1,0 +1,702 @@
+//! The GA 467 reader driver: polls find → select → read over a serial port
+//! and turns placements into [`CardEvent`]s. Survives unplugging: it reports
+//! a device error, reopens with capped backoff, reports the reconnection and
+//! carries on.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tracing::{debug, info, warn};
+
+use super::frame::{
+    cmd, encode_command, FrameDecoder, FrameError, Response, SamError, SW3_FIND_OK, SW3_OK,
+};
+use super::text::{self, CardRead, TextError};
+use crate::card::{CardEvent, CardSink, CardSource};
+
+/// A byte link to a reader: a serial port, or an in-memory pipe to the
+/// simulator. Reads must time out (`ErrorKind::TimedOut`) rather than block
+/// for long.
+pub trait Link: Read + Write + Send {
+    /// Drops bytes received and not yet read.
+    fn discard_input(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Changes the baud rate.
+    fn set_baud(&mut self, _baud: u32) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Opens [`Link`]s, again after each loss.
+pub trait Connector: Send {
+    /// Opens the link at `baud`.
+    fn connect(&mut self, baud: u32) -> io::Result<Box<dyn Link>>;
+    /// `false` once the device is gone (its node vanished).
+    fn is_present(&self) -> bool;
+    /// For logs: the port path or similar (no personal data).
+    fn describe(&self) -> String;
+}
+
+/// How long one read call on the port may block.
+const READ_SLICE: Duration = Duration::from_millis(20);
+
+struct SerialLink(Box<dyn serialport::SerialPort>);
+
+impl Read for SerialLink {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for SerialLink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Link for SerialLink {
+    fn discard_input(&mut self) -> io::Result<()> {
+        self.0
+            .clear(serialport::ClearBuffer::Input)
+            .map_err(io::Error::from)
+    }
+
+    fn set_baud(&mut self, baud: u32) -> io::Result<()> {
+        self.0.set_baud_rate(baud).map_err(io::Error::from)
+    }
+}
+
+/// Opens a serial port by path (8N1, no flow control, exclusive).
+pub struct SerialConnector {
+    path: PathBuf,
+}
+
+impl SerialConnector {
+    /// A connector for the port at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+}
+
+impl Connector for SerialConnector {
+    fn connect(&mut self, baud: u32) -> io::Result<Box<dyn Link>> {
+        let port = serialport::new(self.path.to_string_lossy(), baud)
+            .timeout(READ_SLICE)
+            .open()
+            .map_err(io::Error::from)?;
+        Ok(Box::new(SerialLink(port)))
+    }
+
+    fn is_present(&self) -> bool {
+        // Follows symlinks: a dangling udev or socat link counts as gone.
+        self.path.exists()
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// Baud rate choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baud {
+    /// Always this rate.
+    Fixed(u32),
+    /// Probe 115200, then 9600, with "SAM status".
+    Auto,
+}
+
+/// How long to wait for each reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Reset, SAM status, SAM id.
+    pub command: Duration,
+    /// Find card (SDKs: 0.8 s).
+    pub find: Duration,
+    /// Select card (SDKs: 0.3 s).
+    pub select: Duration,
+    /// Read card (SDKs: 1.1 s).
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    /// The SDKs' timings with some margin for a loaded machine.
+    fn default() -> Self {
+        Self {
+            command: Duration::from_millis(800),
+            find: Duration::from_millis(1000),
+            select: Duration::from_millis(800),
+            read: Duration::from_millis(2000),
+        }
+    }
+}
+
+/// Reopen delays after the device was lost: doubling from `initial` up to
+/// `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// First delay.
+    pub initial: Duration,
+    /// Cap.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Configuration of the serial ID card reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdReaderConfig {
+    /// Serial device, e.g. `/dev/ttyUSB0` or a udev symlink.
+    pub port: PathBuf,
+    /// Baud rate.
+    pub baud: Baud,
+    /// Time between two "find card" polls (default 300 ms).
+    pub poll_interval: Duration,
+    /// Reply timeouts.
+    pub timeouts: Timeouts,
+    /// Reopen backoff.
+    pub reconnect: Backoff,
+    /// Read attempts per placement before reporting a failed read.
+    pub read_attempts: u32,
+    /// Consecutive unanswered commands before reporting the reader as
+    /// unresponsive.
+    pub unresponsive_after: u32,
+}
+
+impl Default for IdReaderConfig {
+    fn default() -> Self {
+        Self {
+            port: PathBuf::from("/dev/ttyUSB0"),
+            baud: Baud::Auto,
+            poll_interval: Duration::from_millis(300),
+            timeouts: Timeouts::default(),
+            reconnect: Backoff::default(),
+            read_attempts: 2,
+            unresponsive_after: 3,
+        }
+    }
+}
+
+/// Why one exchange with the reader failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReaderError {
+    /// The port failed: the device is gone or broken.
+    #[error("读卡器连接中断：{0}")]
+    Io(#[from] io::Error),
+    /// No complete reply within the timeout.
+    #[error("读卡器无应答")]
+    Timeout,
+    /// A reply arrived damaged.
+    #[error("读卡器数据传输错误：{0}")]
+    Frame(#[from] FrameError),
+    /// The SAM answered with an error status.
+    #[error("{0}")]
+    Sam(#[from] SamError),
+    /// A read reply whose length fields do not add up.
+    #[error("读卡器返回的数据长度不正确")]
+    Malformed,
+    /// The text block is not a usable card.
+    #[error("{0}")]
+    Text(#[from] TextError),
+    /// Asked to stop.
+    #[error("stopped")]
+    Stopped,
+}
+
+impl ReaderError {
+    fn is_fatal(&self) -> bool {
+        matches!(self, Self::Io(_) | Self::Stopped)
+    }
+}
+
+/// The serial ID card reader as a [`CardSource`].
+pub struct IdCardReader {
+    name: String,
+    config: IdReaderConfig,
+    connector: Box<dyn Connector>,
+}
+
+impl IdCardReader {
+    /// A reader on the serial port of `config`.
+    pub fn new(config: IdReaderConfig) -> Self {
+        let connector = Box::new(SerialConnector::new(config.port.clone()));
+        Self::with_connector(
+            format!("idcard:{}", config.port.display()),
+            config,
+            connector,
+        )
+    }
+
+    /// A reader on any link (the simulator, a future transport).
+    pub fn with_connector(
+        name: impl Into<String>,
+        config: IdReaderConfig,
+        connector: Box<dyn Connector>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            config,
+            connector,
+        }
+    }
+}
+
+/// The placement the reader is in.
+#[derive(Debug, Default)]
+enum Placement {
+    /// No card.
+    #[default]
+    Empty,
+    /// A card is on the reader.
+    Present {
+        /// An event (card or failure) was sent for this placement.
+        reported: bool,
+        /// Failed read attempts so far.
+        failures: u32,
+        /// Message of the last failure.
+        last_error: String,
+    },
+}
+
+/// Why a polling session ended.
+enum End {
+    Stop,
+    Lost(String),
+}
+
+struct Session<'a> {
+    link: Box<dyn Link>,
+    decoder: FrameDecoder,
+    config: &'a IdReaderConfig,
+    stop: &'a AtomicBool,
+}
+
+fn stopped(stop: &AtomicBool) -> bool {
+    stop.load(Ordering::Relaxed)
+}
+
+/// Sleeps `d` in short slices; `false` if asked to stop meanwhile.
+fn nap(d: Duration, stop: &AtomicBool) -> bool {
+    let end = Instant::now() + d;
+    loop {
+        if stopped(stop) {
+            return false;
+        }
+        let now = Instant::now();
+        if now >= end {
+            return true;
+        }
+        thread::sleep((end - now).min(Duration::from_millis(50)));
+    }
+}
+
+impl Session<'_> {
+    /// Sends one command and waits for its reply. `ok` is the success SW3,
+    /// `data_len` the data sizes a success may carry: a success reply of
+    /// another size, or an error reply with data, is a stale reply to an
+    /// earlier command and is skipped.
+    fn transact(
+        &mut self,
+        (c, p): (u8, u8),
+        timeout: Duration,
+        ok: u8,
+        data_len: std::ops::RangeInclusive<usize>,
+    ) -> Result<Response, ReaderError> {
+        self.decoder.reset();
+        if let Err(e) = self.link.discard_input() {
+            debug!(error = %e, "idcard: cannot discard input");
+        }
+        let sent = self
+            .link
+            .write_all(&encode_command(c, p, &[]))
+            .and_then(|()| self.link.flush());
+        match sent {
+            Ok(()) => {}
+            // A full output buffer is a mute device, not a lost one.
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
+                return Err(ReaderError::Timeout)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 1024];
+        loop {
+            while let Some(item) = self.decoder.next_frame() {
+                match item {
+                    Ok(frame) => {
+                        let Some(resp) = frame.into_response() else {
+                            continue;
+                        };
+                        let fits = if resp.sw3 == ok {
+                            data_len.contains(&resp.data.len())
+                        } else {
+                            resp.data.is_empty()
+                        };
+                        if fits {
+                            return Ok(resp);
+                        }
+                        debug!(?resp, "idcard: skipping a stale reply");
+                    }
+                    Err(e @ FrameError::Checksum { .. }) => {
+                        self.decoder.reset();
+                        return Err(e.into());
+                    }
+                    Err(e) => debug!(error = %e, "idcard: frame dropped"),
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(ReaderError::Timeout);
+            }
+            if stopped(self.stop) {
+                return Err(ReaderError::Stopped);
+            }
+            match self.link.read(&mut buf) {
+                Ok(0) => return Err(io::Error::new(ErrorKind::UnexpectedEof, "port closed").into()),
+                Ok(n) => self.decoder.push(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    fn sam_status(&mut self) -> Result<(), ReaderError> {
+        let t = self.config.timeouts.command;
+        self.transact(cmd::SAM_STATUS, t, SW3_OK, 0..=64)?
+            .status()
+            .map_err(Into::into)
+    }
+
+    /// `Ok(true)` if a card is there, `Ok(false)` if not.
+    fn find(&mut self) -> Result<bool, ReaderError> {
+        let t = self.config.timeouts.find;
+        let resp = self.transact(cmd::FIND, t, SW3_FIND_OK, 0..=16)?;
+        match resp.status() {
+            Ok(()) => Ok(true),
+            Err(SamError::NoCard) => Ok(false),
+            Err(e) => {
+                debug!(error = %e, "idcard: find answered an error");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Select and read; the photo is dropped here, never stored.
+    fn read_card(&mut self) -> Result<CardRead, ReaderError> {
+        let t = self.config.timeouts;
+        self.transact(cmd::SELECT, t.select, SW3_OK, 0..=16)?
+            .status()?;
+        let mut resp = self.transact(cmd::READ, t.read, SW3_OK, 4..=8192)?;
+        resp.status()?;
+        let result = parse_read(&resp.data);
+        // The photo (and the text) must not linger in freed memory.
+        resp.data.fill(0);
+        self.decoder.reset();
+        result
+    }
+}
+
+/// Splits the data of a `30 01` reply and decodes its text block.
+fn parse_read(data: &[u8]) -> Result<CardRead, ReaderError> {
+    let [t_hi, t_lo, p_hi, p_lo, rest @ ..] = data else {
+        return Err(ReaderError::Malformed);
+    };
+    let text_len = (*t_hi as usize) << 8 | *t_lo as usize;
+    let photo_len = (*p_hi as usize) << 8 | *p_lo as usize;
+    if rest.len() < text_len + photo_len {
+        return Err(ReaderError::Malformed);
+    }
+    Ok(text::decode(&rest[..text_len])?)
+}
+
+/// Sends an event; `false` if the receiver is gone.
+fn emit(sink: &mut dyn CardSink, event: CardEvent) -> bool {
+    sink.send(event)
+}
+
+impl IdCardReader {
+    fn open(&mut self, stop: &AtomicBool) -> Result<Box<dyn Link>, String> {
+        let rates: &[u32] = match self.config.baud {
+            Baud::Fixed(b) => &[b],
+            Baud::Auto => &[115_200, 9_600],
+        };
+        let mut link = self
+            .connector
+            .connect(rates[0])
+            .map_err(|e| format!("无法打开读卡器端口：{e}"))?;
+        for (i, &rate) in rates.iter().enumerate() {
+            if i > 0 {
+                link.set_baud(rate)
+                    .map_err(|e| format!("无法设置波特率 {rate}：{e}"))?;
+            }
+            let mut session = Session {
+                link,
+                decoder: FrameDecoder::new(),
+                config: &self.config,
+                stop,
+            };
+            let status = session.sam_status();
+            link = session.link;
+            match status {
+                Ok(()) => {
+                    info!(port = %self.connector.describe(), baud = rate, "idcard: reader ready");
+                    return Ok(link);
+                }
+                Err(e) if e.is_fatal() => return Err(e.to_string()),
+                Err(e) => debug!(baud = rate, error = %e, "idcard: no SAM status"),
+            }
+        }
+        if let Baud::Fixed(_) = self.config.baud {
+            // A fixed rate is trusted; the poll loop reports a mute reader.
+            warn!(port = %self.connector.describe(), "idcard: no SAM status, polling anyway");
+            return Ok(link);
+        }
+        Err("读卡器无应答（已尝试 115200 和 9600 波特率）".to_string())
+    }
+
+    /// Polls until stopped or the link is lost.
+    fn poll(&mut self, link: Box<dyn Link>, sink: &mut dyn CardSink, stop: &AtomicBool) -> End {
+        let mut session = Session {
+            link,
+            decoder: FrameDecoder::new(),
+            config: &self.config,
+            stop,
+        };
+        let mut placement = Placement::Empty;
+        let mut silent = 0u32;
+        let mut mute_reported = false;
+        let device = self.name.clone();
+        loop {
+            let started = Instant::now();
+            if stopped(stop) {
+                return End::Stop;
+            }
+            if !self.connector.is_present() {
+                return self.lose(placement, sink, "读卡器已断开（设备节点消失）".into());
+            }
+            let found = match session.find() {
+                Ok(found) => {
+                    silent = 0;
+                    if mute_reported {
+                        mute_reported = false;
+                        info!(device = %device, "idcard: reader answers again");
+                        if !emit(
+                            sink,
+                            CardEvent::Reconnected {
+                                device: device.clone(),
+                            },
+                        ) {
+                            return End::Stop;
+                        }
+                    }
+                    Some(found)
+                }
+                Err(ReaderError::Stopped) => return End::Stop,
+                Err(ReaderError::Io(e)) => {
+                    return self.lose(placement, sink, format!("读卡器连接中断：{e}"))
+                }
+                Err(e) => {
+                    silent += 1;
+                    debug!(error = %e, silent, "idcard: find failed");
+                    if silent >= self.config.unresponsive_after && !mute_reported {
+                        mute_reported = true;
+                        warn!(device = %device, "idcard: reader unresponsive");
+                        let ev = CardEvent::DeviceError {
+                            device: device.clone(),
+                            message: "读卡器无应答".into(),
+                        };
+                        if !emit(sink, ev) {
+                            return End::Stop;
+                        }
+                    }
+                    None
+                }
+            };
+            match (found, &mut placement) {
+                (
+                    Some(false),
+                    Placement::Present {
+                        reported,
+                        failures,
+                        last_error,
+                    },
+                ) => {
+                    let mut events = Vec::new();
+                    if !*reported && *failures > 0 {
+                        events.push(CardEvent::ReadFailed {
+                            device: device.clone(),
+                            message: std::mem::take(last_error),
+                        });
+                        *reported = true;
+                    }
+                    if *reported {
+                        events.push(CardEvent::Removed {
+                            device: device.clone(),
+                        });
+                    }
+                    debug!(device = %device, "idcard: card removed");
+                    placement = Placement::Empty;
+                    for ev in events {
+                        if !emit(sink, ev) {
+                            return End::Stop;
+                        }
+                    }
+                }
+                (Some(true), Placement::Present { reported: true, .. }) => {}
+                (Some(true), _) => {
+                    let (mut failures, mut last_error) = match &mut placement {
+                        Placement::Present {
+                            failures,
+                            last_error,
+                            ..
+                        } => (*failures, std::mem::take(last_error)),
+                        Placement::Empty => (0, String::new()),
+                    };
+                    let event = match session.read_card() {
+                        Ok(card) => {
+                            info!(device = %device, kind = ?card.kind, id = %card.id_number.masked(), "idcard: card read");
+                            Some(CardEvent::IdCard(card))
+                        }
+                        Err(ReaderError::Stopped) => return End::Stop,
+                        Err(ReaderError::Io(e)) => {
+                            return self.lose(placement, sink, format!("读卡器连接中断：{e}"))
+                        }
+                        Err(e) => {
+                            failures += 1;
+                            warn!(device = %device, error = %e, failures, "idcard: read failed");
+                            // A bad text block will not get better by rereading.
+                            let final_ = matches!(e, ReaderError::Text(_))
+                                || failures >= self.config.read_attempts;
+                            last_error = format!("{e}，请重新放置证件");
+                            final_.then(|| CardEvent::ReadFailed {
+                                device: device.clone(),
+                                message: last_error.clone(),
+                            })
+                        }
+                    };
+                    placement = Placement::Present {
+                        reported: event.is_some(),
+                        failures,
+                        last_error,
+                    };
+                    if let Some(ev) = event {
+                        if !emit(sink, ev) {
+                            return End::Stop;
+                        }
+                    }
+                }
+                (Some(false), Placement::Empty) | (None, _) => {}
+            }
+            let elapsed = started.elapsed();
+            if !nap(self.config.poll_interval.saturating_sub(elapsed), stop) {
+                return End::Stop;
+            }
+        }
+    }
+
+    /// The link is gone: close the placement and report.
+    fn lose(&self, placement: Placement, sink: &mut dyn CardSink, message: String) -> End {
+        warn!(device = %self.name, %message, "idcard: device lost");
+        if let Placement::Present { reported: true, .. } = placement {
+            if !emit(
+                sink,
+                CardEvent::Removed {
+                    device: self.name.clone(),
+                },
+            ) {
+                return End::Stop;
+            }
+        }
+        End::Lost(message)
+    }
+}
+
+impl CardSource for IdCardReader {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run(mut self: Box<Self>, mut sink: Box<dyn CardSink>, stop: Arc<AtomicBool>) {
+        let backoff = self.config.reconnect;
+        let mut delay = backoff.initial;
+        let mut down = false;
+        while !stopped(&stop) {
+            match self.open(&stop) {
+                Ok(link) => {
+                    delay = backoff.initial;
+                    // `down` is set again below if this session is lost.
+                    if down {
+                        info!(device = %self.name, "idcard: reconnected");
+                        let ev = CardEvent::Reconnected {
+                            device: self.name.clone(),
+                        };
+                        if !emit(sink.as_mut(), ev) {
+                            return;
+                        }
+                    }
+                    match self.poll(link, sink.as_mut(), &stop) {
+                        End::Stop => return,
+                        End::Lost(message) => {
+                            down = true;
+                            let ev = CardEvent::DeviceError {
+                                device: self.name.clone(),
+                                message,
+                            };
+                            if !emit(sink.as_mut(), ev) {
+                                return;
+                            }
+                        }
+                    }
+                }
+                Err(message) => {
+                    if stopped(&stop) {
+                        return;
+                    }
+                    if !down {
+                        down = true;
+                        warn!(device = %self.name, %message, "idcard: cannot open reader");
+                        let ev = CardEvent::DeviceError {
+                            device: self.name.clone(),
+                            message,
+                        };
+                        if !emit(sink.as_mut(), ev) {
+                            return;
+                        }
+                    } else {
+                        debug!(device = %self.name, %message, "idcard: still cannot open reader");
+                    }
+                    if !nap(delay, &stop) {
+                        return;
+                    }
+                    delay = (delay * 2).min(backoff.max);
+                    continue;
+                }
+            }
+            // Lost: wait a moment before reopening.
+            if !nap(delay, &stop) {
+                return;
+            }
+            delay = (delay * 2).min(backoff.max);
+        }
+    }
+}
