@@ -13,6 +13,8 @@ use chrono::NaiveTime;
 use serde::Deserialize;
 
 use crate::queue::{CallPolicy, DayBoundary, QueueConfig, ServiceDef, WindowDef};
+use crate::roster::install::RosterConfig;
+use crate::roster::Categories;
 
 /// Where `--config` points when it is not given: the installed file first,
 /// then the example in a checkout.
@@ -107,6 +109,8 @@ pub struct Config {
     pub day: DayBoundary,
     /// Staff API.
     pub api: ApiConfig,
+    /// The low-income roster, if the hall uses one.
+    pub roster: Option<RosterConfig>,
 }
 
 impl Config {
@@ -219,6 +223,28 @@ impl Config {
                 sv.letter, sv.code, sv.name, sv.letter, self.priority_prefix, sv.letter
             );
         }
+        match &self.roster {
+            Some(r) => {
+                s += &format!(
+                    "roster     categories {} (priority: {}), signature {}\n",
+                    r.categories.names().join("/"),
+                    r.categories
+                        .names()
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| r.categories.grants_priority(*i as u8))
+                        .map(|(_, n)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    if r.require_signature {
+                        "required"
+                    } else {
+                        "optional"
+                    }
+                );
+            }
+            None => s += "roster     (none configured)\n",
+        }
         s += &format!("windows    {}\n", self.windows.len());
         for w in &self.windows {
             s += &format!("  {:>3}  {}\n", w.number, w.services.join(", "));
@@ -246,6 +272,19 @@ struct RawConfig {
     day: RawDay,
     #[serde(default)]
     api: RawApi,
+    roster: Option<RawRoster>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoster {
+    public_key: Option<PathBuf>,
+    hash_key: Option<PathBuf>,
+    inbox: Option<PathBuf>,
+    require_signature: Option<bool>,
+    categories: Option<Vec<String>>,
+    priority_categories: Option<Vec<String>>,
+    columns: Option<crate::roster::ColumnMap>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -549,6 +588,11 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         )
     })?;
 
+    let roster = match raw.roster {
+        Some(r) => Some(roster_config(r, base)?),
+        None => None,
+    };
+
     Ok(Config {
         source: path.to_path_buf(),
         data_dir,
@@ -566,6 +610,46 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
             listen,
             manager_token,
         },
+        roster,
+    })
+}
+
+/// Default assistance categories and those that grant priority.
+pub const DEFAULT_CATEGORIES: [&str; 4] = ["低保", "特困", "低保边缘", "临时救助"];
+const DEFAULT_PRIORITY: [&str; 3] = ["低保", "特困", "低保边缘"];
+
+fn roster_config(r: RawRoster, base: &Path) -> Result<RosterConfig, Invalid> {
+    let k = KeyPath::new("roster");
+    let rel = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+    let names = r
+        .categories
+        .unwrap_or_else(|| DEFAULT_CATEGORIES.iter().map(|s| s.to_string()).collect());
+    let priority = r
+        .priority_categories
+        .unwrap_or_else(|| DEFAULT_PRIORITY.iter().map(|s| s.to_string()).collect());
+    let categories = Categories::new(names, &priority).map_err(|e| {
+        let key = if matches!(e, crate::roster::CategoryError::UnknownPriority(_)) {
+            "priority_categories"
+        } else {
+            "categories"
+        };
+        (k.key(key), e.to_string())
+    })?;
+    let require_signature = r.require_signature.unwrap_or(true);
+    if require_signature && r.public_key.is_none() {
+        return Err((
+            k.key("public_key"),
+            "is required while require_signature = true (the roster-public.key written by `greenwave roster keygen`)"
+                .into(),
+        ));
+    }
+    Ok(RosterConfig {
+        public_key: r.public_key.map(rel),
+        hash_key: r.hash_key.map(rel),
+        inbox: r.inbox.map(rel),
+        require_signature,
+        categories,
+        columns: r.columns.unwrap_or_default(),
     })
 }
 

@@ -10,4 +10,5 @@ pub mod config;
 pub mod daemon;
 pub mod hall;
 pub mod queue;
+pub mod roster;
 pub mod store;

@@ -11,8 +11,24 @@ fn main() -> ExitCode {
     match greenwave::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误: {e:#}");
+            eprintln!("错误: {}", describe(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line, leaving out a cause whose text the
+/// message already carries.
+fn describe(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&text);
+        }
+    }
+    msg
 }

@@ -4,6 +4,7 @@
 mod client;
 mod config_cmd;
 mod demo;
+mod roster_cmd;
 mod run;
 mod store_cmd;
 
@@ -40,6 +41,9 @@ pub enum Command {
     Config(config_cmd::ConfigCmd),
     /// Run a short demonstration on a throw-away hall
     Demo(demo::DemoArgs),
+    /// The low-income roster: keys, prepare, import, status, check
+    #[command(subcommand)]
+    Roster(roster_cmd::RosterCmd),
     /// Database maintenance
     #[command(subcommand)]
     Store(store_cmd::StoreCmd),
@@ -87,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(config, a),
         Command::Config(c) => config_cmd::run(config, c),
         Command::Demo(a) => demo::run(a),
+        Command::Roster(c) => roster_cmd::run(config, c),
         Command::Store(c) => store_cmd::run(config, c),
         Command::Issue(a) => client::issue(config, a),
         Command::Call(a) => client::call(config, a),

@@ -49,6 +49,29 @@ const MIGRATIONS: &[&str] = &[
         key    TEXT PRIMARY KEY,
         value  TEXT NOT NULL
     );",
+    // 2: the roster in use (the roster itself lives in its own file) and
+    // the audit log of roster imports, refusals and checks.
+    "CREATE TABLE roster_state (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        version      INTEGER NOT NULL,
+        file         TEXT    NOT NULL,
+        rows         INTEGER NOT NULL,
+        categories   TEXT    NOT NULL,
+        created_at   TEXT    NOT NULL,
+        imported_at  INTEGER NOT NULL,
+        body_digest  TEXT    NOT NULL,
+        file_digest  TEXT    NOT NULL,
+        signed       INTEGER NOT NULL
+    );
+    CREATE TABLE audit (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       INTEGER NOT NULL,
+        actor    TEXT    NOT NULL,
+        action   TEXT    NOT NULL,
+        subject  TEXT,
+        result   TEXT    NOT NULL,
+        detail   TEXT
+    );",
 ];
 
 /// Applies every migration the database has not seen.

@@ -6,6 +6,9 @@
 //! open tickets expired.
 
 mod migrations;
+mod roster;
+
+pub use roster::{AuditEntry, RosterBuild, RosterHit, RosterLookup, RosterState};
 
 use std::path::Path;
 
