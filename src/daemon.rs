@@ -17,6 +17,8 @@ use crate::hall::{Clock, Hall};
 
 /// How often the daemon checks whether the service day has ended.
 const DAY_CHECK: Duration = Duration::from_secs(15);
+/// How often the daemon scans the roster inbox.
+const INBOX_SCAN: Duration = Duration::from_secs(2);
 
 /// A running daemon.
 pub struct Daemon {
@@ -25,6 +27,7 @@ pub struct Daemon {
     stop: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     ticker: JoinHandle<()>,
+    inbox: Option<JoinHandle<()>>,
 }
 
 impl Daemon {
@@ -40,6 +43,7 @@ impl Daemon {
             .await
             .with_context(|| format!("cannot listen on {listen} (api.listen)"))?;
         let addr = listener.local_addr()?;
+        let cfg_for_inbox = cfg.clone();
         let state = AppState::new(hall, cfg);
         let (stop, mut stopped) = watch::channel(false);
 
@@ -62,6 +66,19 @@ impl Daemon {
                 }
             }
         });
+        let inbox = match (
+            &cfg_for_inbox.roster,
+            cfg_for_inbox.roster.as_ref().and_then(|r| r.inbox.clone()),
+        ) {
+            (Some(rc), Some(dir)) => Some(tokio::spawn(watch_inbox(
+                dir,
+                cfg_for_inbox.data_dir.clone(),
+                cfg_for_inbox.database_path(),
+                rc.clone(),
+                stop.subscribe(),
+            ))),
+            _ => None,
+        };
         let server = tokio::spawn(api::serve(listener, state, async move {
             let _ = stopped.wait_for(|s| *s).await;
         }));
@@ -71,6 +88,7 @@ impl Daemon {
             stop,
             server,
             ticker,
+            inbox,
         })
     }
 
@@ -79,7 +97,61 @@ impl Daemon {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.ticker.await.ok();
+        if let Some(i) = self.inbox {
+            i.await.ok();
+        }
         self.server.await??;
         Ok(())
+    }
+}
+
+/// Scans the roster inbox until stopped. Uses its own database connection,
+/// so a long import never holds up ticket operations.
+async fn watch_inbox(
+    dir: std::path::PathBuf,
+    data_dir: std::path::PathBuf,
+    db: std::path::PathBuf,
+    cfg: crate::roster::install::RosterConfig,
+    mut stop: watch::Receiver<bool>,
+) {
+    use crate::roster::inbox::{Inbox, InboxEvent};
+    let inbox = std::sync::Arc::new(std::sync::Mutex::new(Inbox::new()));
+    let mut every = tokio::time::interval(INBOX_SCAN);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let (inbox, scan_dir, data_dir, db, cfg) = (
+            inbox.clone(),
+            dir.clone(),
+            data_dir.clone(),
+            db.clone(),
+            cfg.clone(),
+        );
+        let res = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<InboxEvent>> {
+            let mut store = crate::store::Store::open(&db)?;
+            let mut inbox = inbox.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(inbox.scan(&scan_dir, &mut store, &data_dir, &cfg)?)
+        })
+        .await;
+        match res {
+            Ok(Ok(events)) => {
+                for e in events {
+                    match e {
+                        InboxEvent::Installed { file, outcome } => {
+                            tracing::info!(%file, version = outcome.state.version, rows = outcome.state.rows, "roster from inbox installed")
+                        }
+                        InboxEvent::Refused { file, reason } => {
+                            tracing::warn!(%file, %reason, "roster from inbox refused")
+                        }
+                    }
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, dir = %dir.display(), "roster inbox scan failed")
+            }
+            Err(e) => tracing::error!(error = %e, "roster inbox task failed"),
+        }
     }
 }

@@ -19,6 +19,15 @@ fn greenwave(args: &[&str]) -> (bool, String, String) {
 fn check(text: &str) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("greenwave.toml");
+    // The example's roster keys live in /etc/greenwave on a kiosk: make
+    // real ones here.
+    let keys = dir.path().join("keys");
+    let (ok, _, err) = greenwave(&["roster", "keygen", "--out", keys.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let text = text.replace(
+        "/etc/greenwave/roster-",
+        &format!("{}/roster-", keys.display()),
+    );
     std::fs::write(&path, text).unwrap();
     let (ok, out, err) = greenwave(&["config", "check", "--config", path.to_str().unwrap()]);
     // Show errors relative to the temp dir for stable assertions.
@@ -44,6 +53,17 @@ fn the_shipped_example_config_is_valid() {
     assert!(out.contains("某某街道便民服务中心"), "{out}");
     assert!(out.contains("GA001"), "{out}");
     assert!(out.contains("配置有效"), "{out}");
+    assert!(out.contains("fingerprint"), "{out}");
+}
+
+#[test]
+fn a_missing_roster_key_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("greenwave.toml");
+    std::fs::write(&path, GOOD).unwrap();
+    let (ok, _, err) = greenwave(&["config", "check", "--config", path.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("/etc/greenwave/roster-public.key"), "{err}");
 }
 
 #[test]

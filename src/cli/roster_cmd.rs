@@ -68,6 +68,35 @@ pub enum RosterCmd {
         /// The resident's ID number
         id_number: String,
     },
+    /// Bench/demo: write a synthetic bureau export of made-up people
+    #[command(hide = true)]
+    Synth {
+        /// Rows
+        #[arg(long)]
+        rows: u64,
+        /// Seed (the same seed gives the same people)
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write GB18030 instead of UTF-8
+        #[arg(long)]
+        gb18030: bool,
+        /// Output file
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Bench: lookup latency on the installed roster, half hits, half misses
+    #[command(hide = true)]
+    BenchLookup {
+        /// Rows of the synthetic export the roster was made from
+        #[arg(long)]
+        rows: u64,
+        /// Its seed
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Lookups to time
+        #[arg(long, default_value_t = 200_000)]
+        samples: u64,
+    },
 }
 
 pub(super) fn run(config: Option<&Path>, cmd: RosterCmd) -> anyhow::Result<ExitCode> {
@@ -169,6 +198,17 @@ pub(super) fn run(config: Option<&Path>, cmd: RosterCmd) -> anyhow::Result<ExitC
                 Err(e) => Err(e.into()),
             }
         }
+        RosterCmd::Synth {
+            rows,
+            seed,
+            gb18030,
+            out,
+        } => synth(rows, seed, gb18030, &out),
+        RosterCmd::BenchLookup {
+            rows,
+            seed,
+            samples,
+        } => bench_lookup(config, rows, seed, samples),
         RosterCmd::Import { file, force } => {
             let (cfg, rc) = hall(config)?;
             let mut store = Store::open(&cfg.database_path())?;
@@ -285,6 +325,68 @@ pub(super) fn run(config: Option<&Path>, cmd: RosterCmd) -> anyhow::Result<ExitC
             }
         }
     }
+}
+
+fn synth(rows: u64, seed: u64, gb18030: bool, out: &Path) -> anyhow::Result<ExitCode> {
+    let format = if gb18030 {
+        crate::roster::SyntheticFormat::CsvGb18030
+    } else {
+        crate::roster::SyntheticFormat::CsvUtf8
+    };
+    let f =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    crate::roster::generate_synthetic_export(rows, seed, format, f)?;
+    println!("wrote {rows} synthetic rows to {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_lookup(
+    config: Option<&Path>,
+    rows: u64,
+    seed: u64,
+    samples: u64,
+) -> anyhow::Result<ExitCode> {
+    let (cfg, rc) = hall(config)?;
+    let store = Store::open(&cfg.database_path())?;
+    let roster = Roster::open(&store, &cfg.data_dir, &rc)?.context("no roster installed")?;
+    let today = chrono::Utc::now().date_naive();
+    // Candidates prepared up front, so that only hash + lookup is timed.
+    let mut ids = Vec::with_capacity(samples as usize);
+    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ seed;
+    for k in 0..samples {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let s = if k % 2 == 0 {
+            crate::roster::synthetic::synthetic_id(x % rows.max(1), seed)
+        } else {
+            crate::roster::synthetic::synthetic_id(x % rows.max(1), seed.wrapping_add(7_777_777))
+        };
+        if let Ok(id) = IdNumber::parse(&s) {
+            ids.push(id);
+        }
+    }
+    let mut times = Vec::with_capacity(ids.len());
+    let mut hits = 0u64;
+    for id in &ids {
+        let t = std::time::Instant::now();
+        let a = roster.check(id, today)?;
+        times.push(t.elapsed());
+        if a != RosterAnswer::NotListed {
+            hits += 1;
+        }
+    }
+    times.sort();
+    let q = |p: f64| times[((times.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "lookups {}  hits {}  p50 {:.2} µs  p99 {:.2} µs  max {:.2} µs",
+        times.len(),
+        hits,
+        q(0.50).as_secs_f64() * 1e6,
+        q(0.99).as_secs_f64() * 1e6,
+        q(1.0).as_secs_f64() * 1e6
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn hall(config: Option<&Path>) -> anyhow::Result<(Config, RosterConfig)> {

@@ -20,6 +20,7 @@
 
 pub mod export;
 pub mod file;
+pub mod inbox;
 pub mod install;
 pub mod keys;
 pub mod prepare;
