@@ -5,6 +5,7 @@ CARGO ?= cargo
 
 ## make demo: the whole mechanism on a throw-away hall, simulated devices.
 demo:
+	@packaging/deps.sh build-packages.txt
 	$(CARGO) run --quiet -- demo
 
 ## make test: install test dependencies, then format check, lints, docs, all tests.

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Installs what greenwave's tests need on Debian 12: the packages listed in
-# packaging/test-packages.txt and the rustfmt/clippy components.
+# Installs what greenwave needs on Debian 12: the packages listed in the
+# given lists (default: build-packages.txt and test-packages.txt beside this
+# script) and the rustfmt/clippy components.
+#   packaging/deps.sh                      # build + test
+#   packaging/deps.sh build-packages.txt   # build only (make demo)
 # Idempotent, and silent when everything is already there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
+lists=("$@")
+if ((${#lists[@]} == 0)); then lists=(build-packages.txt test-packages.txt); fi
+
 missing=()
-while read -r pkg _; do
-    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-        missing+=("$pkg")
-    fi
-done < "$here/test-packages.txt"
+for list in "${lists[@]}"; do
+    while read -r pkg _; do
+        [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$pkg")
+        fi
+    done < "$here/$list"
+done
 
 if ((${#missing[@]})); then
     echo "deps: installing ${missing[*]}"

@@ -111,6 +111,31 @@ pub struct Config {
     pub api: ApiConfig,
     /// The low-income roster, if the hall uses one.
     pub roster: Option<RosterConfig>,
+    /// The kiosk's devices.
+    pub devices: Devices,
+}
+
+/// `[devices]`: the kiosk's devices; each is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Devices {
+    /// The resident ID card reader.
+    pub id_reader: Option<IdReaderSetting>,
+    /// The ticket printer.
+    pub printer: Option<greenwave_drivers::printer::PrinterConfig>,
+    /// The PC/SC reader for priority cards.
+    pub pcsc: Option<greenwave_drivers::pcsc::PcscConfig>,
+}
+
+/// `[devices.id_reader]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdReaderSetting {
+    /// A GA 467 reader on a serial port.
+    Ga467(greenwave_drivers::idcard::IdReaderConfig),
+    /// The in-process simulator (demo, tests).
+    Simulated {
+        /// Poll interval.
+        poll_interval: Duration,
+    },
 }
 
 impl Config {
@@ -273,6 +298,25 @@ struct RawConfig {
     #[serde(default)]
     api: RawApi,
     roster: Option<RawRoster>,
+    #[serde(default)]
+    devices: RawDevices,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDevices {
+    id_reader: Option<RawIdReader>,
+    printer: Option<greenwave_drivers::printer::PrinterConfig>,
+    pcsc: Option<greenwave_drivers::pcsc::PcscConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdReader {
+    kind: String,
+    port: Option<PathBuf>,
+    baud: Option<toml::Value>,
+    poll_interval: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -592,6 +636,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         Some(r) => Some(roster_config(r, base)?),
         None => None,
     };
+    let devices = devices_config(raw.devices)?;
 
     Ok(Config {
         source: path.to_path_buf(),
@@ -611,6 +656,83 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
             manager_token,
         },
         roster,
+        devices,
+    })
+}
+
+fn devices_config(d: RawDevices) -> Result<Devices, Invalid> {
+    use greenwave_drivers::idcard::{Baud, IdReaderConfig};
+    let k = KeyPath::new("devices").key("id_reader");
+    let id_reader = match d.id_reader {
+        None => None,
+        Some(r) => {
+            let poll_interval = match r.poll_interval.as_deref() {
+                Some(s) => duration(s, k.key("poll_interval"))?,
+                None => Duration::from_millis(300),
+            };
+            if poll_interval < Duration::from_millis(50) || poll_interval > Duration::from_secs(10)
+            {
+                return Err((
+                    k.key("poll_interval"),
+                    "must be between 50ms and 10s".into(),
+                ));
+            }
+            match r.kind.as_str() {
+                "ga467" => {
+                    let port = r.port.ok_or_else(|| {
+                        (
+                            k.key("port"),
+                            "is required for kind = \"ga467\" (e.g. \"/dev/ttyUSB0\")".to_string(),
+                        )
+                    })?;
+                    let baud = match r.baud {
+                        None => Baud::Auto,
+                        Some(toml::Value::String(s)) if s == "auto" => Baud::Auto,
+                        Some(toml::Value::Integer(
+                            b @ (9600 | 19200 | 38400 | 57600 | 115_200),
+                        )) => Baud::Fixed(b as u32),
+                        Some(v) => {
+                            return Err((
+                                k.key("baud"),
+                                format!(
+                                "{v} must be \"auto\" or one of 9600, 19200, 38400, 57600, 115200"
+                            ),
+                            ))
+                        }
+                    };
+                    Some(IdReaderSetting::Ga467(IdReaderConfig {
+                        port,
+                        baud,
+                        poll_interval,
+                        ..IdReaderConfig::default()
+                    }))
+                }
+                "simulated" => Some(IdReaderSetting::Simulated { poll_interval }),
+                other => {
+                    return Err((
+                        k.key("kind"),
+                        format!("\"{other}\" must be \"ga467\" or \"simulated\""),
+                    ))
+                }
+            }
+        }
+    };
+    if let Some(p) = &d.printer {
+        p.validate().map_err(|e| {
+            (
+                KeyPath::new("devices").key("printer").key("uri"),
+                e.to_string(),
+            )
+        })?;
+    }
+    if let Some(p) = &d.pcsc {
+        p.validate()
+            .map_err(|e| (KeyPath::new("devices").key("pcsc"), e.to_string()))?;
+    }
+    Ok(Devices {
+        id_reader,
+        printer: d.printer,
+        pcsc: d.pcsc,
     })
 }
 

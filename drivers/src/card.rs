@@ -21,8 +21,8 @@ use crate::idcard::sim::{SimConnector, SimControl};
 use crate::idcard::text::CardRead;
 
 /// Something that happened at a card source. `Debug` never shows personal
-/// data (see [`CardRead`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// data (see [`CardRead`]); a priority card's UID shows masked.
+#[derive(Clone, PartialEq, Eq)]
 pub enum CardEvent {
     /// An ID card (or permit) was placed and read. Sent once per placement.
     IdCard(CardRead),
@@ -88,11 +88,42 @@ pub trait CardSource: Send {
     fn run(self: Box<Self>, sink: Box<dyn CardSink>, stop: Arc<AtomicBool>);
 }
 
+impl std::fmt::Debug for CardEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CardEvent::IdCard(c) => f.debug_tuple("IdCard").field(c).finish(),
+            CardEvent::PriorityCard { uid } => f
+                .debug_struct("PriorityCard")
+                .field("uid", &crate::pcsc::mask_uid(uid))
+                .finish(),
+            CardEvent::ReadFailed { device, message } => f
+                .debug_struct("ReadFailed")
+                .field("device", device)
+                .field("message", message)
+                .finish(),
+            CardEvent::Removed { device } => {
+                f.debug_struct("Removed").field("device", device).finish()
+            }
+            CardEvent::DeviceError { device, message } => f
+                .debug_struct("DeviceError")
+                .field("device", device)
+                .field("message", message)
+                .finish(),
+            CardEvent::Reconnected { device } => f
+                .debug_struct("Reconnected")
+                .field("device", device)
+                .finish(),
+        }
+    }
+}
+
 /// Which card source to open.
 #[derive(Debug, Clone)]
 pub enum CardSourceConfig {
     /// The GA 467 reader on a serial port.
     IdReader(IdReaderConfig),
+    /// The PC/SC reader for contactless priority cards.
+    Pcsc(crate::pcsc::PcscConfig),
     /// An in-process simulated GA 467 reader (demo mode, tests), steered
     /// through `control`. It runs the real driver against the simulator.
     SimulatedIdReader {
@@ -108,6 +139,7 @@ pub enum CardSourceConfig {
 pub fn open_card_source(config: &CardSourceConfig) -> Box<dyn CardSource> {
     match config {
         CardSourceConfig::IdReader(c) => Box::new(IdCardReader::new(c.clone())),
+        CardSourceConfig::Pcsc(c) => Box::new(crate::pcsc::PcscWatcher::new(c.clone())),
         CardSourceConfig::SimulatedIdReader {
             control,
             poll_interval,
@@ -135,4 +167,20 @@ pub fn spawn_card_source(
     thread::Builder::new()
         .name(name)
         .spawn(move || source.run(sink, stop))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_priority_card_uid_is_masked_in_debug_output() {
+        let e = CardEvent::PriorityCard {
+            uid: vec![0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6],
+        };
+        let shown = format!("{e:?}");
+        assert!(!shown.contains("C3"), "{shown}");
+        assert!(!shown.contains("195"), "{shown}");
+        assert!(shown.contains("PriorityCard"), "{shown}");
+    }
 }

@@ -6,4 +6,5 @@
 pub mod card;
 pub mod id_number;
 pub mod idcard;
+pub mod pcsc;
 pub mod printer;

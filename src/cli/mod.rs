@@ -4,6 +4,7 @@
 mod client;
 mod config_cmd;
 mod demo;
+mod devices;
 mod roster_cmd;
 mod run;
 mod store_cmd;
@@ -44,6 +45,10 @@ pub enum Command {
     /// The low-income roster: keys, prepare, import, status, check
     #[command(subcommand)]
     Roster(roster_cmd::RosterCmd),
+    /// Show the configured devices and their live state
+    Devices,
+    /// Print a sample ticket on the configured printer
+    PrintTest,
     /// Database maintenance
     #[command(subcommand)]
     Store(store_cmd::StoreCmd),
@@ -93,6 +98,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(a) => demo::run(a),
         Command::Roster(c) => roster_cmd::run(config, c),
         Command::Store(c) => store_cmd::run(config, c),
+        Command::Devices => devices::devices(config),
+        Command::PrintTest => devices::print_test(config),
         Command::Issue(a) => client::issue(config, a),
         Command::Call(a) => client::call(config, a),
         Command::Recall(a) => client::window_op(config, a, "recall"),

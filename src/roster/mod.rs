@@ -10,7 +10,7 @@
 //!    GB18030, or `.xlsx`), validates every row, replaces every identity
 //!    number by its keyed hash ([`keys::HashKey::hash`]), drops names and
 //!    every other column, sorts by hash and writes a signed roster file
-//!    ([`file`]), full or delta;
+//!    ([`mod@file`]), full or delta;
 //! 3. a hall opens the file with [`file::RosterReader`], which checks the
 //!    signature before yielding anything and the body digest after the last
 //!    record.

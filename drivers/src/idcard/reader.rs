@@ -194,6 +194,15 @@ impl Default for IdReaderConfig {
     }
 }
 
+/// What a probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderProbe {
+    /// The baud rate at which the SAM answered.
+    pub baud: u32,
+    /// The SAM's id (hex), if it gave one.
+    pub sam_id: Option<String>,
+}
+
 /// Why one exchange with the reader failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReaderError {
@@ -472,6 +481,54 @@ impl IdCardReader {
             return Ok(link);
         }
         Err("读卡器无应答（已尝试 115200 和 9600 波特率）".to_string())
+    }
+
+    /// One-shot check for ops (`greenwave devices`): opens the port,
+    /// finds the baud rate by "SAM status" and reads the SAM id. Never
+    /// polls for cards.
+    pub fn probe(&mut self) -> Result<ReaderProbe, String> {
+        let stop = AtomicBool::new(false);
+        let rates: Vec<u32> = match self.config.baud {
+            Baud::Fixed(b) => vec![b],
+            Baud::Auto => vec![115_200, 9_600],
+        };
+        let mut link = self
+            .connector
+            .connect(rates[0])
+            .map_err(|e| format!("无法打开读卡器端口：{e}"))?;
+        let mut last = String::from("读卡器无应答");
+        for (i, &rate) in rates.iter().enumerate() {
+            if i > 0 {
+                link.set_baud(rate)
+                    .map_err(|e| format!("无法设置波特率 {rate}：{e}"))?;
+            }
+            let mut session = Session {
+                link,
+                decoder: FrameDecoder::new(),
+                config: &self.config,
+                stop: &stop,
+            };
+            let status = session.sam_status();
+            if status.is_ok() {
+                let t = self.config.timeouts.command;
+                let sam_id = session
+                    .transact(cmd::SAM_ID, t, SW3_OK, 0..=64)
+                    .ok()
+                    .filter(|r| r.status().is_ok())
+                    .map(|r| {
+                        r.data
+                            .iter()
+                            .map(|b| format!("{b:02X}"))
+                            .collect::<String>()
+                    });
+                return Ok(ReaderProbe { baud: rate, sam_id });
+            }
+            link = session.link;
+            if let Err(e) = status {
+                last = e.to_string();
+            }
+        }
+        Err(last)
     }
 
     /// Polls until stopped or the link is lost.

@@ -1,0 +1,32 @@
+//! The contactless priority card on a PC/SC reader.
+//!
+//! - [`watcher`]: a [`crate::card::CardSource`] that watches one reader
+//!   through `pcscd` (libpcsclite) and reports each card's UID;
+//! - [`vcard`]: a virtual card for `vsmartcard-vpcd`, for tests and demos.
+//!
+//! UIDs are not personal data by themselves, but logs only ever show them
+//! masked ([`mask_uid`]).
+
+pub mod vcard;
+pub mod watcher;
+
+pub use watcher::{probe, PcscConfig, PcscError, PcscWatcher};
+
+/// A UID for logs: the first two bytes in hex, then `…` (e.g. `04a2…`).
+pub fn mask_uid(uid: &[u8]) -> String {
+    let mut out: String = uid.iter().take(2).map(|b| format!("{b:02x}")).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_uid;
+
+    #[test]
+    fn masks_uids() {
+        assert_eq!(mask_uid(&[0x04, 0xA2, 0x3B, 0x11]), "04a2…");
+        assert_eq!(mask_uid(&[0x08]), "08…");
+        assert_eq!(mask_uid(&[]), "…");
+    }
+}

@@ -1,0 +1,155 @@
+//! `greenwave devices` and `greenwave print-test` against the simulators: a
+//! GA 467 reader simulator on a real socat pty pair and an ESC/POS printer
+//! simulator on 127.0.0.1.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::BIN;
+use greenwave_drivers::idcard::sim::{SimControl, SimHandle};
+use greenwave_drivers::printer::sim::{PrinterSim, SimState};
+use greenwave_drivers::printer::{render_text, PaperWidth};
+
+struct Socat(Child);
+
+impl Socat {
+    fn start(a: &Path, b: &Path) -> Socat {
+        let end = |p: &Path| format!("pty,raw,echo=0,link={}", p.display());
+        let child = Command::new("socat")
+            .args(["-d", "-d", &end(a), &end(b)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat (packaging/test-packages.txt)");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !(a.exists() && b.exists()) {
+            assert!(Instant::now() < deadline, "socat links never appeared");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Socat(child)
+    }
+}
+
+impl Drop for Socat {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn config(dir: &Path, reader_port: &Path, printer_uri: &str) -> std::path::PathBuf {
+    let path = dir.join("greenwave.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"data_dir = "data"
+[hall]
+name = "测试大厅"
+[[services]]
+code = "civil"
+name = "民政救助"
+letter = "A"
+[[windows]]
+number = 1
+services = ["civil"]
+token = "test-window-1-token-0001"
+[devices.id_reader]
+kind = "ga467"
+port = "{}"
+baud = 115200
+[devices.printer]
+uri = "{printer_uri}"
+paper_width_mm = 80
+"#,
+            reader_port.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn run(config: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn devices_shows_a_working_reader_and_printer_and_names_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reader, sim_end) = (dir.path().join("reader"), dir.path().join("sim"));
+    let _socat = Socat::start(&reader, &sim_end);
+    let port = serialport::new(sim_end.to_string_lossy(), 115_200)
+        .timeout(Duration::from_millis(20))
+        .open()
+        .unwrap();
+    let _sim = SimHandle::spawn(port, SimControl::new());
+    let printer = PrinterSim::start(SimState::Ready).unwrap();
+    let cfg = config(dir.path(), &reader, &printer.uri());
+
+    let (code, out) = run(&cfg, &["devices"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("已连接，SAM 正常（115200 波特"), "{out}");
+    assert!(out.contains("打印机") && out.contains("在线"), "{out}");
+
+    printer.control().set_state(SimState::PaperOut);
+    let (code, out) = run(&cfg, &["devices"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("打印机缺纸"), "{out}");
+
+    // A reader that is not there.
+    let cfg = config(dir.path(), &dir.path().join("no-such-port"), &printer.uri());
+    let (code, out) = run(&cfg, &["devices"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("读卡器未连接"), "{out}");
+}
+
+#[test]
+fn print_test_prints_a_sample_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let printer = PrinterSim::start(SimState::Ready).unwrap();
+    let cfg = config(dir.path(), &dir.path().join("unused"), &printer.uri());
+    let (code, out) = run(&cfg, &["print-test"]);
+    assert_eq!(code, 0, "{out}");
+    let jobs = printer.control().wait_for_jobs(1, Duration::from_secs(10));
+    assert_eq!(jobs.len(), 1);
+    let text = render_text(&jobs[0], PaperWidth::Mm80);
+    assert!(text.contains("测试大厅"), "{text}");
+    assert!(text.contains("GA000"), "{text}");
+    assert!(text.contains("打印测试"), "{text}");
+
+    printer.control().set_state(SimState::PaperOut);
+    let (code, out) = run(&cfg, &["print-test"]);
+    assert_eq!(code, 4, "{out}");
+    assert!(out.contains("打印失败"), "{out}");
+}
+
+#[test]
+fn a_bad_device_config_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), Path::new("/dev/ttyUSB0"), "lpt://nowhere");
+    let (code, out) = run(&cfg, &["config", "check"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("devices.printer.uri"), "{out}");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("baud = 115200", "baud = 1234");
+    std::fs::write(&cfg, text).unwrap();
+    let (_, out) = run(&cfg, &["config", "check"]);
+    assert!(out.contains(":15: devices.id_reader.baud"), "{out}");
+}
