@@ -86,6 +86,7 @@ pub struct Hall {
     store: Store,
     boundary: DayBoundary,
     clock: Arc<dyn Clock>,
+    events: tokio::sync::broadcast::Sender<Event>,
     _lock: File,
 }
 
@@ -135,11 +136,13 @@ impl Hall {
             }
         };
         let queue = Queue::restore(qcfg, day, snap.tickets, snap.windows, snap.next_id);
+        let (events, _) = tokio::sync::broadcast::channel(1024);
         let mut hall = Hall {
             queue,
             store,
             boundary,
             clock,
+            events,
             _lock: lock,
         };
         hall.roll_if_due(now)?;
@@ -177,12 +180,21 @@ impl Hall {
     fn record(&mut self, ev: Event) -> Result<(), HallError> {
         let day = self.queue.day();
         let changes = self.queue.apply(&ev);
-        if let Err(e) = self.store.commit(day, &[(ev, changes)]) {
+        if let Err(e) = self.store.commit(day, &[(ev.clone(), changes)]) {
             tracing::error!(error = %e, "commit failed; reloading the queue from the database");
             self.reload()?;
             return Err(e.into());
         }
+        // Only committed events are announced; nobody listening is fine.
+        let _ = self.events.send(ev);
         Ok(())
+    }
+
+    /// Every event from now on, after it is committed (for the event
+    /// stream, displays and voice). A slow receiver that falls more than
+    /// 1,024 events behind is told it lagged and should re-read the queue.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.events.subscribe()
     }
 
     fn reload(&mut self) -> Result<(), HallError> {

@@ -219,3 +219,18 @@ fn a_database_from_a_newer_greenwave_is_refused_with_a_clear_message() {
     let err = Store::open(&db).unwrap_err();
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
+
+#[test]
+fn subscribers_hear_committed_events_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let mut h = open(dir.path(), &clock);
+    let mut rx = h.subscribe();
+    h.issue("civil", Lane::Normal).unwrap();
+    assert!(h.call_next(1).is_ok());
+    assert!(h.call_next(2).is_err(), "nothing waiting: no event");
+    let kinds: Vec<&str> = std::iter::from_fn(|| rx.try_recv().ok())
+        .map(|e| e.kind())
+        .collect();
+    assert_eq!(kinds, ["issued", "called"]);
+}
