@@ -113,6 +113,21 @@ pub struct Config {
     pub roster: Option<RosterConfig>,
     /// The kiosk's devices.
     pub devices: Devices,
+    /// The kiosk's behaviour.
+    pub kiosk: KioskConfig,
+}
+
+/// `[kiosk]` and `[priority]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KioskConfig {
+    /// Issue for this service without asking (one swipe is all it takes).
+    pub default_service: Option<String>,
+    /// Base URL of the progress page printed as a QR code.
+    pub public_url: Option<String>,
+    /// One line printed on every ticket (e.g. the hotline).
+    pub notice: Option<String>,
+    /// Residents of this age or older get the priority lane.
+    pub min_age: Option<u32>,
 }
 
 /// `[devices]`: the kiosk's devices; each is optional.
@@ -300,6 +315,24 @@ struct RawConfig {
     roster: Option<RawRoster>,
     #[serde(default)]
     devices: RawDevices,
+    #[serde(default)]
+    kiosk: RawKiosk,
+    #[serde(default)]
+    priority: RawPriority,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKiosk {
+    default_service: Option<String>,
+    public_url: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPriority {
+    min_age: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -637,6 +670,39 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         None => None,
     };
     let devices = devices_config(raw.devices)?;
+    let kk = KeyPath::new("kiosk");
+    if let Some(d) = &raw.kiosk.default_service {
+        if !services.iter().any(|s| &s.code == d) {
+            return Err((
+                kk.key("default_service"),
+                format!("\"{d}\" is not a service code"),
+            ));
+        }
+    }
+    if let Some(u) = &raw.kiosk.public_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err((
+                kk.key("public_url"),
+                format!("\"{u}\" must start with http:// or https://"),
+            ));
+        }
+    }
+    let min_age = match raw.priority.min_age {
+        None => None,
+        Some(a @ 1..=150) => Some(a as u32),
+        Some(a) => {
+            return Err((
+                KeyPath::new("priority").key("min_age"),
+                format!("{a} must be an age between 1 and 150 (leave it out to turn the rule off)"),
+            ))
+        }
+    };
+    let kiosk = KioskConfig {
+        default_service: raw.kiosk.default_service,
+        public_url: raw.kiosk.public_url,
+        notice: raw.kiosk.notice,
+        min_age,
+    };
 
     Ok(Config {
         source: path.to_path_buf(),
@@ -657,6 +723,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         },
         roster,
         devices,
+        kiosk,
     })
 }
 

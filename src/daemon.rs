@@ -14,6 +14,9 @@ use tokio::task::JoinHandle;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::hall::{Clock, Hall};
+use crate::kiosk::{Kiosk, Outcome};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// How often the daemon checks whether the service day has ended.
 const DAY_CHECK: Duration = Duration::from_secs(15);
@@ -28,6 +31,13 @@ pub struct Daemon {
     server: JoinHandle<std::io::Result<()>>,
     ticker: JoinHandle<()>,
     inbox: Option<JoinHandle<()>>,
+    kiosk: Option<KioskThreads>,
+}
+
+/// The card sources and the kiosk loop, each on a thread of its own.
+struct KioskThreads {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Daemon {
@@ -79,6 +89,7 @@ impl Daemon {
             ))),
             _ => None,
         };
+        let kiosk = start_kiosk(&cfg_for_inbox, state.hall())?;
         let server = tokio::spawn(api::serve(listener, state, async move {
             let _ = stopped.wait_for(|s| *s).await;
         }));
@@ -89,6 +100,7 @@ impl Daemon {
             server,
             ticker,
             inbox,
+            kiosk,
         })
     }
 
@@ -96,6 +108,16 @@ impl Daemon {
     /// everything has stopped. Every commit is already durable.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
+        if let Some(k) = self.kiosk {
+            k.stop.store(true, Ordering::SeqCst);
+            tokio::task::spawn_blocking(move || {
+                for t in k.threads {
+                    let _ = t.join();
+                }
+            })
+            .await
+            .ok();
+        }
         self.ticker.await.ok();
         if let Some(i) = self.inbox {
             i.await.ok();
@@ -152,6 +174,106 @@ async fn watch_inbox(
                 tracing::error!(error = %e, dir = %dir.display(), "roster inbox scan failed")
             }
             Err(e) => tracing::error!(error = %e, "roster inbox task failed"),
+        }
+    }
+}
+
+/// Starts the card sources and the kiosk loop when the configuration has a
+/// card reader. The loop serves one resident at a time; the hall's mutex is
+/// never held while a device is busy.
+fn start_kiosk(cfg: &Config, hall: Arc<Mutex<Hall>>) -> anyhow::Result<Option<KioskThreads>> {
+    use crate::config::IdReaderSetting;
+    use greenwave_drivers::card::{
+        open_card_source, spawn_card_source, CardEvent, CardSourceConfig,
+    };
+
+    let mut sources = Vec::new();
+    match &cfg.devices.id_reader {
+        Some(IdReaderSetting::Ga467(c)) => sources.push(CardSourceConfig::IdReader(c.clone())),
+        Some(IdReaderSetting::Simulated { poll_interval }) => {
+            sources.push(CardSourceConfig::SimulatedIdReader {
+                control: greenwave_drivers::idcard::sim::SimControl::new(),
+                poll_interval: *poll_interval,
+            })
+        }
+        None => {}
+    }
+    if let Some(p) = &cfg.devices.pcsc {
+        sources.push(CardSourceConfig::Pcsc(p.clone()));
+    }
+    if sources.is_empty() {
+        return Ok(None);
+    }
+    let printer = match &cfg.devices.printer {
+        Some(pc) => Some(greenwave_drivers::printer::open_printer(pc)?),
+        None => None,
+    };
+    let mut kiosk = Kiosk::new(Arc::new(cfg.clone()), hall, printer)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel::<CardEvent>();
+    let mut threads = Vec::new();
+    for s in &sources {
+        threads.push(spawn_card_source(
+            open_card_source(s),
+            Box::new(tx.clone()),
+            stop.clone(),
+        )?);
+    }
+    drop(tx);
+    let loop_stop = stop.clone();
+    threads.push(
+        std::thread::Builder::new()
+            .name("kiosk".into())
+            .spawn(move || loop {
+                match rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(ev) => kiosk_event(&mut kiosk, ev),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        if loop_stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            })?,
+    );
+    tracing::info!(sources = sources.len(), "kiosk started");
+    Ok(Some(KioskThreads { stop, threads }))
+}
+
+/// One card event at the kiosk: what the kiosk screen says goes to stdout.
+fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent) {
+    use greenwave_drivers::card::CardEvent;
+    let screen = |s: &str| {
+        println!("[自助机] {s}");
+    };
+    match &ev {
+        CardEvent::DeviceError { device, message } => {
+            tracing::warn!(%device, %message, "card device problem");
+            screen(&format!("读卡器未连接：{message}"));
+            return;
+        }
+        CardEvent::Reconnected { device } => {
+            tracing::info!(%device, "card device back");
+            screen("读卡器已恢复，请刷身份证");
+            return;
+        }
+        CardEvent::ReadFailed { message, .. } => {
+            screen(message);
+            return;
+        }
+        CardEvent::Removed { .. } => return,
+        CardEvent::IdCard(_) | CardEvent::PriorityCard { .. } => {}
+    }
+    let Some(who) = kiosk.identity_of(&ev) else {
+        return;
+    };
+    match kiosk.serve(who, None) {
+        Ok(Outcome::Ticket { screen: s, .. }) => screen(&s),
+        Ok(Outcome::ChooseService) => screen("请选择办理的业务"),
+        Ok(Outcome::Refused(s)) => screen(&s),
+        Err(e) => {
+            tracing::error!(error = %e, "kiosk could not issue a ticket");
+            screen("暂时无法取号，请联系工作人员");
         }
     }
 }

@@ -231,6 +231,12 @@ impl Hall {
         Ok(t.expect("a called ticket is in the queue"))
     }
 
+    /// The store, for reads, audit lines, print records and card bindings
+    /// (queue state changes go through [`Hall::exec`] only).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The journal entries of one ticket.
     pub fn history(&self, id: TicketId) -> Result<Vec<JournalEntry>, HallError> {
         Ok(self.store.ticket_history(id)?)

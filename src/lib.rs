@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod hall;
+pub mod kiosk;
 pub mod queue;
 pub mod roster;
 pub mod store;

@@ -340,6 +340,36 @@ impl Queue {
 
     /// Issue a ticket for `service` in `lane`.
     pub fn issue(&self, service: &str, lane: Lane, now: Timestamp) -> Result<Event, QueueError> {
+        self.issue_with(service, lane, now, String::new(), None)
+    }
+
+    /// The open ticket (waiting or at a window) of `person` for `service`,
+    /// if any: a second swipe reprints it instead of taking a new number.
+    pub fn open_ticket_of(&self, person: &str, service: &str) -> Option<&Ticket> {
+        self.tickets
+            .values()
+            .filter(|t| t.state.is_open() && t.origin_service == service)
+            .find(|t| t.person.as_deref() == Some(person))
+    }
+
+    /// A ticket of the day by its progress token.
+    pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
+        if token.is_empty() {
+            return None;
+        }
+        self.tickets.values().find(|t| t.token == token)
+    }
+
+    /// Issue a ticket with its progress `token` (random, made by the
+    /// caller: the core reads no entropy) and the resident's identity hash.
+    pub fn issue_with(
+        &self,
+        service: &str,
+        lane: Lane,
+        now: Timestamp,
+        token: String,
+        person: Option<String>,
+    ) -> Result<Event, QueueError> {
         let def = self
             .cfg
             .services
@@ -381,6 +411,8 @@ impl Queue {
                 closed_at: None,
                 calls: 0,
                 transfers: 0,
+                token,
+                person,
             },
         })
     }

@@ -195,6 +195,14 @@ pub struct Ticket {
     pub calls: u32,
     /// How many times it was transferred.
     pub transfers: u32,
+    /// Unguessable token for the progress page (`/t/{token}`); empty for
+    /// tickets issued without one.
+    #[serde(default)]
+    pub token: String,
+    /// Keyed hash of the resident's identity (never the ID number), so that
+    /// a second swipe finds the open ticket instead of taking a new number.
+    #[serde(default)]
+    pub person: Option<String>,
 }
 
 /// Why a window got the ticket it got.

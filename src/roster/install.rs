@@ -427,8 +427,22 @@ impl Roster {
 
     /// Looks a resident up as of `today`.
     pub fn check(&self, id: &IdNumber, today: NaiveDate) -> Result<RosterAnswer, ImportError> {
-        let hash = self.hash_key.hash(id);
-        let Some(hit) = self.lookup.get(&hash)? else {
+        self.check_hash(&self.hash_key.hash(id), today)
+    }
+
+    /// The hashing key of this roster (the kiosk hashes identities with it).
+    pub fn hash_key(&self) -> &HashKey {
+        &self.hash_key
+    }
+
+    /// Looks up an entry by its hash (a bound priority card knows only the
+    /// hash) as of `today`.
+    pub fn check_hash(
+        &self,
+        hash: &[u8; 32],
+        today: NaiveDate,
+    ) -> Result<RosterAnswer, ImportError> {
+        let Some(hit) = self.lookup.get(hash)? else {
             return Ok(RosterAnswer::NotListed);
         };
         let category = self

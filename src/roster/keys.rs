@@ -115,6 +115,12 @@ impl HashKey {
         self.mac(id.expose().as_bytes())
     }
 
+    /// HMAC-SHA256 of another document number (a foreigner's card): the
+    /// kiosk's identity hash for residents without a GB 11643 number.
+    pub fn hash_document(&self, number: &str) -> [u8; 32] {
+        self.mac(number.trim().as_bytes())
+    }
+
     /// A public identifier of this key (not secret): written into each
     /// roster file so that a hall can tell that its hash key is the one
     /// the roster was prepared with.

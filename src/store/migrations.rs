@@ -72,6 +72,26 @@ const MIGRATIONS: &[&str] = &[
         result   TEXT    NOT NULL,
         detail   TEXT
     );",
+    // 3: the kiosk: a ticket's progress token and the keyed hash of its
+    // resident (for reprint-instead-of-reissue), every print attempt, and
+    // priority cards bound to roster entries (UID and entry hash only).
+    "ALTER TABLE tickets ADD COLUMN token TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tickets ADD COLUMN person TEXT;
+    CREATE INDEX tickets_token ON tickets (token);
+    CREATE TABLE prints (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id  INTEGER NOT NULL,
+        at         INTEGER NOT NULL,
+        ok         INTEGER NOT NULL,
+        error      TEXT
+    );
+    CREATE INDEX prints_ticket ON prints (ticket_id);
+    CREATE TABLE priority_cards (
+        uid        TEXT PRIMARY KEY,
+        person     TEXT NOT NULL,
+        bound_at   INTEGER NOT NULL,
+        bound_by   TEXT NOT NULL
+    );",
 ];
 
 /// Applies every migration the database has not seen.

@@ -5,6 +5,7 @@
 //! one transaction, on disk. Nothing is ever deleted: a day rollover marks
 //! open tickets expired.
 
+mod kiosk;
 mod migrations;
 mod roster;
 
@@ -317,12 +318,12 @@ impl Store {
 
 const TICKET_COLUMNS: &str =
     "id, day, number, service, origin_service, lane, seq, issued_at, state, \
-     window, target_window, called_at, started_at, closed_at, calls, transfers";
+     window, target_window, called_at, started_at, closed_at, calls, transfers, token, person";
 
 fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
     conn.execute(
         &format!(
-            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
              ON CONFLICT(id) DO UPDATE SET service = excluded.service, state = excluded.state,
                window = excluded.window, target_window = excluded.target_window,
                called_at = excluded.called_at, started_at = excluded.started_at,
@@ -344,7 +345,9 @@ fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
             t.started_at.map(|x| x.0),
             t.closed_at.map(|x| x.0),
             t.calls,
-            t.transfers
+            t.transfers,
+            t.token,
+            t.person
         ],
     )
 }
@@ -385,6 +388,8 @@ fn read_ticket(r: &Row<'_>) -> rusqlite::Result<Result<Ticket, String>> {
         closed_at: ts(13)?,
         calls: r.get(14)?,
         transfers: r.get(15)?,
+        token: r.get(16)?,
+        person: r.get(17)?,
     }))
 }
 

@@ -1,0 +1,520 @@
+//! The kiosk: one swipe to a printed ticket.
+//!
+//! A card event becomes an [`Identity`]; the roster, a bound priority card
+//! or the age rule decide the lane ([`decide_lane`], pure); the hall issues
+//! the ticket durably (or finds the resident's open ticket for the same
+//! service, which is reprinted instead: one person, one number); then the
+//! ticket is printed. A printer that fails never loses the number: the
+//! ticket stays issued, the screen tells the resident, and the ticket joins
+//! the reprint list.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Datelike, NaiveDate};
+use greenwave_drivers::card::CardEvent;
+use greenwave_drivers::id_number::IdNumber;
+use greenwave_drivers::idcard::DocumentId;
+use greenwave_drivers::printer::{TicketLayout, TicketPrinter};
+
+use crate::config::Config;
+use crate::hall::{Hall, HallError};
+use crate::queue::{Lane, Ticket};
+use crate::roster::install::{Roster, RosterAnswer};
+use crate::roster::HashKey;
+
+/// Who is at the kiosk.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    /// A resident ID card or permit (GB 11643 number) was read.
+    IdCard {
+        /// The number.
+        id: IdNumber,
+        /// Birth date from the card.
+        birth: NaiveDate,
+    },
+    /// A foreigner's card: no roster entry is possible, but the person is
+    /// still recognised for "one person, one number".
+    ForeignCard {
+        /// The keyed hash of the card number.
+        hash: [u8; 32],
+        /// Birth date from the card.
+        birth: NaiveDate,
+    },
+    /// A priority card (contactless), by UID.
+    PriorityCard {
+        /// The UID.
+        uid: Vec<u8>,
+    },
+    /// No card: the "ticket without ID card" key.
+    NoCard,
+}
+
+/// Why a ticket went to the priority lane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriorityReason {
+    /// On the roster in a granting category, still valid.
+    Roster {
+        /// The category.
+        category: String,
+    },
+    /// A bound priority card was presented.
+    Card,
+    /// The age rule.
+    Age(u32),
+}
+
+/// The lane for a resident: the roster's answer (if looked up), whether a
+/// bound priority card was presented, the resident's age and the optional
+/// age rule.
+pub fn decide_lane(
+    roster: Option<&RosterAnswer>,
+    bound_card: bool,
+    age: Option<u32>,
+    min_age: Option<u32>,
+) -> (Lane, Option<PriorityReason>) {
+    if let Some(RosterAnswer::Listed {
+        category,
+        grants_priority: true,
+        ..
+    }) = roster
+    {
+        return (
+            Lane::Priority,
+            Some(PriorityReason::Roster {
+                category: category.clone(),
+            }),
+        );
+    }
+    if bound_card {
+        return (Lane::Priority, Some(PriorityReason::Card));
+    }
+    if let (Some(age), Some(min)) = (age, min_age) {
+        if age >= min {
+            return (Lane::Priority, Some(PriorityReason::Age(age)));
+        }
+    }
+    (Lane::Normal, None)
+}
+
+/// Full years between `birth` and `today`.
+pub fn age_on(birth: NaiveDate, today: NaiveDate) -> u32 {
+    let mut years = today.year() - birth.year();
+    if (today.month(), today.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years.max(0) as u32
+}
+
+/// What the kiosk did with one resident.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A ticket was issued (or the open one found again) and printing tried.
+    Ticket {
+        /// The ticket as stored.
+        ticket: Box<Ticket>,
+        /// The resident already had this ticket open: reprinted, no new number.
+        reprint: bool,
+        /// People ahead.
+        ahead: usize,
+        /// Why priority, if priority.
+        reason: Option<PriorityReason>,
+        /// The print failed: why (the ticket is on the reprint list).
+        print_error: Option<String>,
+        /// What the kiosk screen shows.
+        screen: String,
+    },
+    /// More than one service and none chosen: the screen asks.
+    ChooseService,
+    /// Nothing issued; the screen shows this.
+    Refused(String),
+}
+
+/// Why the kiosk could not serve a resident (shown to staff, logged).
+#[derive(Debug, thiserror::Error)]
+pub enum KioskError {
+    /// The hall refused or the database failed.
+    #[error(transparent)]
+    Hall(#[from] HallError),
+    /// The roster could not be read.
+    #[error(transparent)]
+    Roster(#[from] crate::roster::install::ImportError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The kiosk's working parts.
+pub struct Kiosk {
+    cfg: Arc<Config>,
+    hall: Arc<Mutex<Hall>>,
+    roster: Option<Roster>,
+    identity_key: HashKey,
+    printer: Option<Box<dyn TicketPrinter>>,
+}
+
+impl std::fmt::Debug for Kiosk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kiosk")
+            .field("roster", &self.roster)
+            .finish()
+    }
+}
+
+/// The message for a printer that did not print.
+pub const PRINTER_FAULT: &str = "打印机故障，请记下号码或联系工作人员";
+
+impl Kiosk {
+    /// A kiosk over the hall. The identity key is the roster's hashing key
+    /// when a roster is configured (so that a bound card's hash is a roster
+    /// entry's), else a key of this hall kept in the data directory.
+    pub fn new(
+        cfg: Arc<Config>,
+        hall: Arc<Mutex<Hall>>,
+        printer: Option<Box<dyn TicketPrinter>>,
+    ) -> Result<Kiosk, KioskError> {
+        let identity_key = match &cfg.roster {
+            Some(rc) if rc.hash_key.is_some() => crate::roster::install::hall_hash_key(rc)?,
+            _ => local_identity_key(&cfg.data_dir)?,
+        };
+        let mut k = Kiosk {
+            cfg,
+            hall,
+            roster: None,
+            identity_key,
+            printer,
+        };
+        k.refresh_roster()?;
+        Ok(k)
+    }
+
+    /// Reopens the roster if another version was installed meanwhile.
+    fn refresh_roster(&mut self) -> Result<(), KioskError> {
+        let Some(rc) = &self.cfg.roster else {
+            return Ok(());
+        };
+        let hall = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+        let installed = hall.store().roster_state()?;
+        let current = self
+            .roster
+            .as_ref()
+            .map(|r| (r.state.version, r.state.file.clone()));
+        if installed.as_ref().map(|s| (s.version, s.file.clone())) != current {
+            self.roster = Roster::open(hall.store(), &self.cfg.data_dir, rc)?;
+            if let Some(r) = &self.roster {
+                tracing::info!(
+                    version = r.state.version,
+                    rows = r.state.rows,
+                    "kiosk uses roster"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The service to issue for, if it needs no choice.
+    pub fn default_service(&self) -> Option<String> {
+        self.cfg.kiosk.default_service.clone().or_else(|| {
+            if self.cfg.services.len() == 1 {
+                Some(self.cfg.services[0].code.clone())
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Turns a card event into an identity; `None` for events that are not
+    /// a resident (removed, device errors).
+    pub fn identity_of(&self, event: &CardEvent) -> Option<Identity> {
+        match event {
+            CardEvent::IdCard(read) => Some(match &read.id_number {
+                DocumentId::Gb11643(id) => Identity::IdCard {
+                    id: id.clone(),
+                    birth: read.birth_date,
+                },
+                DocumentId::Foreign(n) => Identity::ForeignCard {
+                    hash: self.identity_key.hash_document(n.expose()),
+                    birth: read.birth_date,
+                },
+            }),
+            CardEvent::PriorityCard { uid } => Some(Identity::PriorityCard { uid: uid.clone() }),
+            _ => None,
+        }
+    }
+
+    /// Serves one resident: decides the lane, issues (or finds the open
+    /// ticket), prints.
+    pub fn serve(&mut self, who: Identity, service: Option<&str>) -> Result<Outcome, KioskError> {
+        let Some(service) = service
+            .map(str::to_string)
+            .or_else(|| self.default_service())
+        else {
+            return Ok(Outcome::ChooseService);
+        };
+        self.refresh_roster()?;
+        let today = {
+            let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+            h.queue().day()
+        };
+        let min_age = self.cfg.kiosk.min_age;
+        let (person, roster_answer, bound, age) = match &who {
+            Identity::IdCard { id, birth } => {
+                let hash = self.identity_key.hash(id);
+                let answer = match &self.roster {
+                    Some(r) => Some(r.check_hash(&hash, today)?),
+                    None => None,
+                };
+                (Some(hash), answer, false, Some(age_on(*birth, today)))
+            }
+            Identity::ForeignCard { hash, birth } => {
+                (Some(*hash), None, false, Some(age_on(*birth, today)))
+            }
+            Identity::PriorityCard { uid } => {
+                let uid = hex::encode_upper(uid);
+                let bound = {
+                    let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+                    h.store().card_person(&uid)?
+                };
+                let Some(person) = bound.and_then(|p| hex_hash(&p)) else {
+                    return Ok(Outcome::Refused(
+                        "此卡尚未绑定，请刷身份证或联系工作人员".into(),
+                    ));
+                };
+                // A bound card works like the ID card: the roster decides
+                // while the entry is valid; the binding itself is the
+                // "card + ID" identification of the mechanism.
+                let answer = match &self.roster {
+                    Some(r) => Some(r.check_hash(&person, today)?),
+                    None => None,
+                };
+                let still_valid = !matches!(
+                    answer,
+                    Some(RosterAnswer::NotListed)
+                        | Some(RosterAnswer::Listed {
+                            grants_priority: false,
+                            ..
+                        })
+                );
+                (Some(person), answer, still_valid, None)
+            }
+            Identity::NoCard => (None, None, false, None),
+        };
+        let (lane, reason) = decide_lane(roster_answer.as_ref(), bound, age, min_age);
+        let person_hex = person.map(hex::encode);
+
+        let (ticket, reprint, ahead) = {
+            let mut h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+            let open = person_hex
+                .as_deref()
+                .and_then(|p| h.queue().open_ticket_of(p, &service).cloned());
+            match open {
+                Some(t) => {
+                    let ahead = h.queue().ahead(t.id).unwrap_or(0);
+                    (t, true, ahead)
+                }
+                None => {
+                    let token = new_token();
+                    let (_, t) = h.exec(|q, now| {
+                        q.issue_with(&service, lane, now, token, person_hex.clone())
+                    })?;
+                    let t = t.expect("issued ticket is in the queue");
+                    let ahead = h.queue().ahead(t.id).unwrap_or(0);
+                    (t, false, ahead)
+                }
+            }
+        };
+        tracing::info!(number = %t_number(&ticket), lane = ticket.lane.as_str(), reprint, "kiosk ticket");
+
+        let print_error = self.print(&ticket, ahead);
+        let lane_text = match ticket.lane {
+            Lane::Priority => "绿波通道",
+            Lane::Normal => "普通",
+        };
+        let mut screen = format!(
+            "您的号码 {}（{lane_text}），前面还有 {ahead} 人",
+            ticket.number
+        );
+        if reprint {
+            screen = format!("您已取号，已为您重新打印。{screen}");
+        }
+        if print_error.is_some() {
+            screen = format!("{screen}。{PRINTER_FAULT}");
+        }
+        Ok(Outcome::Ticket {
+            ticket: Box::new(ticket),
+            reprint,
+            ahead,
+            reason,
+            print_error,
+            screen,
+        })
+    }
+
+    /// Prints a ticket and records the attempt; the error text if it failed.
+    pub fn print(&mut self, t: &Ticket, ahead: usize) -> Option<String> {
+        let layout = self.layout(t, ahead);
+        let result = match self.printer.as_mut() {
+            Some(p) => p.print(&layout).map_err(|e| e.to_string()),
+            None => Err("未配置打印机".to_string()),
+        };
+        let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+        let at = h.now().0;
+        if let Err(e) = h.store().record_print(
+            t.id,
+            at,
+            result.is_ok(),
+            result.as_ref().err().map(String::as_str),
+        ) {
+            tracing::error!(error = %e, "cannot record a print attempt");
+        }
+        if let Err(e) = &result {
+            tracing::warn!(number = %t.number, error = %e, "ticket not printed; on the reprint list");
+        }
+        result.err()
+    }
+
+    /// The printed ticket.
+    pub fn layout(&self, t: &Ticket, ahead: usize) -> TicketLayout {
+        let service_name = self
+            .cfg
+            .service(&t.service)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let issued_at = chrono::DateTime::from_timestamp_millis(t.issued_at.0)
+            .map(|d| {
+                d.with_timezone(&self.cfg.day.timezone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        TicketLayout {
+            hall_name: self.cfg.hall_name.clone(),
+            priority: t.lane == Lane::Priority,
+            number: t.number.clone(),
+            service_name,
+            people_ahead: ahead as u32,
+            issued_at,
+            qr_payload: self
+                .cfg
+                .kiosk
+                .public_url
+                .as_ref()
+                .filter(|_| !t.token.is_empty())
+                .map(|u| format!("{}/t/{}", u.trim_end_matches('/'), t.token)),
+            notice: self.cfg.kiosk.notice.clone(),
+        }
+    }
+}
+
+fn t_number(t: &Ticket) -> &str {
+    &t.number
+}
+
+fn hex_hash(s: &str) -> Option<[u8; 32]> {
+    let v = hex::decode(s).ok()?;
+    v.try_into().ok()
+}
+
+/// 128 random bits, hex: the ticket's progress token.
+pub fn new_token() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // No entropy source at all: fall back to the clock, still unique.
+        let n = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        b = n.to_le_bytes();
+    }
+    hex::encode(b)
+}
+
+/// The hall's own identity key (when no roster hash key is configured),
+/// created on first use with mode 0600.
+fn local_identity_key(data_dir: &Path) -> Result<HashKey, KioskError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = data_dir.join("identity.key");
+    let io = |e: std::io::Error| {
+        KioskError::Hall(HallError::DataDir {
+            path: path.clone(),
+            message: format!("identity key: {e}"),
+        })
+    };
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Some(k) = hex_hash(text.trim()) {
+            return Ok(HashKey::from_bytes(k));
+        }
+    }
+    std::fs::create_dir_all(data_dir).map_err(io)?;
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io)?;
+    f.write_all(hex::encode(b).as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    Ok(HashKey::from_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(grants: bool) -> RosterAnswer {
+        RosterAnswer::Listed {
+            category: "低保".into(),
+            valid_to: None,
+            grants_priority: grants,
+        }
+    }
+
+    #[test]
+    fn the_roster_the_card_and_the_age_rule_grant_priority() {
+        assert_eq!(
+            decide_lane(Some(&listed(true)), false, Some(40), None).0,
+            Lane::Priority
+        );
+        assert_eq!(
+            decide_lane(Some(&listed(false)), false, Some(40), None).0,
+            Lane::Normal
+        );
+        assert_eq!(
+            decide_lane(Some(&RosterAnswer::NotListed), false, Some(40), None).0,
+            Lane::Normal
+        );
+        assert_eq!(
+            decide_lane(None, true, None, None).1,
+            Some(PriorityReason::Card)
+        );
+        assert_eq!(
+            decide_lane(None, false, Some(70), Some(65)).1,
+            Some(PriorityReason::Age(70))
+        );
+        assert_eq!(decide_lane(None, false, Some(64), Some(65)).0, Lane::Normal);
+        assert_eq!(
+            decide_lane(None, false, Some(90), None).0,
+            Lane::Normal,
+            "age rule off by default"
+        );
+    }
+
+    #[test]
+    fn age_counts_full_years() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(age_on(d(1960, 11, 24), d(2025, 11, 24)), 65);
+        assert_eq!(age_on(d(1960, 11, 25), d(2025, 11, 24)), 64);
+        assert_eq!(age_on(d(2000, 2, 29), d(2001, 2, 28)), 0);
+    }
+
+    #[test]
+    fn tokens_are_long_and_different() {
+        let a = new_token();
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, new_token());
+    }
+}

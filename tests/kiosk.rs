@@ -1,0 +1,344 @@
+//! The kiosk end to end through the real daemon: a simulated GA 467 reader
+//! on a socat pty, a simulated ESC/POS printer on 127.0.0.1, a signed roster
+//! installed with the CLI, the staff API. One swipe gives a printed ticket;
+//! the roster decides the lane; a second swipe reprints; a printer fault
+//! never loses the number.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Daemon, BIN, MANAGER};
+use greenwave_drivers::idcard::sim::{fake, SimCard, SimControl, SimHandle};
+use greenwave_drivers::idcard::CardRead;
+use greenwave_drivers::printer::sim::{PrinterSim, SimState};
+use greenwave_drivers::printer::{render_text, PaperWidth, PRIORITY_BANNER};
+
+struct Socat(Child);
+
+impl Socat {
+    fn start(a: &Path, b: &Path) -> Socat {
+        let end = |p: &Path| format!("pty,raw,echo=0,link={}", p.display());
+        let child = Command::new("socat")
+            .args(["-d", "-d", &end(a), &end(b)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat (packaging/test-packages.txt)");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !(a.exists() && b.exists()) {
+            assert!(Instant::now() < deadline, "socat links never appeared");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Socat(child)
+    }
+}
+
+impl Drop for Socat {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{args:?}: {text}");
+    text
+}
+
+fn number(r: &CardRead) -> String {
+    r.id_number.expose().to_string()
+}
+
+struct Rig {
+    dir: tempfile::TempDir,
+    control: SimControl,
+    printer: PrinterSim,
+    _sim: SimHandle,
+    _socat: Socat,
+    daemon: Daemon,
+}
+
+impl Rig {
+    /// Listed: `listed` (低保, valid), `expired` (低保, ended in 2001).
+    fn start(listed: &CardRead, expired: &CardRead, extra: &str) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        run(p, &["roster", "keygen", "--out", "keys"]);
+        std::fs::write(
+            p.join("export.csv"),
+            format!(
+                "姓名,身份证号码,救助类别,有效期至\n甲,{},低保,2099-12-31\n乙,{},低保,2001-01-01\n",
+                number(listed),
+                number(expired)
+            ),
+        )
+        .unwrap();
+        run(
+            p,
+            &[
+                "roster",
+                "prepare",
+                "export.csv",
+                "--keys",
+                "keys",
+                "--version",
+                "1",
+                "--out",
+                "r1.gwr",
+            ],
+        );
+        let (reader, sim_end) = (p.join("reader"), p.join("sim"));
+        let socat = Socat::start(&reader, &sim_end);
+        let port = serialport::new(sim_end.to_string_lossy(), 115_200)
+            .timeout(Duration::from_millis(20))
+            .open()
+            .unwrap();
+        let control = SimControl::new();
+        let sim = SimHandle::spawn(port, control.clone());
+        let printer = PrinterSim::start(SimState::Ready).unwrap();
+        let config = p.join("greenwave.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"data_dir = "data"
+[hall]
+name = "测试大厅"
+[[services]]
+code = "civil"
+name = "民政救助"
+letter = "A"
+[[windows]]
+number = 1
+services = ["civil"]
+token = "{w1}"
+[[windows]]
+number = 2
+services = ["civil"]
+token = "{w2}"
+[api]
+listen = "127.0.0.1:0"
+manager_token = "{MANAGER}"
+[roster]
+public_key = "keys/roster-public.key"
+hash_key = "keys/roster-hash.key"
+[devices.id_reader]
+kind = "ga467"
+port = "{reader}"
+baud = 115200
+poll_interval = "100ms"
+[devices.printer]
+uri = "{uri}"
+[kiosk]
+public_url = "http://hall.example/q"
+notice = "咨询电话 12345"
+{extra}
+"#,
+                w1 = common::window_token(1),
+                w2 = common::window_token(2),
+                reader = reader.display(),
+                uri = printer.uri(),
+            ),
+        )
+        .unwrap();
+        run(
+            p,
+            &["--config", "greenwave.toml", "roster", "import", "r1.gwr"],
+        );
+        let daemon = Daemon::start(&config);
+        Rig {
+            dir,
+            control,
+            printer,
+            _sim: sim,
+            _socat: socat,
+            daemon,
+        }
+    }
+
+    /// Places a card, waits for the `n`-th printed job or the ticket count,
+    /// removes the card.
+    fn swipe(&self, card: &CardRead) {
+        let before = self.control.stats();
+        self.control.place(SimCard::from_read(card));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // The card is read once per placement: wait for that read.
+        while self.control.stats().reads == before.reads {
+            assert!(
+                Instant::now() < deadline,
+                "card never read; daemon log:\n{}",
+                self.daemon.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Removed, and seen to be removed (a "find" answered "no card"),
+        // so that the next placement is a new one for the driver.
+        self.control.remove();
+        let finds = self.control.stats().finds;
+        while self.control.stats().finds < finds + 2 {
+            assert!(
+                Instant::now() < deadline + Duration::from_secs(10),
+                "reader stopped polling"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn tickets(&self) -> Vec<serde_json::Value> {
+        let (st, v) = self.daemon.get("/api/tickets", MANAGER);
+        assert_eq!(st, 200);
+        v.as_array().unwrap().clone()
+    }
+
+    fn wait_tickets(&self, n: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let t = self.tickets();
+            if t.len() >= n {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{n} tickets never issued; log:\n{}",
+                self.daemon.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn job_text(&self, n: usize) -> String {
+        let jobs = self
+            .printer
+            .control()
+            .wait_for_jobs(n, Duration::from_secs(20));
+        assert!(
+            jobs.len() >= n,
+            "only {} jobs printed; log:\n{}",
+            jobs.len(),
+            self.daemon.stderr()
+        );
+        render_text(&jobs[n - 1], PaperWidth::Mm80)
+    }
+}
+
+#[test]
+fn one_swipe_gives_a_printed_ticket_in_the_right_lane() {
+    let listed = fake::resident(11);
+    let expired = fake::resident(12);
+    let stranger = fake::resident(13);
+    let rig = Rig::start(&listed, &expired, "");
+
+    // On the roster: a priority ticket with the banner and a G number.
+    rig.swipe(&listed);
+    let text = rig.job_text(1);
+    assert!(text.contains(PRIORITY_BANNER), "{text}");
+    assert!(text.contains("GA001"), "{text}");
+    assert!(text.contains("前面还有 0 人"), "{text}");
+    assert!(text.contains("咨询电话 12345"), "{text}");
+    assert!(
+        !text.contains(&number(&listed)),
+        "the ID number is never printed"
+    );
+    let jobs = rig.printer.control().jobs();
+    let token = rig.wait_tickets(1)[0]["number"].clone();
+    assert_eq!(token, "GA001");
+    let raw = String::from_utf8_lossy(&jobs[0]).into_owned();
+    assert!(
+        raw.contains("http://hall.example/q/t/"),
+        "the QR holds the progress URL"
+    );
+
+    // Expired entry: normal lane. Not on the roster: normal lane.
+    rig.swipe(&expired);
+    let text = rig.job_text(2);
+    assert!(!text.contains(PRIORITY_BANNER), "{text}");
+    assert!(text.contains("A001"), "{text}");
+    rig.swipe(&stranger);
+    assert!(rig.job_text(3).contains("A002"));
+
+    // The same resident again: the same number, printed again.
+    rig.swipe(&listed);
+    let text = rig.job_text(4);
+    assert!(text.contains("GA001"), "{text}");
+    let tickets = rig.wait_tickets(3);
+    assert_eq!(tickets.len(), 3, "no second number: {tickets:?}");
+    let lanes: Vec<(&str, &str)> = tickets
+        .iter()
+        .map(|t| (t["number"].as_str().unwrap(), t["lane"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        lanes,
+        [
+            ("GA001", "priority"),
+            ("A001", "normal"),
+            ("A002", "normal")
+        ]
+    );
+
+    // Staff call: the priority ticket first.
+    let (_, c) = rig
+        .daemon
+        .post("/api/windows/1/call", MANAGER, serde_json::json!({}));
+    assert_eq!(c["number"], "GA001");
+
+    // Privacy: nothing in the data directory or the log holds the numbers.
+    let log = rig.daemon.stderr();
+    for card in [&listed, &expired, &stranger] {
+        assert!(!log.contains(&number(card)), "ID number in the log");
+        assert!(!log.contains(card.name.expose()), "name in the log");
+    }
+}
+
+#[test]
+fn paper_out_keeps_the_number_and_puts_it_on_the_reprint_list() {
+    let listed = fake::resident(21);
+    let other = fake::resident(22);
+    let rig = Rig::start(&listed, &other, "");
+    rig.printer.control().set_state(SimState::PaperOut);
+    rig.swipe(&fake::resident(23));
+    let tickets = rig.wait_tickets(1);
+    assert_eq!(tickets[0]["number"], "A001", "issued although not printed");
+    assert!(rig.printer.control().jobs().is_empty());
+    let db = rusqlite::Connection::open(rig.dir.path().join("data/greenwave.db")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let failed: i64 = db
+            .query_row("SELECT COUNT(*) FROM prints WHERE ok = 0", [], |r| r.get(0))
+            .unwrap();
+        if failed == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "print failure never recorded");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Paper loaded: the next resident prints, and numbering went on.
+    rig.printer.control().set_state(SimState::Ready);
+    rig.swipe(&fake::resident(24));
+    assert!(rig.job_text(1).contains("A002"));
+}
+
+#[test]
+fn the_age_rule_grants_priority_when_configured() {
+    let listed = fake::resident(31);
+    let other = fake::resident(32);
+    let rig = Rig::start(&listed, &other, "[priority]\nmin_age = 1");
+    rig.swipe(&fake::resident(33));
+    let text = rig.job_text(1);
+    assert!(
+        text.contains(PRIORITY_BANNER) && text.contains("GA001"),
+        "{text}"
+    );
+}
