@@ -408,3 +408,18 @@ fn events_replayed_on_a_fresh_queue_give_the_same_state() {
     assert_eq!(a, b);
     assert_eq!(q.windows(), r.windows());
 }
+
+#[test]
+fn an_upgraded_ticket_keeps_its_number_and_goes_before_normal_tickets() {
+    let mut q = queue();
+    issue(&mut q, "civil", Lane::Normal, t(0)); // A001
+    issue(&mut q, "civil", Lane::Normal, t(1)); // A002
+    run(&mut q, |q| q.upgrade("A002", t(2)));
+    let a2 = q.ticket_by_number("A002").unwrap();
+    assert_eq!(a2.lane, Lane::Priority);
+    assert_eq!(call(&mut q, 1, t(3)), ("A002".into(), CallReason::Priority));
+    assert!(matches!(
+        q.upgrade("A002", t(4)),
+        Err(QueueError::WrongState { .. })
+    ));
+}

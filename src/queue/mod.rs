@@ -562,6 +562,16 @@ impl Queue {
         })
     }
 
+    /// Move a waiting normal ticket to the priority lane (staff checked
+    /// the resident against the roster by hand).
+    pub fn upgrade(&self, number: &str, now: Timestamp) -> Result<Event, QueueError> {
+        let t = self.find_number(number)?;
+        if !t.state.is_waiting() || t.lane == Lane::Priority {
+            return Err(wrong_state(t, "转为绿波通道"));
+        }
+        Ok(Event::Upgraded { id: t.id, at: now })
+    }
+
     /// Withdraw an open ticket.
     pub fn cancel(&self, number: &str, now: Timestamp) -> Result<Event, QueueError> {
         let t = self.find_number(number)?;
@@ -690,6 +700,9 @@ impl Queue {
                     t.transfers += 1;
                 });
                 self.free_window(*from_window, *id, &mut changes);
+            }
+            Event::Upgraded { id, .. } => {
+                self.update(*id, &mut changes, |t| t.lane = Lane::Priority);
             }
             Event::Cancelled { id, at } => {
                 let window = self.tickets.get(id).and_then(|t| {

@@ -312,6 +312,14 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// Staff moved a waiting normal ticket to the priority lane after a
+    /// manual identification; it keeps its number and its place in time.
+    Upgraded {
+        /// Ticket.
+        id: TicketId,
+        /// When.
+        at: Timestamp,
+    },
     /// Staff withdrew the ticket.
     Cancelled {
         /// Ticket.
@@ -358,6 +366,7 @@ impl Event {
             Event::NoShow { .. } => "no_show",
             Event::Rejoined { .. } => "rejoined",
             Event::Transferred { .. } => "transferred",
+            Event::Upgraded { .. } => "upgraded",
             Event::Cancelled { .. } => "cancelled",
             Event::Paused { .. } => "paused",
             Event::Resumed { .. } => "resumed",
@@ -376,6 +385,7 @@ impl Event {
             | Event::NoShow { at, .. }
             | Event::Rejoined { at, .. }
             | Event::Transferred { at, .. }
+            | Event::Upgraded { at, .. }
             | Event::Cancelled { at, .. }
             | Event::Paused { at, .. }
             | Event::Resumed { at, .. }
@@ -394,6 +404,7 @@ impl Event {
             | Event::NoShow { id, .. }
             | Event::Rejoined { id, .. }
             | Event::Transferred { id, .. }
+            | Event::Upgraded { id, .. }
             | Event::Cancelled { id, .. } => Some(*id),
             Event::Paused { .. } | Event::Resumed { .. } | Event::DayRolledOver { .. } => None,
         }

@@ -324,7 +324,7 @@ fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
     conn.execute(
         &format!(
             "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-             ON CONFLICT(id) DO UPDATE SET service = excluded.service, state = excluded.state,
+             ON CONFLICT(id) DO UPDATE SET service = excluded.service, lane = excluded.lane, state = excluded.state,
                window = excluded.window, target_window = excluded.target_window,
                called_at = excluded.called_at, started_at = excluded.started_at,
                closed_at = excluded.closed_at, calls = excluded.calls, transfers = excluded.transfers"
