@@ -415,18 +415,33 @@ fn hex_hash(s: &str) -> Option<[u8; 32]> {
     v.try_into().ok()
 }
 
-/// 128 random bits, hex: the ticket's progress token.
+/// The ticket's progress token: 28 lower-case letters (about 131 random
+/// bits). Letters only: the printer refuses any line with a long run of
+/// digits (it could be an ID number), and a hex token sometimes had one.
 pub fn new_token() -> String {
-    let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
-        // No entropy source at all: fall back to the clock, still unique.
-        let n = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        b = n.to_le_bytes();
+    const LEN: usize = 28;
+    let mut out = String::with_capacity(LEN);
+    while out.len() < LEN {
+        let mut b = [0u8; 64];
+        if getrandom::fill(&mut b).is_err() {
+            // No entropy source at all: the clock, still unique per call.
+            let n = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            for (i, x) in n.to_le_bytes().iter().enumerate() {
+                b[i] = *x;
+            }
+        }
+        // 234 = 9 × 26: rejecting larger bytes keeps every letter equally likely.
+        for x in b.iter().filter(|x| **x < 234) {
+            if out.len() == LEN {
+                break;
+            }
+            out.push((b'a' + x % 26) as char);
+        }
     }
-    hex::encode(b)
+    out
 }
 
 /// The hall's own identity key (when no roster hash key is configured),
@@ -514,7 +529,26 @@ mod tests {
     #[test]
     fn tokens_are_long_and_different() {
         let a = new_token();
-        assert_eq!(a.len(), 32);
+        assert_eq!(a.len(), 28);
         assert_ne!(a, new_token());
+    }
+
+    /// Regression: one hex token in about 65 had a run of 15+ digits, the
+    /// printer took the QR URL for an ID number and refused the ticket.
+    #[test]
+    fn regression_progress_url_never_looks_like_an_id_number() {
+        for _ in 0..5_000 {
+            let layout = TicketLayout {
+                hall_name: "h".into(),
+                priority: false,
+                number: "A001".into(),
+                service_name: "s".into(),
+                people_ahead: 0,
+                issued_at: "2026-11-24 09:00".into(),
+                qr_payload: Some(format!("http://192.168.1.10:8080/t/{}", new_token())),
+                notice: None,
+            };
+            assert!(greenwave_drivers::printer::validate_layout(&layout).is_ok());
+        }
     }
 }

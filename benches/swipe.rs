@@ -1,0 +1,288 @@
+//! Swipe-to-print latency (issue 5): from the last byte of the reader's read
+//! reply to the first byte of the ticket at the printer, over 1,000 swipes
+//! against a 1M-row roster. Everything is the real code: the GA 467 driver
+//! polling the simulator over an in-memory link, the kiosk (roster lookup,
+//! durable issue, layout), the ESC/POS driver over TCP to a printer on
+//! 127.0.0.1. Half the residents are on the roster.
+//!
+//! `cargo bench --bench swipe` (ROWS and SWIPES override the sizes).
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use greenwave::config::Config;
+use greenwave::hall::{Hall, SystemClock};
+use greenwave::kiosk::{Kiosk, Outcome};
+use greenwave::roster::install::{import, ImportOptions};
+use greenwave::store::Store;
+use greenwave_drivers::card::{CardEvent, CardSource};
+use greenwave_drivers::idcard::reader::{Connector, Link};
+use greenwave_drivers::idcard::sim::{fake, pipe_pair, PipeEnd, SimCard, SimControl, SimHandle};
+use greenwave_drivers::idcard::{IdCardReader, IdReaderConfig};
+
+/// The simulator's end of the link, noting when each read reply (the only
+/// reply over 1,000 bytes) has been written in full.
+struct Stamped {
+    inner: PipeEnd,
+    replies: Arc<Mutex<Vec<Instant>>>,
+}
+
+impl Read for Stamped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl Write for Stamped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if buf.len() > 1000 && n == buf.len() {
+            self.replies.lock().unwrap().push(Instant::now());
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+struct StampedConnector {
+    control: SimControl,
+    replies: Arc<Mutex<Vec<Instant>>>,
+    sim: Option<SimHandle>,
+}
+
+impl Connector for StampedConnector {
+    fn connect(&mut self, _baud: u32) -> std::io::Result<Box<dyn Link>> {
+        let (ours, theirs) = pipe_pair(Duration::from_millis(5));
+        let io = Stamped {
+            inner: theirs,
+            replies: self.replies.clone(),
+        };
+        self.sim = Some(SimHandle::spawn(io, self.control.clone()));
+        Ok(Box::new(ours))
+    }
+    fn is_present(&self) -> bool {
+        true
+    }
+    fn describe(&self) -> String {
+        "bench reader".into()
+    }
+}
+
+/// A printer on 127.0.0.1 that answers every status request "ready" and
+/// notes when the first byte of each ticket (ESC @) arrives.
+fn printer() -> (String, Arc<Mutex<Vec<Instant>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let firsts = Arc::new(Mutex::new(Vec::new()));
+    let f = firsts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let f = f.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut prev: Vec<u8> = Vec::new();
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        return;
+                    }
+                    let now = Instant::now();
+                    prev.extend_from_slice(&buf[..n]);
+                    let mut i = 0;
+                    while i < prev.len() {
+                        if prev[i] == 0x10 && prev.get(i + 1) == Some(&0x04) && i + 2 < prev.len() {
+                            let _ = s.write_all(&[0x12]);
+                            i += 3;
+                        } else if prev[i] == 0x1B && prev.get(i + 1) == Some(&0x40) {
+                            f.lock().unwrap().push(now);
+                            i += 2;
+                        } else {
+                            i += 1;
+                        }
+                    }
+                    // Keep a possible partial DLE EOT for the next read.
+                    let keep = prev.len().saturating_sub(2);
+                    prev.drain(..keep.min(i));
+                }
+            });
+        }
+    });
+    (format!("tcp://{addr}"), firsts)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let rows: u64 = std::env::var("ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let swipes: usize = std::env::var("SWIPES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let d = dir.path();
+
+    // A roster of `rows` synthetic residents plus the benched ones.
+    greenwave::roster::keygen(d).unwrap();
+    let residents: Vec<_> = (0..swipes as u32)
+        .map(|i| fake::resident(100_000 + i))
+        .collect();
+    let mut export = Vec::new();
+    greenwave::roster::generate_synthetic_export(
+        rows,
+        1,
+        greenwave::roster::SyntheticFormat::CsvUtf8,
+        &mut export,
+    )
+    .unwrap();
+    for (i, r) in residents.iter().enumerate() {
+        if i % 2 == 0 {
+            export.extend_from_slice(
+                format!("0,测试,{},低保,2099-12-31,测试街道\n", r.id_number.expose()).as_bytes(),
+            );
+        }
+    }
+    std::fs::write(d.join("export.csv"), &export).unwrap();
+    let (printer_uri, firsts) = printer();
+    let cfg_text = format!(
+        r#"data_dir = "data"
+[hall]
+name = "bench"
+[[services]]
+code = "civil"
+name = "民政救助"
+letter = "A"
+[[windows]]
+number = 1
+services = ["civil"]
+token = "bench-window-1-token"
+[roster]
+public_key = "roster-public.key"
+hash_key = "roster-hash.key"
+[devices.printer]
+uri = "{printer_uri}"
+[kiosk]
+public_url = "http://hall.example"
+"#
+    );
+    std::fs::write(d.join("greenwave.toml"), &cfg_text).unwrap();
+    let cfg = Config::load(&d.join("greenwave.toml")).unwrap();
+    let rc = cfg.roster.clone().unwrap();
+    let signing = greenwave::roster::load_signing_key(&d.join("roster-signing.key")).unwrap();
+    let hash = greenwave::roster::load_hash_key(&d.join("roster-hash.key")).unwrap();
+    let out = std::fs::File::create(d.join("r.gwr")).unwrap();
+    greenwave::roster::prepare(
+        &d.join("export.csv"),
+        &rc.columns,
+        &rc.categories,
+        &hash,
+        &signing,
+        1,
+        chrono::Utc::now(),
+        &Default::default(),
+        out,
+    )
+    .unwrap();
+    std::fs::create_dir_all(&cfg.data_dir).unwrap();
+    let mut store = Store::open(&cfg.database_path()).unwrap();
+    import(
+        &mut store,
+        &cfg.data_dir,
+        &rc,
+        &d.join("r.gwr"),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    drop(store);
+
+    let hall = Arc::new(Mutex::new(Hall::open(&cfg, Arc::new(SystemClock)).unwrap()));
+    let printer =
+        greenwave_drivers::printer::open_printer(cfg.devices.printer.as_ref().unwrap()).unwrap();
+    let mut kiosk = Kiosk::new(Arc::new(cfg.clone()), hall, Some(printer)).unwrap();
+
+    let control = SimControl::new();
+    let replies = Arc::new(Mutex::new(Vec::new()));
+    let reader = IdCardReader::with_connector(
+        "bench",
+        IdReaderConfig {
+            poll_interval: Duration::from_millis(5),
+            ..IdReaderConfig::default()
+        },
+        Box::new(StampedConnector {
+            control: control.clone(),
+            replies: replies.clone(),
+            sim: None,
+        }),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<CardEvent>();
+    let st = stop.clone();
+    let source = std::thread::spawn(move || Box::new(reader).run(Box::new(tx), st));
+
+    let mut priority = 0;
+    for (i, r) in residents.iter().enumerate() {
+        control.place(SimCard::from_read(r));
+        let ev = loop {
+            match rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("card event")
+            {
+                e @ CardEvent::IdCard(_) => break e,
+                _ => continue,
+            }
+        };
+        let who = kiosk.identity_of(&ev).unwrap();
+        match kiosk.serve(who, None).unwrap() {
+            Outcome::Ticket {
+                ticket,
+                print_error,
+                ..
+            } => {
+                assert!(print_error.is_none(), "swipe {i}: {print_error:?}");
+                if ticket.lane == greenwave::queue::Lane::Priority {
+                    priority += 1;
+                }
+            }
+            other => panic!("swipe {i}: {other:?}"),
+        }
+        control.remove();
+        loop {
+            if let CardEvent::Removed { .. } =
+                rx.recv_timeout(Duration::from_secs(10)).expect("removed")
+            {
+                break;
+            }
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let _ = source.join();
+
+    let replies = replies.lock().unwrap().clone();
+    // The printer thread may still be reading the last job.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while firsts.lock().unwrap().len() < swipes && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let firsts = firsts.lock().unwrap().clone();
+    assert_eq!(replies.len(), swipes, "one read reply per swipe");
+    assert_eq!(firsts.len(), swipes, "one ticket per swipe");
+    let mut lat: Vec<Duration> = replies
+        .iter()
+        .zip(&firsts)
+        .map(|(r, p)| p.duration_since(*r))
+        .collect();
+    lat.sort();
+    let q = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
+    println!(
+        "swipe_to_print rows={rows} swipes={swipes} priority={priority}  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        q(0.5),
+        q(0.99),
+        q(1.0)
+    );
+}
