@@ -6,7 +6,16 @@
 //! `{"error": "...", "code": "..."}`. Hall operations run on the blocking
 //! pool, one at a time behind the hall's mutex: two windows calling at the
 //! same instant are serialised and never get the same ticket.
+//!
+//! Every route is registered through [`utoipa_axum::routes!`] from the
+//! handler's `#[utoipa::path]`, so the OpenAPI document served at
+//! `GET /api/openapi.json` ([`openapi`]) and the router cannot drift apart.
+//! Besides the staff operations: `GET /api/events` (server-sent events for
+//! hall displays, [`events`]) and `GET /metrics` (Prometheus, [`metrics`]).
 
+pub mod events;
+pub mod metrics;
+mod openapi;
 mod views;
 
 use std::future::Future;
@@ -14,33 +23,52 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::Config;
 use crate::hall::{Hall, HallError};
 use crate::queue::{Lane, QueueError};
 
-pub use views::{QueueView, TicketView, WindowView};
+pub use views::{
+    DisplayTicket, ErrorBody, Health, LaneSchema, QueueView, ServiceCounts, TicketHistory,
+    TicketView, WindowView,
+};
 
 /// Shared state of the API.
 #[derive(Clone)]
 pub struct AppState {
     hall: Arc<Mutex<Hall>>,
     cfg: Arc<Config>,
+    counters: Arc<Mutex<metrics::Counters>>,
+    /// Set to `true` when the server shuts down: ends the event streams,
+    /// which would otherwise keep a graceful shutdown waiting forever.
+    stopping: watch::Receiver<bool>,
+    stop: Arc<watch::Sender<bool>>,
+    /// The OpenAPI document, serialised once.
+    openapi_json: Arc<String>,
 }
 
 impl AppState {
     /// State over an opened hall.
     pub fn new(hall: Hall, cfg: Config) -> AppState {
+        let counters = metrics::Counters::new(&hall, &cfg);
+        let (stop, stopping) = watch::channel(false);
         AppState {
             hall: Arc::new(Mutex::new(hall)),
             cfg: Arc::new(cfg),
+            counters: Arc::new(Mutex::new(counters)),
+            stopping,
+            stop: Arc::new(stop),
+            openapi_json: Arc::new(String::new()),
         }
     }
 
@@ -50,39 +78,66 @@ impl AppState {
     }
 }
 
+/// Every route with its OpenAPI description.
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(healthz))
+        .routes(routes!(openapi_json))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(events::events))
+        .routes(routes!(queue))
+        .routes(routes!(tickets, issue))
+        .routes(routes!(ticket))
+        .routes(routes!(rejoin))
+        .routes(routes!(cancel))
+        .routes(routes!(call))
+        .routes(routes!(recall))
+        .routes(routes!(start))
+        .routes(routes!(finish))
+        .routes(routes!(no_show))
+        .routes(routes!(transfer))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+}
+
+/// The OpenAPI 3 document of the API, as served at `GET /api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
 /// The API's routes.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/queue", get(queue))
-        .route("/api/tickets", get(tickets).post(issue))
-        .route("/api/tickets/{number}", get(ticket))
-        .route("/api/tickets/{number}/rejoin", post(rejoin))
-        .route("/api/tickets/{number}/cancel", post(cancel))
-        .route("/api/windows/{window}/call", post(call))
-        .route("/api/windows/{window}/recall", post(recall))
-        .route("/api/windows/{window}/start", post(start))
-        .route("/api/windows/{window}/finish", post(finish))
-        .route("/api/windows/{window}/no-show", post(no_show))
-        .route("/api/windows/{window}/transfer", post(transfer))
-        .route("/api/windows/{window}/pause", post(pause))
-        .route("/api/windows/{window}/resume", post(resume))
+pub fn router(mut state: AppState) -> Router {
+    let (router, doc) = api_router().split_for_parts();
+    state.openapi_json = Arc::new(doc.to_json().expect("the OpenAPI document serialises"));
+    router
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
         })
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes
-/// the requests in flight.
+/// Serves the API on `listener` until `shutdown` completes, then ends the
+/// event streams and finishes the requests in flight.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let stop = state.stop.clone();
+    let stop_on_signal = stop.clone();
+    let drain = tokio::spawn(metrics::drain_periodically(
+        state.counters.clone(),
+        state.stopping.clone(),
+    ));
+    let res = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_on_signal.send(true);
+        })
+        .await;
+    let _ = stop.send(true);
+    drain.await.ok();
+    res
 }
 
 // ----- errors --------------------------------------------------------------
@@ -169,19 +224,27 @@ enum Principal {
     Window(u32),
 }
 
-fn principal(cfg: &Config, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
+/// The bearer token of the `Authorization` header, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "缺少令牌 (Authorization: Bearer ...)",
-            )
-        })?;
+}
+
+fn principal(cfg: &Config, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    principal_of(cfg, bearer(headers))
+}
+
+fn principal_of(cfg: &Config, token: Option<&str>) -> Result<Principal, ApiError> {
+    let token = token.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "缺少令牌 (Authorization: Bearer ...)",
+        )
+    })?;
     if cfg
         .api
         .manager_token
@@ -249,14 +312,40 @@ fn window_param(raw: &str) -> Result<u32, ApiError> {
 
 // ----- handlers ------------------------------------------------------------
 
-async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// Liveness: the service day and how many are waiting.
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses(
+        (status = 200, description = "The daemon is up", body = Health),
+        (status = 503, description = "The hall is unusable", body = ErrorBody),
+    ))]
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let (day, waiting) =
         with_hall(&state, |h| Ok((h.queue().day(), h.queue().waiting().len()))).await?;
-    Ok(Json(
-        json!({ "status": "ok", "day": day.to_string(), "waiting": waiting }),
-    ))
+    Ok(Json(Health {
+        status: "ok".to_string(),
+        day: day.to_string(),
+        waiting,
+    }))
 }
 
+/// This document (OpenAPI 3). No token needed.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "ops",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)))]
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi_json.as_str().to_owned(),
+    )
+        .into_response()
+}
+
+/// Waiting tickets, counts per service and lane, windows.
+#[utoipa::path(get, path = "/api/queue", tag = "queue", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The queue", body = QueueView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
 async fn queue(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -267,6 +356,13 @@ async fn queue(
     Ok(Json(view))
 }
 
+/// All tickets of the service day.
+#[utoipa::path(get, path = "/api/tickets", tag = "tickets", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every ticket of the day", body = Vec<TicketView>),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
 async fn tickets(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -284,11 +380,20 @@ async fn tickets(
     Ok(Json(list))
 }
 
+/// One ticket and its history.
+#[utoipa::path(get, path = "/api/tickets/{number}", tag = "tickets", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed", example = "GA012")),
+    responses(
+        (status = 200, description = "The ticket and its events", body = TicketHistory),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 404, description = "No such number today (`unknown_number`)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
 async fn ticket(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TicketHistory>, ApiError> {
     principal(&state.cfg, &headers)?;
     let cfg = state.cfg.clone();
     with_hall(&state, move |h| {
@@ -303,22 +408,35 @@ async fn ticket(
             .into_iter()
             .map(|e| serde_json::to_value(&e.event).unwrap_or_default())
             .collect();
-        Ok(Json(
-            json!({ "ticket": TicketView::of(&t, h.queue(), &cfg), "history": history }),
-        ))
+        Ok(Json(TicketHistory {
+            ticket: TicketView::of(&t, h.queue(), &cfg),
+            history,
+        }))
     })
     .await
 }
 
 /// Body of `POST /api/tickets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct IssueBody {
+    /// Service code (`civil`).
     service: String,
+    /// `priority` or `normal` (the default).
     #[serde(default)]
+    #[schema(value_type = Option<LaneSchema>)]
     lane: Option<Lane>,
 }
 
+/// Issues a ticket.
+#[utoipa::path(post, path = "/api/tickets", tag = "tickets", security(("bearer" = [])),
+    request_body = IssueBody,
+    responses(
+        (status = 201, description = "The new ticket, committed", body = TicketView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 422, description = "Bad body or unknown service (`bad_request`, `unknown_service`)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn issue(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -337,12 +455,27 @@ async fn issue(
 }
 
 /// Body of `POST /api/windows/{n}/call`: empty for "next", or a number.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CallBody {
+    /// Call this number instead of the next by the policy.
     number: Option<String>,
 }
 
+/// Calls the next ticket by the call policy, or a given number.
+#[utoipa::path(post, path = "/api/windows/{window}/call", tag = "windows", security(("bearer" = [])),
+    params(("window" = u32, Path, description = "Window number")),
+    request_body(content = Option<CallBody>, description = "`{}` (or no body) for the next ticket, `{\"number\": \"A012\"}` for a given one"),
+    responses(
+        (status = 200, description = "The called ticket", body = TicketView),
+        (status = 400, description = "Bad window number", body = ErrorBody),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's token", body = ErrorBody),
+        (status = 404, description = "Unknown window or number, or nothing waiting", body = ErrorBody),
+        (status = 409, description = "Window busy or paused, ticket not callable here", body = ErrorBody),
+        (status = 422, description = "Bad body", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn call(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -384,34 +517,131 @@ async fn window_op(
     .await
 }
 
-macro_rules! simple_window_op {
-    ($name:ident, $method:ident) => {
-        async fn $name(
-            State(state): State<AppState>,
-            headers: HeaderMap,
-            Path(window): Path<String>,
-        ) -> Result<Json<TicketView>, ApiError> {
-            let window = window_param(&window)?;
-            for_window(&state.cfg, &headers, window)?;
-            window_op(&state, move |h| h.exec(|q, now| q.$method(window, now))).await
-        }
-    };
+type WindowDecision = fn(
+    &crate::queue::Queue,
+    u32,
+    crate::queue::Timestamp,
+) -> Result<crate::queue::Event, QueueError>;
+
+/// A window operation on the window's current ticket.
+async fn simple_window_op(
+    state: AppState,
+    headers: HeaderMap,
+    window: String,
+    decide: WindowDecision,
+) -> Result<Json<TicketView>, ApiError> {
+    let window = window_param(&window)?;
+    for_window(&state.cfg, &headers, window)?;
+    window_op(&state, move |h| h.exec(|q, now| decide(q, window, now))).await
 }
 
-simple_window_op!(recall, recall);
-simple_window_op!(start, start);
-simple_window_op!(finish, finish);
-simple_window_op!(no_show, no_show);
+/// Announces the window's current ticket again.
+#[utoipa::path(post, path = "/api/windows/{window}/recall", tag = "windows", security(("bearer" = [])),
+    params(("window" = u32, Path, description = "Window number")),
+    responses(
+        (status = 200, description = "The recalled ticket", body = TicketView),
+        (status = 400, description = "Bad window number", body = ErrorBody),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's token", body = ErrorBody),
+        (status = 404, description = "Unknown window", body = ErrorBody),
+        (status = 409, description = "No current ticket, or in the wrong state", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
+async fn recall(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(window): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
+    simple_window_op(state, headers, window, |q, w, now| q.recall(w, now)).await
+}
+
+/// The resident arrived: service starts.
+#[utoipa::path(post, path = "/api/windows/{window}/start", tag = "windows", security(("bearer" = [])),
+    params(("window" = u32, Path, description = "Window number")),
+    responses(
+        (status = 200, description = "The ticket being served", body = TicketView),
+        (status = 400, description = "Bad window number", body = ErrorBody),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's token", body = ErrorBody),
+        (status = 404, description = "Unknown window", body = ErrorBody),
+        (status = 409, description = "No current ticket, or in the wrong state", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
+async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(window): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
+    simple_window_op(state, headers, window, |q, w, now| q.start(w, now)).await
+}
+
+/// Service finished.
+#[utoipa::path(post, path = "/api/windows/{window}/finish", tag = "windows", security(("bearer" = [])),
+    params(("window" = u32, Path, description = "Window number")),
+    responses(
+        (status = 200, description = "The finished ticket", body = TicketView),
+        (status = 400, description = "Bad window number", body = ErrorBody),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's token", body = ErrorBody),
+        (status = 404, description = "Unknown window", body = ErrorBody),
+        (status = 409, description = "No current ticket, or in the wrong state", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
+async fn finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(window): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
+    simple_window_op(state, headers, window, |q, w, now| q.finish(w, now)).await
+}
+
+/// The resident did not come.
+#[utoipa::path(post, path = "/api/windows/{window}/no-show", tag = "windows", security(("bearer" = [])),
+    params(("window" = u32, Path, description = "Window number")),
+    responses(
+        (status = 200, description = "The ticket, now a no-show", body = TicketView),
+        (status = 400, description = "Bad window number", body = ErrorBody),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's token", body = ErrorBody),
+        (status = 404, description = "Unknown window", body = ErrorBody),
+        (status = 409, description = "No current ticket, or in the wrong state", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
+async fn no_show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(window): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
+    simple_window_op(state, headers, window, |q, w, now| q.no_show(w, now)).await
+}
 
 /// Body of `POST /api/windows/{n}/transfer`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TransferBody {
+    /// The service it goes to (default: the same).
     service: Option<String>,
+    /// The only window that may call it next.
     window: Option<u32>,
+    /// Staff's note (kept in the journal, never sent to displays).
     note: Option<String>,
 }
 
+/// Transfers the window's current ticket to another service and/or window;
+/// it keeps its number, lane and place in line.
+#[utoipa::path(post, path = "/api/windows/{window}/transfer", tag = "windows", security(("bearer" = [])),
+    params(("window" = u32, Path, description = "Window number")),
+    request_body = TransferBody,
+    responses(
+        (status = 200, description = "The transferred ticket", body = TicketView),
+        (status = 400, description = "Bad window number", body = ErrorBody),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's token", body = ErrorBody),
+        (status = 404, description = "Unknown window", body = ErrorBody),
+        (status = 409, description = "No current ticket, or in the wrong state", body = ErrorBody),
+        (status = 422, description = "Bad body, unknown service or nowhere to transfer to", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn transfer(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -435,6 +665,18 @@ async fn transfer(
     .await
 }
 
+/// The window stops calling.
+#[utoipa::path(post, path = "/api/windows/{window}/pause", tag = "windows", security(("bearer" = [])),
+    params(("window" = u32, Path, description = "Window number")),
+    responses(
+        (status = 200, description = "The window", body = WindowView),
+        (status = 400, description = "Bad window number", body = ErrorBody),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's token", body = ErrorBody),
+        (status = 404, description = "Unknown window", body = ErrorBody),
+        (status = 409, description = "Already paused", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn pause(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -443,6 +685,18 @@ async fn pause(
     pause_resume(state, headers, window, true).await
 }
 
+/// The window calls again.
+#[utoipa::path(post, path = "/api/windows/{window}/resume", tag = "windows", security(("bearer" = [])),
+    params(("window" = u32, Path, description = "Window number")),
+    responses(
+        (status = 200, description = "The window", body = WindowView),
+        (status = 400, description = "Bad window number", body = ErrorBody),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's token", body = ErrorBody),
+        (status = 404, description = "Unknown window", body = ErrorBody),
+        (status = 409, description = "Not paused", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn resume(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -472,6 +726,16 @@ async fn pause_resume(
     .await
 }
 
+/// Puts a no-show ticket back in its place in line, within the grace period.
+#[utoipa::path(post, path = "/api/tickets/{number}/rejoin", tag = "tickets", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed", example = "A012")),
+    responses(
+        (status = 200, description = "The ticket, waiting again", body = TicketView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 404, description = "No such number today", body = ErrorBody),
+        (status = 409, description = "Not a no-show, or the grace period is over", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn rejoin(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -481,6 +745,16 @@ async fn rejoin(
     window_op(&state, move |h| h.exec(|q, now| q.rejoin(&number, now))).await
 }
 
+/// Withdraws a ticket.
+#[utoipa::path(post, path = "/api/tickets/{number}/cancel", tag = "tickets", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed", example = "A012")),
+    responses(
+        (status = 200, description = "The cancelled ticket", body = TicketView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 404, description = "No such number today", body = ErrorBody),
+        (status = 409, description = "Already closed", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -2,13 +2,26 @@
 
 use chrono::TimeZone;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::config::Config;
 use crate::hall::Hall;
 use crate::queue::{Lane, Queue, Ticket, Timestamp};
 
+/// The two lanes, as the API spells them (the schema of
+/// [`Lane`](crate::queue::Lane)).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = Lane)]
+pub enum LaneSchema {
+    /// The priority lane (绿波通道).
+    Priority,
+    /// Everyone else.
+    Normal,
+}
+
 /// One ticket.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct TicketView {
     /// Identity.
     pub id: u64,
@@ -19,6 +32,7 @@ pub struct TicketView {
     /// Service name.
     pub service_name: String,
     /// `priority` or `normal`.
+    #[schema(value_type = LaneSchema)]
     pub lane: Lane,
     /// State name (`waiting`, `called`, ...).
     pub state: String,
@@ -69,7 +83,7 @@ impl TicketView {
 }
 
 /// One window.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct WindowView {
     /// Number.
     pub number: u32,
@@ -99,7 +113,7 @@ impl WindowView {
 }
 
 /// Waiting counts of one service.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct ServiceCounts {
     /// Code.
     pub code: String,
@@ -112,7 +126,7 @@ pub struct ServiceCounts {
 }
 
 /// The whole queue.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct QueueView {
     /// Hall name.
     pub hall: String,
@@ -160,4 +174,56 @@ fn local_time(t: Timestamp, cfg: &Config) -> String {
         .single()
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
         .unwrap_or_default()
+}
+
+/// A ticket as a hall display may show it: no personal data, no staff
+/// notes. Sent in the event stream.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct DisplayTicket {
+    /// Identity.
+    pub id: u64,
+    /// Number as printed (`GA012`).
+    pub number: String,
+    /// `priority` or `normal`.
+    #[schema(value_type = LaneSchema)]
+    pub lane: Lane,
+    /// Service code it is queued for.
+    pub service: String,
+    /// Service name.
+    pub service_name: String,
+    /// The window the event concerns (called to, served at, transferred
+    /// to), or the last one it was at.
+    pub window: Option<u32>,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct Health {
+    /// Always `ok` when the daemon answers.
+    pub status: String,
+    /// Service day (`2025-03-01`).
+    pub day: String,
+    /// Tickets waiting.
+    pub waiting: usize,
+}
+
+/// `GET /api/tickets/{number}`: the ticket and its journal entries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct TicketHistory {
+    /// The ticket.
+    pub ticket: TicketView,
+    /// Its events, oldest first, as journalled (`{"kind": "called", ...}`).
+    pub history: Vec<serde_json::Value>,
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(example = json!({"error": "缺少令牌 (Authorization: Bearer ...)", "code": "unauthorized"}))]
+pub struct ErrorBody {
+    /// What went wrong, for staff (Simplified Chinese).
+    pub error: String,
+    /// Stable machine-readable code (`unauthorized`, `forbidden`,
+    /// `not_found`, `unknown_number`, `nothing_waiting`, `window_busy`,
+    /// `wrong_state`, `bad_request`, `unknown_service`, ...).
+    pub code: String,
 }

@@ -231,3 +231,30 @@ pub fn http(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -
         Err(_) => (0, Value::Null),
     }
 }
+
+/// One GET whose answer is not JSON: (status, content type, body text).
+/// Connection failures are status 0.
+pub fn get_text(url: &str, token: Option<&str>) -> (u16, String, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut r = agent.get(url);
+    if let Some(t) = token {
+        r = r.header("Authorization", format!("Bearer {t}"));
+    }
+    match r.call() {
+        Ok(mut resp) => {
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let body = resp.body_mut().read_to_string().unwrap_or_default();
+            (resp.status().as_u16(), ct, body)
+        }
+        Err(_) => (0, String::new(), String::new()),
+    }
+}
