@@ -55,6 +55,16 @@ impl Daemon {
         let addr = listener.local_addr()?;
         let cfg_for_inbox = cfg.clone();
         let state = AppState::new(hall, cfg);
+        let printer = match &cfg_for_inbox.devices.printer {
+            Some(pc) => Some(greenwave_drivers::printer::open_printer(pc)?),
+            None => None,
+        };
+        let kiosk = Arc::new(Mutex::new(Kiosk::new(
+            Arc::new(cfg_for_inbox.clone()),
+            state.hall(),
+            printer,
+        )?));
+        let state = state.with_kiosk(kiosk.clone());
         let (stop, mut stopped) = watch::channel(false);
 
         let hall = state.hall();
@@ -89,7 +99,7 @@ impl Daemon {
             ))),
             _ => None,
         };
-        let kiosk = start_kiosk(&cfg_for_inbox, state.hall())?;
+        let kiosk = start_kiosk(&cfg_for_inbox, kiosk)?;
         let server = tokio::spawn(api::serve(listener, state, async move {
             let _ = stopped.wait_for(|s| *s).await;
         }));
@@ -181,7 +191,7 @@ async fn watch_inbox(
 /// Starts the card sources and the kiosk loop when the configuration has a
 /// card reader. The loop serves one resident at a time; the hall's mutex is
 /// never held while a device is busy.
-fn start_kiosk(cfg: &Config, hall: Arc<Mutex<Hall>>) -> anyhow::Result<Option<KioskThreads>> {
+fn start_kiosk(cfg: &Config, kiosk: Arc<Mutex<Kiosk>>) -> anyhow::Result<Option<KioskThreads>> {
     use crate::config::IdReaderSetting;
     use greenwave_drivers::card::{
         open_card_source, spawn_card_source, CardEvent, CardSourceConfig,
@@ -204,11 +214,6 @@ fn start_kiosk(cfg: &Config, hall: Arc<Mutex<Hall>>) -> anyhow::Result<Option<Ki
     if sources.is_empty() {
         return Ok(None);
     }
-    let printer = match &cfg.devices.printer {
-        Some(pc) => Some(greenwave_drivers::printer::open_printer(pc)?),
-        None => None,
-    };
-    let mut kiosk = Kiosk::new(Arc::new(cfg.clone()), hall, printer)?;
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = std::sync::mpsc::channel::<CardEvent>();
     let mut threads = Vec::new();
@@ -226,7 +231,7 @@ fn start_kiosk(cfg: &Config, hall: Arc<Mutex<Hall>>) -> anyhow::Result<Option<Ki
             .name("kiosk".into())
             .spawn(move || loop {
                 match rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(ev) => kiosk_event(&mut kiosk, ev),
+                    Ok(ev) => kiosk_event(&mut kiosk.lock().unwrap_or_else(|p| p.into_inner()), ev),
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                         if loop_stop.load(Ordering::SeqCst) {
                             return;

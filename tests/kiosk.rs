@@ -324,10 +324,145 @@ fn paper_out_keeps_the_number_and_puts_it_on_the_reprint_list() {
         assert!(Instant::now() < deadline, "print failure never recorded");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Paper loaded: the next resident prints, and numbering went on.
+    // Staff see it on the reprint list and reprint it once paper is in.
+    let (st, list) = rig.daemon.get("/api/reprints", MANAGER);
+    assert_eq!(st, 200);
+    assert_eq!(list[0]["number"], "A001", "{list}");
     rig.printer.control().set_state(SimState::Ready);
+    let (st, r) = rig
+        .daemon
+        .post("/api/tickets/A001/reprint", MANAGER, serde_json::json!({}));
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["printed"], true, "{r}");
+    assert!(rig.job_text(1).contains("A001"));
+    let (_, list) = rig.daemon.get("/api/reprints", MANAGER);
+    assert_eq!(list.as_array().unwrap().len(), 0);
+
+    // The next resident prints, and numbering went on.
     rig.swipe(&fake::resident(24));
-    assert!(rig.job_text(1).contains("A002"));
+    assert!(rig.job_text(2).contains("A002"));
+}
+
+#[test]
+fn staff_identify_by_hand_upgrade_and_the_progress_page_follows_the_ticket() {
+    let listed = fake::resident(41);
+    let expired = fake::resident(42);
+    let rig = Rig::start(&listed, &expired, "");
+    let w1 = common::window_token(1);
+
+    // Manual identification: a priority ticket, audited with a masked number.
+    let (st, r) = rig.daemon.post(
+        "/api/tickets/priority",
+        &w1,
+        serde_json::json!({ "id_number": number(&listed) }),
+    );
+    assert_eq!(st, 201, "{r}");
+    assert_eq!(r["ticket"]["number"], "GA001");
+    assert_eq!(r["roster"]["category"], "低保");
+    assert!(
+        !r.to_string().contains(&number(&listed)),
+        "no full number in answers"
+    );
+    // Asked again: the same open ticket, no second number.
+    let (_, again) = rig.daemon.post(
+        "/api/tickets/priority",
+        &w1,
+        serde_json::json!({ "id_number": number(&listed) }),
+    );
+    assert_eq!(again["ticket"]["number"], "GA001");
+    let (st, r) = rig.daemon.post(
+        "/api/tickets/priority",
+        &w1,
+        serde_json::json!({ "id_number": number(&expired) }),
+    );
+    assert_eq!(st, 409, "{r}");
+    assert_eq!(r["code"], "not_granted");
+    let (st, r) = rig.daemon.post(
+        "/api/tickets/priority",
+        &w1,
+        serde_json::json!({ "id_number": "12345" }),
+    );
+    assert_eq!(st, 422, "{r}");
+
+    // A resident who took a normal ticket is upgraded after a check.
+    rig.daemon.post(
+        "/api/tickets",
+        &w1,
+        serde_json::json!({ "service": "civil" }),
+    );
+    let (st, r) = rig.daemon.post(
+        "/api/tickets/A001/upgrade",
+        &w1,
+        serde_json::json!({ "id_number": number(&listed) }),
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["ticket"]["lane"], "priority");
+    assert_eq!(r["ticket"]["number"], "A001");
+
+    // Binding a priority card needs a granting roster entry.
+    let (st, r) = rig.daemon.post(
+        "/api/cards",
+        &w1,
+        serde_json::json!({ "uid": "04A1B2C3", "id_number": number(&listed) }),
+    );
+    assert_eq!(st, 200, "{r}");
+    let (st, _) = rig.daemon.post(
+        "/api/cards",
+        &w1,
+        serde_json::json!({ "uid": "04A1B2C4", "id_number": number(&expired) }),
+    );
+    assert_eq!(st, 409);
+
+    // The progress page, from the token in a printed QR code.
+    rig.swipe(&fake::resident(43));
+    let jobs = rig
+        .printer
+        .control()
+        .wait_for_jobs(1, Duration::from_secs(20));
+    let raw = String::from_utf8_lossy(&jobs[0]).into_owned();
+    let at = raw.find("/t/").unwrap() + 3;
+    let token: String = raw[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase())
+        .collect();
+    assert_eq!(token.len(), 28);
+    let url = format!("{}/api/status/{token}", rig.daemon.base);
+    let (st, s) = common::http("GET", &url, None, None);
+    assert_eq!(st, 200, "{s}");
+    assert_eq!(s["number"], "A002");
+    assert_eq!(s["status"], "waiting");
+    assert_eq!(s["message"], "前面还有 2 人");
+    for _ in 0..3 {
+        let (st, c) = rig
+            .daemon
+            .post("/api/windows/1/call", &w1, serde_json::json!({}));
+        assert_eq!(st, 200, "{c}");
+        if c["number"] == "A002" {
+            break;
+        }
+        rig.daemon
+            .post("/api/windows/1/finish", &w1, serde_json::json!({}));
+    }
+    let (_, s) = common::http("GET", &url, None, None);
+    assert_eq!(s["message"], "请到 1 号窗口", "{s}");
+    let (st, _) = common::http(
+        "GET",
+        &format!("{}/api/status/nosuchtoken", rig.daemon.base),
+        None,
+        None,
+    );
+    assert_eq!(st, 404);
+
+    // Every check is in the audit log, masked.
+    let db = rusqlite::Connection::open(rig.dir.path().join("data/greenwave.db")).unwrap();
+    let n: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM audit WHERE action = 'roster.check' AND actor = 'window 1' AND subject LIKE '%**********%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(n >= 5, "{n}");
 }
 
 #[test]

@@ -14,6 +14,7 @@
 //! hall displays, [`events`]) and `GET /metrics` (Prometheus, [`metrics`]).
 
 pub mod events;
+mod kiosk;
 pub mod metrics;
 mod openapi;
 mod views;
@@ -55,6 +56,8 @@ pub struct AppState {
     stop: Arc<watch::Sender<bool>>,
     /// The OpenAPI document, serialised once.
     openapi_json: Arc<String>,
+    /// The kiosk (printer, roster), shared with the card loop.
+    kiosk: Option<Arc<Mutex<crate::kiosk::Kiosk>>>,
 }
 
 impl AppState {
@@ -69,7 +72,15 @@ impl AppState {
             stopping,
             stop: Arc::new(stop),
             openapi_json: Arc::new(String::new()),
+            kiosk: None,
         }
+    }
+
+    /// Gives the staff routes the kiosk (reprints, manual identification,
+    /// card binding).
+    pub fn with_kiosk(mut self, kiosk: Arc<Mutex<crate::kiosk::Kiosk>>) -> AppState {
+        self.kiosk = Some(kiosk);
+        self
     }
 
     /// The hall, for the daemon's own periodic work.
@@ -98,6 +109,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer))
         .routes(routes!(pause))
         .routes(routes!(resume))
+        .merge(kiosk::routes())
 }
 
 /// The OpenAPI 3 document of the API, as served at `GET /api/openapi.json`.

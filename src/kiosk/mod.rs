@@ -142,6 +142,9 @@ pub enum KioskError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A staff request that cannot be done (a reason for staff).
+    #[error(transparent)]
+    Refused(StaffRefusal),
 }
 
 /// The kiosk's working parts.
@@ -403,6 +406,208 @@ impl Kiosk {
                 .map(|u| format!("{}/t/{}", u.trim_end_matches('/'), t.token)),
             notice: self.cfg.kiosk.notice.clone(),
         }
+    }
+}
+
+/// What the roster says about a resident checked by staff (never a name).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RosterCheck {
+    /// On the roster.
+    pub listed: bool,
+    /// Category, if listed.
+    pub category: Option<String>,
+    /// Last valid day, if listed and limited.
+    pub valid_to: Option<NaiveDate>,
+    /// Whether the entry grants the priority lane today.
+    pub grants_priority: bool,
+    /// The masked ID number, for the staff screen.
+    pub masked: String,
+}
+
+/// Why a staff action at the kiosk was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffRefusal {
+    /// No roster is configured or installed.
+    #[error("本大厅尚未安装名单，无法核对")]
+    NoRoster,
+    /// The resident does not qualify.
+    #[error("{masked} 不享受绿波通道（{why}）")]
+    NotGranted {
+        /// The masked number.
+        masked: String,
+        /// Not listed, category, expired.
+        why: &'static str,
+    },
+    /// No such ticket today.
+    #[error("今天没有 {0} 号")]
+    UnknownNumber(String),
+}
+
+impl Kiosk {
+    /// Staff check a resident against the roster by hand (manual
+    /// identification); the check and its answer go to the audit log.
+    pub fn check_roster(&mut self, id: &IdNumber, actor: &str) -> Result<RosterCheck, KioskError> {
+        self.refresh_roster()?;
+        let masked = id.masked();
+        let (answer, today) = {
+            let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+            let today = h.queue().day();
+            let answer = match &self.roster {
+                Some(r) => Some(r.check(id, today)?),
+                None => None,
+            };
+            (answer, today)
+        };
+        let _ = today;
+        let check = match &answer {
+            Some(RosterAnswer::Listed {
+                category,
+                valid_to,
+                grants_priority,
+            }) => RosterCheck {
+                listed: true,
+                category: Some(category.clone()),
+                valid_to: *valid_to,
+                grants_priority: *grants_priority,
+                masked: masked.clone(),
+            },
+            _ => RosterCheck {
+                listed: false,
+                category: None,
+                valid_to: None,
+                grants_priority: false,
+                masked: masked.clone(),
+            },
+        };
+        let result = match (&answer, check.grants_priority) {
+            (None, _) => "no_roster",
+            (Some(RosterAnswer::NotListed), _) => "not_listed",
+            (_, true) => "listed_priority",
+            (_, false) => "listed_no_priority",
+        };
+        let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+        h.store().audit(&crate::store::AuditEntry {
+            at: h.now().0,
+            actor: actor.to_string(),
+            action: "roster.check".into(),
+            subject: Some(masked),
+            result: result.into(),
+            detail: None,
+        })?;
+        if answer.is_none() {
+            return Err(KioskError::Refused(StaffRefusal::NoRoster));
+        }
+        Ok(check)
+    }
+
+    fn require_grant(check: &RosterCheck) -> Result<(), KioskError> {
+        if check.grants_priority {
+            return Ok(());
+        }
+        let why = if !check.listed {
+            "不在名单内"
+        } else {
+            "类别不在优先范围或已过期"
+        };
+        Err(KioskError::Refused(StaffRefusal::NotGranted {
+            masked: check.masked.clone(),
+            why,
+        }))
+    }
+
+    /// Issues a priority ticket after a manual identification (or returns
+    /// the resident's open ticket for the service). Nothing is printed:
+    /// staff tell the resident the number.
+    pub fn manual_priority(
+        &mut self,
+        id: &IdNumber,
+        service: &str,
+        actor: &str,
+    ) -> Result<(RosterCheck, Ticket), KioskError> {
+        let check = self.check_roster(id, actor)?;
+        Self::require_grant(&check)?;
+        let person = hex::encode(self.identity_key.hash(id));
+        let mut h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = h.queue().open_ticket_of(&person, service).cloned() {
+            return Ok((check, t));
+        }
+        let (_, t) = h.exec(|q, now| {
+            q.issue_with(
+                service,
+                Lane::Priority,
+                now,
+                new_token(),
+                Some(person.clone()),
+            )
+        })?;
+        Ok((check, t.expect("issued ticket is in the queue")))
+    }
+
+    /// Moves a waiting normal ticket to the priority lane after a manual
+    /// identification.
+    pub fn upgrade(
+        &mut self,
+        number: &str,
+        id: &IdNumber,
+        actor: &str,
+    ) -> Result<(RosterCheck, Ticket), KioskError> {
+        let check = self.check_roster(id, actor)?;
+        Self::require_grant(&check)?;
+        let mut h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+        let (_, t) = h.exec(|q, now| q.upgrade(number, now))?;
+        Ok((check, t.expect("upgraded ticket is in the queue")))
+    }
+
+    /// Binds a priority card to a resident on the roster: stored as the
+    /// UID and the entry's hash, never the ID number.
+    pub fn bind_card(
+        &mut self,
+        uid: &[u8],
+        id: &IdNumber,
+        actor: &str,
+    ) -> Result<RosterCheck, KioskError> {
+        let check = self.check_roster(id, actor)?;
+        Self::require_grant(&check)?;
+        let person = hex::encode(self.identity_key.hash(id));
+        let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+        let uid_hex = hex::encode_upper(uid);
+        h.store().bind_card(&uid_hex, &person, h.now().0, actor)?;
+        h.store().audit(&crate::store::AuditEntry {
+            at: h.now().0,
+            actor: actor.to_string(),
+            action: "card.bind".into(),
+            subject: Some(check.masked.clone()),
+            result: "ok".into(),
+            detail: Some(format!("card {}", greenwave_drivers::pcsc::mask_uid(uid))),
+        })?;
+        Ok(check)
+    }
+
+    /// Prints a ticket again (staff, from the reprint list).
+    pub fn reprint(&mut self, number: &str) -> Result<(Ticket, Option<String>), KioskError> {
+        let n = number.trim().to_ascii_uppercase();
+        let (t, ahead) = {
+            let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+            let t = h
+                .queue()
+                .ticket_by_number(&n)
+                .cloned()
+                .ok_or(KioskError::Refused(StaffRefusal::UnknownNumber(n)))?;
+            let ahead = h.queue().ahead(t.id).unwrap_or(0);
+            (t, ahead)
+        };
+        let err = self.print(&t, ahead);
+        Ok((t, err))
+    }
+
+    /// Open tickets of the day whose last print failed.
+    pub fn reprint_list(&self) -> Result<Vec<Ticket>, KioskError> {
+        let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
+        let ids = h.store().reprint_list(h.queue().day())?;
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| h.queue().ticket(id).cloned())
+            .collect())
     }
 }
 

@@ -1,0 +1,411 @@
+//! Staff routes of the kiosk: manual identification (a priority ticket or an
+//! upgrade after checking an ID number against the roster), binding priority
+//! cards, the reprint list, and the resident's ticket status by its token.
+//! ID numbers arrive in request bodies only; answers carry them masked.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use greenwave_drivers::id_number::{mask, IdNumber};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{bad_json, principal, with_hall, ApiError, AppState, ErrorBody, TicketView};
+use crate::kiosk::{Kiosk, KioskError, RosterCheck, StaffRefusal};
+use crate::queue::TicketState;
+
+impl From<KioskError> for ApiError {
+    fn from(e: KioskError) -> ApiError {
+        match e {
+            KioskError::Hall(h) => h.into(),
+            KioskError::Refused(r) => {
+                let (status, code) = match &r {
+                    StaffRefusal::NoRoster => (StatusCode::CONFLICT, "no_roster"),
+                    StaffRefusal::NotGranted { .. } => (StatusCode::CONFLICT, "not_granted"),
+                    StaffRefusal::UnknownNumber(_) => (StatusCode::NOT_FOUND, "unknown_number"),
+                };
+                ApiError::new(status, code, r.to_string())
+            }
+            other => {
+                tracing::error!(error = %other, "kiosk operation failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "名单或数据存储暂不可用，请稍后重试",
+                )
+            }
+        }
+    }
+}
+
+/// The roster's answer for a resident, as staff see it (never a name).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RosterCheckView {
+    /// On the roster.
+    pub listed: bool,
+    /// Category, if listed.
+    pub category: Option<String>,
+    /// Last valid day (YYYY-MM-DD), if limited.
+    pub valid_to: Option<String>,
+    /// Whether the entry grants the priority lane today.
+    pub grants_priority: bool,
+    /// The ID number, masked (`3717**********1234`).
+    pub id_masked: String,
+}
+
+impl From<RosterCheck> for RosterCheckView {
+    fn from(c: RosterCheck) -> Self {
+        RosterCheckView {
+            listed: c.listed,
+            category: c.category,
+            valid_to: c.valid_to.map(|d| d.to_string()),
+            grants_priority: c.grants_priority,
+            id_masked: c.masked,
+        }
+    }
+}
+
+/// A ticket issued or changed after a manual identification.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffTicket {
+    /// The ticket.
+    pub ticket: TicketView,
+    /// What the roster said.
+    pub roster: RosterCheckView,
+}
+
+/// Body of `POST /api/tickets/priority`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManualBody {
+    /// The resident's ID number, as staff read it from the card.
+    id_number: String,
+    /// Service code [default: the kiosk's default service].
+    service: Option<String>,
+}
+
+/// Body of `POST /api/tickets/{number}/upgrade`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeBody {
+    /// The resident's ID number.
+    id_number: String,
+}
+
+/// Body of `POST /api/cards`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindBody {
+    /// The card's UID, hex (as the kiosk's PC/SC reader reports it).
+    uid: String,
+    /// The resident's ID number.
+    id_number: String,
+}
+
+/// Result of a reprint.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReprintResult {
+    /// The ticket.
+    pub ticket: TicketView,
+    /// Printed now.
+    pub printed: bool,
+    /// Why not, if not.
+    pub error: Option<String>,
+}
+
+/// A ticket's progress, for the resident (the QR code's page): no personal
+/// data.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TicketStatus {
+    /// Number as printed.
+    pub number: String,
+    /// Service name.
+    pub service_name: String,
+    /// `waiting`, `called`, `serving`, `done` or `closed`.
+    pub status: String,
+    /// People ahead while waiting.
+    pub ahead: Option<usize>,
+    /// The window to go to, once called.
+    pub window: Option<u32>,
+    /// In words: `前面还有 3 人`, `请到 3 号窗口`, `已办结`.
+    pub message: String,
+}
+
+fn id_number(raw: &str) -> Result<IdNumber, ApiError> {
+    IdNumber::parse(raw).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_id_number",
+            format!("id_number {}: {e}", mask(raw)),
+        )
+    })
+}
+
+fn kiosk(state: &AppState) -> Result<Arc<Mutex<Kiosk>>, ApiError> {
+    state
+        .kiosk
+        .clone()
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_kiosk", "本机未启用自助取号"))
+}
+
+async fn with_kiosk<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut Kiosk) -> Result<T, KioskError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let k = kiosk(state)?;
+    tokio::task::spawn_blocking(move || {
+        let mut k = k.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut k)
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("内部错误: {e}"),
+        )
+    })?
+    .map_err(ApiError::from)
+}
+
+async fn view(state: &AppState, t: crate::queue::Ticket) -> Result<TicketView, ApiError> {
+    let cfg = state.cfg.clone();
+    with_hall(state, move |h| Ok(TicketView::of(&t, h.queue(), &cfg))).await
+}
+
+fn actor(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    Ok(match principal(&state.cfg, headers)? {
+        super::Principal::Manager => "manager".to_string(),
+        super::Principal::Window(w) => format!("window {w}"),
+    })
+}
+
+/// Issues a priority ticket after staff checked the resident's ID number
+/// against the roster (manual identification). The check is audited.
+#[utoipa::path(post, path = "/api/tickets/priority", tag = "kiosk", security(("bearer" = [])),
+    request_body = ManualBody,
+    responses(
+        (status = 201, description = "The priority ticket (or the resident's open one) and the roster's answer", body = StaffTicket),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 409, description = "Not on the roster in a granting category (`not_granted`), or no roster (`no_roster`)", body = ErrorBody),
+        (status = 422, description = "Bad body, bad ID number or unknown service", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
+async fn manual_priority(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<ManualBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<StaffTicket>), ApiError> {
+    let who = actor(&state, &headers)?;
+    let Json(b) = body.map_err(bad_json)?;
+    let id = id_number(&b.id_number)?;
+    let service = match b
+        .service
+        .or_else(|| state.cfg.kiosk.default_service.clone())
+    {
+        Some(s) => s,
+        None if state.cfg.services.len() == 1 => state.cfg.services[0].code.clone(),
+        None => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_request",
+                "service: 请指定业务",
+            ))
+        }
+    };
+    if state.cfg.service(&service).is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_service",
+            format!("service: 没有业务 \"{service}\""),
+        ));
+    }
+    let (check, t) = with_kiosk(&state, move |k| k.manual_priority(&id, &service, &who)).await?;
+    let ticket = view(&state, t).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StaffTicket {
+            ticket,
+            roster: check.into(),
+        }),
+    ))
+}
+
+/// Moves a waiting normal ticket to the priority lane after a manual
+/// identification; the ticket keeps its number.
+#[utoipa::path(post, path = "/api/tickets/{number}/upgrade", tag = "kiosk", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed", example = "A012")),
+    request_body = UpgradeBody,
+    responses(
+        (status = 200, description = "The ticket, now in the priority lane", body = StaffTicket),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 404, description = "No such number today", body = ErrorBody),
+        (status = 409, description = "Not granted, no roster, or the ticket is not waiting in the normal lane", body = ErrorBody),
+        (status = 422, description = "Bad body or bad ID number", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
+async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    body: Result<Json<UpgradeBody>, JsonRejection>,
+) -> Result<Json<StaffTicket>, ApiError> {
+    let who = actor(&state, &headers)?;
+    let Json(b) = body.map_err(bad_json)?;
+    let id = id_number(&b.id_number)?;
+    let (check, t) = with_kiosk(&state, move |k| k.upgrade(&number, &id, &who)).await?;
+    let ticket = view(&state, t).await?;
+    Ok(Json(StaffTicket {
+        ticket,
+        roster: check.into(),
+    }))
+}
+
+/// Binds a priority card to a resident on the roster (stored as the card
+/// UID and the roster entry's hash).
+#[utoipa::path(post, path = "/api/cards", tag = "kiosk", security(("bearer" = [])),
+    request_body = BindBody,
+    responses(
+        (status = 200, description = "Bound; the roster's answer", body = RosterCheckView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 409, description = "Not granted or no roster", body = ErrorBody),
+        (status = 422, description = "Bad body, UID or ID number", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
+async fn bind_card(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<BindBody>, JsonRejection>,
+) -> Result<Json<RosterCheckView>, ApiError> {
+    let who = actor(&state, &headers)?;
+    let Json(b) = body.map_err(bad_json)?;
+    let uid = hex::decode(b.uid.trim())
+        .ok()
+        .filter(|u| (4..=10).contains(&u.len()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_request",
+                "uid: 应为 4 到 10 字节的十六进制卡号",
+            )
+        })?;
+    let id = id_number(&b.id_number)?;
+    let check = with_kiosk(&state, move |k| k.bind_card(&uid, &id, &who)).await?;
+    Ok(Json(check.into()))
+}
+
+/// Prints a ticket again at the kiosk printer.
+#[utoipa::path(post, path = "/api/tickets/{number}/reprint", tag = "kiosk", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed", example = "A012")),
+    responses(
+        (status = 200, description = "Printed, or why not", body = ReprintResult),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 404, description = "No such number today", body = ErrorBody),
+        (status = 409, description = "No kiosk on this machine", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
+async fn reprint(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Result<Json<ReprintResult>, ApiError> {
+    principal(&state.cfg, &headers)?;
+    let (t, error) = with_kiosk(&state, move |k| k.reprint(&number)).await?;
+    let ticket = view(&state, t).await?;
+    Ok(Json(ReprintResult {
+        ticket,
+        printed: error.is_none(),
+        error,
+    }))
+}
+
+/// Open tickets whose last print failed.
+#[utoipa::path(get, path = "/api/reprints", tag = "kiosk", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The reprint list", body = Vec<TicketView>),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 409, description = "No kiosk on this machine", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
+async fn reprints(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<TicketView>>, ApiError> {
+    principal(&state.cfg, &headers)?;
+    let list = with_kiosk(&state, |k| k.reprint_list()).await?;
+    let cfg = state.cfg.clone();
+    let views = with_hall(&state, move |h| {
+        Ok(list
+            .iter()
+            .map(|t| TicketView::of(t, h.queue(), &cfg))
+            .collect())
+    })
+    .await?;
+    Ok(Json(views))
+}
+
+/// A ticket's progress by its unguessable token (what the printed QR code
+/// opens). No token needed, no personal data given.
+#[utoipa::path(get, path = "/api/status/{token}", tag = "kiosk",
+    params(("token" = String, Path, description = "The ticket's token from its QR code")),
+    responses(
+        (status = 200, description = "The ticket's progress", body = TicketStatus),
+        (status = 404, description = "No such ticket today", body = ErrorBody),
+    ))]
+async fn status(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<TicketStatus>, ApiError> {
+    let cfg = state.cfg.clone();
+    with_hall(&state, move |h| {
+        let q = h.queue();
+        let t = q
+            .ticket_by_token(token.trim())
+            .ok_or(crate::queue::QueueError::UnknownNumber("?".into()))?;
+        let ahead = q.ahead(t.id);
+        let (status, message) = match t.state {
+            s if s.is_waiting() => ("waiting", format!("前面还有 {} 人", ahead.unwrap_or(0))),
+            TicketState::Called => ("called", format!("请到 {} 号窗口", t.window.unwrap_or(0))),
+            TicketState::Serving => (
+                "serving",
+                format!("正在 {} 号窗口办理", t.window.unwrap_or(0)),
+            ),
+            TicketState::Done => ("done", "已办结".to_string()),
+            _ => ("closed", t.state.label().to_string()),
+        };
+        Ok(Json(TicketStatus {
+            number: t.number.clone(),
+            service_name: cfg
+                .service(&t.service)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            status: status.to_string(),
+            ahead,
+            window: t.window.filter(|_| t.state.is_at_window()),
+            message,
+        }))
+    })
+    .await
+    .map_err(|e| {
+        if e.code == "unknown_number" {
+            ApiError::new(StatusCode::NOT_FOUND, "unknown_ticket", "没有找到这张票")
+        } else {
+            e
+        }
+    })
+}
+
+/// The kiosk routes, for the router.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(manual_priority))
+        .routes(routes!(upgrade))
+        .routes(routes!(bind_card))
+        .routes(routes!(reprint))
+        .routes(routes!(reprints))
+        .routes(routes!(status))
+}
