@@ -8,7 +8,10 @@ function setup(thread)
 end
 
 function init(args)
+    -- The position in the cycle counts answered requests, not built ones:
+    -- wrk may build a request before the first one it sends.
     step = 0
+    done = 0
     window = (id - 1) % 30 + 1
     headers = {}
     headers["Authorization"] = "Bearer bench-manager-token-0001"
@@ -16,7 +19,7 @@ function init(args)
 end
 
 function request()
-    step = step + 1
+    step = done + 1
     local s = step % 6
     if s == 1 then
         return wrk.format("POST", "/api/tickets", headers, '{"service":"civil"}')
@@ -26,5 +29,15 @@ function request()
         return wrk.format("POST", "/api/windows/" .. window .. "/finish", headers, "{}")
     else
         return wrk.format("GET", "/api/queue", headers)
+    end
+end
+
+-- Show the first few failures, so that an error count is never a mystery.
+local shown = 0
+function response(status, headers, body)
+    done = done + 1
+    if status >= 300 and shown < 5 then
+        shown = shown + 1
+        io.stderr:write("thread " .. id .. " step " .. step .. ": " .. status .. " " .. body .. "\n")
     end
 end

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20s}
+CONNS=${CONNS:-30}
 cargo build --release --quiet
 W="$(mktemp -d -p "$PWD/target" api-bench.XXXXXX)"
 cleanup() { [[ -n "${PID:-}" ]] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
@@ -29,8 +30,8 @@ GREENWAVE_LOG=warn ./target/release/greenwave --config "$W/greenwave.toml" run >
 PID=$!
 for _ in $(seq 1 100); do grep -q "http://" "$W/out.txt" && break; sleep 0.1; done
 URL=$(grep -o "http://[0-9.:]*" "$W/out.txt")
-echo "machine: $(nproc) cores; daemon $URL; wrk -t30 -c30 -d$DURATION --latency"
-wrk -t30 -c30 -d"$DURATION" --latency -s benches/api_load.lua "$URL" | sed -n '1,40p'
+echo "machine: $(nproc) cores; daemon $URL; wrk -t$CONNS -c$CONNS -d$DURATION --latency"
+wrk -t"$CONNS" -c"$CONNS" -d"$DURATION" --latency -s benches/api_load.lua "$URL" | sed -n '1,40p'
 echo "daemon peak RSS: $(grep VmHWM /proc/$PID/status | awk '{print $2/1024 " MB"}')"
-./target/release/greenwave --config "$W/greenwave.toml" --server "$URL" --token bench-manager-token-0001 queue --json \
+./target/release/greenwave --config "$W/greenwave.toml" queue --server "$URL" --token bench-manager-token-0001 --json \
     | grep -c '"number"' | xargs echo "tickets still waiting (should be 0):"

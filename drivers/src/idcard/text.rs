@@ -125,6 +125,14 @@ pub enum DocumentId {
 }
 
 impl DocumentId {
+    /// The GB 11643 number, for resident cards and `J` permits.
+    pub fn as_gb11643(&self) -> Option<&IdNumber> {
+        match self {
+            Self::Gb11643(n) => Some(n),
+            Self::Foreign(_) => None,
+        }
+    }
+
     /// The full number: for hashing only, never log it.
     pub fn expose(&self) -> &str {
         match self {

@@ -1,0 +1,137 @@
+//! Priority cards at the kiosk, in-process: a card bound to a roster entry
+//! works like swiping that resident's ID card; an unbound card issues
+//! nothing; a second presentation gives the same number.
+
+use std::sync::{Arc, Mutex};
+
+use greenwave::config::Config;
+use greenwave::hall::{Hall, SystemClock};
+use greenwave::kiosk::{Identity, Kiosk, KioskError, Outcome, PriorityReason};
+use greenwave::queue::Lane;
+use greenwave::roster::install::{import, ImportOptions};
+use greenwave::store::Store;
+use greenwave_drivers::idcard::sim::fake;
+
+#[test]
+fn a_bound_priority_card_works_like_the_id_card() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    greenwave::roster::keygen(d).unwrap();
+    let listed = fake::resident(51);
+    let other = fake::resident(52);
+    std::fs::write(
+        d.join("export.csv"),
+        format!(
+            "姓名,身份证号码,救助类别,有效期至\n甲,{},特困,\n",
+            listed.id_number.expose()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("greenwave.toml"),
+        r#"data_dir = "data"
+[hall]
+name = "测试大厅"
+[[services]]
+code = "civil"
+name = "民政救助"
+letter = "A"
+[[windows]]
+number = 1
+services = ["civil"]
+token = "test-window-1-token-0001"
+[roster]
+public_key = "roster-public.key"
+hash_key = "roster-hash.key"
+"#,
+    )
+    .unwrap();
+    let cfg = Config::load(&d.join("greenwave.toml")).unwrap();
+    let rc = cfg.roster.clone().unwrap();
+    let out = std::fs::File::create(d.join("r.gwr")).unwrap();
+    greenwave::roster::prepare(
+        &d.join("export.csv"),
+        &rc.columns,
+        &rc.categories,
+        &greenwave::roster::load_hash_key(&d.join("roster-hash.key")).unwrap(),
+        &greenwave::roster::load_signing_key(&d.join("roster-signing.key")).unwrap(),
+        1,
+        chrono::Utc::now(),
+        &Default::default(),
+        out,
+    )
+    .unwrap();
+    std::fs::create_dir_all(&cfg.data_dir).unwrap();
+    let mut store = Store::open(&cfg.database_path()).unwrap();
+    import(
+        &mut store,
+        &cfg.data_dir,
+        &rc,
+        &d.join("r.gwr"),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    drop(store);
+
+    let hall = Arc::new(Mutex::new(Hall::open(&cfg, Arc::new(SystemClock)).unwrap()));
+    let mut kiosk = Kiosk::new(Arc::new(cfg.clone()), hall.clone(), None).unwrap();
+    let uid = vec![0x04, 0x11, 0x22, 0x33];
+
+    // Unbound: nothing issued.
+    match kiosk
+        .serve(Identity::PriorityCard { uid: uid.clone() }, None)
+        .unwrap()
+    {
+        Outcome::Refused(msg) => assert!(msg.contains("未绑定"), "{msg}"),
+        o => panic!("{o:?}"),
+    }
+    assert!(hall.lock().unwrap().queue().tickets().is_empty());
+
+    // Binding someone not on the roster is refused.
+    let refused = kiosk.bind_card(&uid, other.id_number.as_gb11643().unwrap(), "test");
+    assert!(
+        matches!(refused, Err(KioskError::Refused(_))),
+        "{refused:?}"
+    );
+
+    kiosk
+        .bind_card(&uid, listed.id_number.as_gb11643().unwrap(), "test")
+        .unwrap();
+    let first = match kiosk
+        .serve(Identity::PriorityCard { uid: uid.clone() }, None)
+        .unwrap()
+    {
+        Outcome::Ticket {
+            ticket,
+            reason,
+            print_error,
+            ..
+        } => {
+            assert_eq!(ticket.lane, Lane::Priority);
+            assert!(
+                matches!(reason, Some(PriorityReason::Roster { .. })),
+                "{reason:?}"
+            );
+            assert!(print_error.is_some(), "no printer configured");
+            ticket.number.clone()
+        }
+        o => panic!("{o:?}"),
+    };
+    assert_eq!(first, "GA001");
+
+    // The same resident with the ID card: the same open ticket.
+    let who = Identity::IdCard {
+        id: listed.id_number.as_gb11643().unwrap().clone(),
+        birth: listed.birth_date,
+    };
+    match kiosk.serve(who, None).unwrap() {
+        Outcome::Ticket {
+            ticket, reprint, ..
+        } => {
+            assert!(reprint);
+            assert_eq!(ticket.number, "GA001");
+        }
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(hall.lock().unwrap().queue().tickets().len(), 1);
+}
