@@ -79,6 +79,17 @@ pub struct Window {
     pub token: Secret,
 }
 
+/// A helper (协办员) who accompanies priority-lane residents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helper {
+    /// Short ASCII id (`h1`), used by the API and in case records.
+    pub id: String,
+    /// Name staff see (`王协办`).
+    pub name: String,
+    /// The helper's bearer token (case routes only).
+    pub token: Secret,
+}
+
 /// The staff API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
@@ -115,6 +126,14 @@ pub struct Config {
     pub devices: Devices,
     /// The kiosk's behaviour.
     pub kiosk: KioskConfig,
+    /// Helpers, in assignment tie-break order.
+    pub helpers: Vec<Helper>,
+    /// The policies file (`[policies] file`, default `policies.toml` beside
+    /// this file); a missing file means no policies.
+    pub policies_file: PathBuf,
+    /// The policies helpers explain, read from `policies_file` by
+    /// [`Config::load`] ([`Config::parse`] leaves the list empty).
+    pub policies: crate::cases::Policies,
 }
 
 /// `[kiosk]` and `[priority]`.
@@ -174,14 +193,32 @@ impl Config {
             })
     }
 
-    /// Reads and validates a configuration file.
+    /// Reads and validates a configuration file, then the policies file it
+    /// names (a missing policies file means no policies).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: None,
             message: format!("cannot read: {e}"),
         })?;
-        Config::parse(&text, path)
+        let mut cfg = Config::parse(&text, path)?;
+        cfg.policies = crate::cases::policies::load(&cfg.policies_file).map_err(|e| match e {
+            crate::cases::PolicyError::Invalid {
+                file,
+                line,
+                message,
+            } => ConfigError {
+                file,
+                line,
+                message,
+            },
+            crate::cases::PolicyError::Read { file, source } => ConfigError {
+                file,
+                line: None,
+                message: format!("cannot read: {source}"),
+            },
+        })?;
+        Ok(cfg)
     }
 
     /// Validates configuration text; `path` names it in errors and anchors a
@@ -226,6 +263,11 @@ impl Config {
     /// A service by code.
     pub fn service(&self, code: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.code == code)
+    }
+
+    /// A helper by id.
+    pub fn helper(&self, id: &str) -> Option<&Helper> {
+        self.helpers.iter().find(|h| h.id == id)
     }
 
     /// The path of the SQLite database.
@@ -289,6 +331,16 @@ impl Config {
         for w in &self.windows {
             s += &format!("  {:>3}  {}\n", w.number, w.services.join(", "));
         }
+        s += &format!(
+            "policies   {} in {} departments ({})\n",
+            self.policies.policies.len(),
+            self.policies.departments.len(),
+            self.policies_file.display()
+        );
+        s += &format!("helpers    {}\n", self.helpers.len());
+        for h in &self.helpers {
+            s += &format!("  {:<10} {}\n", h.id, h.name);
+        }
         s
     }
 }
@@ -319,6 +371,23 @@ struct RawConfig {
     kiosk: RawKiosk,
     #[serde(default)]
     priority: RawPriority,
+    #[serde(default)]
+    helpers: Vec<RawHelper>,
+    policies: Option<RawPolicies>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHelper {
+    id: String,
+    name: String,
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicies {
+    file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -617,6 +686,19 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         });
     }
 
+    let helpers = helpers_config(raw.helpers, &windows, manager_token.as_ref())?;
+    let policies_file = match raw.policies.and_then(|p| p.file) {
+        Some(f) if f.as_os_str().is_empty() => {
+            return Err((
+                KeyPath::new("policies").key("file"),
+                "must not be empty".into(),
+            ))
+        }
+        Some(f) if f.is_relative() => base.join(f),
+        Some(f) => f,
+        None => base.join("policies.toml"),
+    };
+
     let cp = KeyPath::new("call_policy");
     let streak = raw.call_policy.max_priority_streak.unwrap_or(3);
     if !(0..=100).contains(&streak) {
@@ -724,7 +806,59 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         roster,
         devices,
         kiosk,
+        helpers,
+        policies_file,
+        policies: crate::cases::Policies::default(),
     })
+}
+
+/// `[[helpers]]`: ids unique ASCII, names given, tokens long enough and
+/// unique across windows, helpers and the manager.
+fn helpers_config(
+    raw: Vec<RawHelper>,
+    windows: &[Window],
+    manager: Option<&Secret>,
+) -> Result<Vec<Helper>, Invalid> {
+    let mut helpers: Vec<Helper> = Vec::new();
+    for (i, h) in raw.into_iter().enumerate() {
+        let k = KeyPath::new("helpers").index(i);
+        let id_ok = !h.id.is_empty()
+            && h.id.len() <= 32
+            && h.id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !id_ok {
+            return Err((
+                k.key("id"),
+                format!("\"{}\" must be 1-32 characters of a-z, 0-9, _ or -", h.id),
+            ));
+        }
+        if let Some(j) = helpers.iter().position(|o| o.id == h.id) {
+            return Err((
+                k.key("id"),
+                format!("\"{}\" is already used by helpers[{j}]", h.id),
+            ));
+        }
+        if h.name.trim().is_empty() {
+            return Err((k.key("name"), "must not be empty".into()));
+        }
+        let tok = token(h.token, k.key("token"))?;
+        if let Some(j) = windows.iter().position(|w| w.token == tok) {
+            return Err((k.key("token"), format!("is the same as windows[{j}].token")));
+        }
+        if let Some(j) = helpers.iter().position(|o| o.token == tok) {
+            return Err((k.key("token"), format!("is the same as helpers[{j}].token")));
+        }
+        if manager == Some(&tok) {
+            return Err((k.key("token"), "is the same as api.manager_token".into()));
+        }
+        helpers.push(Helper {
+            id: h.id,
+            name: h.name.trim().to_string(),
+            token: tok,
+        });
+    }
+    Ok(helpers)
 }
 
 fn devices_config(d: RawDevices) -> Result<Devices, Invalid> {

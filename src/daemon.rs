@@ -22,6 +22,8 @@ use std::sync::Mutex;
 const DAY_CHECK: Duration = Duration::from_secs(15);
 /// How often the daemon scans the roster inbox.
 const INBOX_SCAN: Duration = Duration::from_secs(2);
+/// How soon the case follower retries after a failed or missed case.
+const CASE_RETRY: Duration = Duration::from_secs(5);
 
 /// A running daemon.
 pub struct Daemon {
@@ -32,6 +34,7 @@ pub struct Daemon {
     ticker: JoinHandle<()>,
     inbox: Option<JoinHandle<()>>,
     kiosk: Option<KioskThreads>,
+    cases: JoinHandle<()>,
 }
 
 /// The card sources and the kiosk loop, each on a thread of its own.
@@ -45,6 +48,7 @@ impl Daemon {
     /// bound, so that `addr` is usable at once.
     pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Daemon> {
         let listen = cfg.api.listen;
+        let case_clock = clock.clone();
         let hall = {
             let cfg = cfg.clone();
             tokio::task::spawn_blocking(move || Hall::open(&cfg, clock)).await??
@@ -54,6 +58,7 @@ impl Daemon {
             .with_context(|| format!("cannot listen on {listen} (api.listen)"))?;
         let addr = listener.local_addr()?;
         let cfg_for_inbox = cfg.clone();
+        let hall_events = hall.subscribe();
         let state = AppState::new(hall, cfg);
         let printer = match &cfg_for_inbox.devices.printer {
             Some(pc) => Some(greenwave_drivers::printer::open_printer(pc)?),
@@ -66,6 +71,12 @@ impl Daemon {
         )?));
         let state = state.with_kiosk(kiosk.clone());
         let (stop, mut stopped) = watch::channel(false);
+        let cases = tokio::spawn(follow_cases(
+            cfg_for_inbox.clone(),
+            case_clock,
+            hall_events,
+            stop.subscribe(),
+        ));
 
         let hall = state.hall();
         let mut ticker_stop = stop.subscribe();
@@ -111,6 +122,7 @@ impl Daemon {
             ticker,
             inbox,
             kiosk,
+            cases,
         })
     }
 
@@ -129,12 +141,106 @@ impl Daemon {
             .ok();
         }
         self.ticker.await.ok();
+        self.cases.await.ok();
         if let Some(i) = self.inbox {
             i.await.ok();
         }
         self.server.await??;
         Ok(())
     }
+}
+
+/// Follows the hall's committed events and opens a case for every priority
+/// ticket (issued in the priority lane, or upgraded to it), assigned by the
+/// rule of `crate::cases`. Uses its own database connection on the
+/// blocking pool. At start, after a broadcast lag, and after a failure it
+/// reconciles: every priority ticket of the service day without a case
+/// gets one.
+async fn follow_cases(
+    cfg: Config,
+    clock: Arc<dyn Clock>,
+    mut events: tokio::sync::broadcast::Receiver<crate::queue::Event>,
+    mut stop: watch::Receiver<bool>,
+) {
+    use crate::queue::{Event, Lane};
+    use tokio::sync::broadcast::error::RecvError;
+    let helpers: Arc<Vec<String>> = Arc::new(cfg.helpers.iter().map(|h| h.id.clone()).collect());
+    let db = Arc::new(cfg.database_path());
+    let store: Arc<Mutex<Option<crate::store::Store>>> = Arc::new(Mutex::new(None));
+    let mut reconcile = true;
+    let mut retry = tokio::time::interval(CASE_RETRY);
+    loop {
+        if reconcile {
+            let (store, db, helpers, at) =
+                (store.clone(), db.clone(), helpers.clone(), clock.now());
+            let res = tokio::task::spawn_blocking(move || {
+                with_case_store(&store, &db, |s| s.open_missing_cases(at, &helpers))
+            })
+            .await;
+            match res {
+                Ok(Ok(opened)) => {
+                    reconcile = false;
+                    for (ticket, _, helper) in opened {
+                        tracing::info!(%ticket, helper = helper.as_deref().unwrap_or("-"), "case opened (reconciled)");
+                    }
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "cannot reconcile cases; will retry"),
+                Err(e) => tracing::error!(error = %e, "case task failed; will retry"),
+            }
+        }
+        let (ticket, at) = tokio::select! {
+            _ = stop.changed() => return,
+            _ = retry.tick() => continue,
+            ev = events.recv() => match ev {
+                Ok(Event::Issued { ticket }) if ticket.lane == Lane::Priority => (ticket.id, ticket.issued_at),
+                Ok(Event::Upgraded { id, at }) => (id, at),
+                Ok(_) => continue,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "case follower lagged; reconciling");
+                    reconcile = true;
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            },
+        };
+        let (store2, db2, helpers2) = (store.clone(), db.clone(), helpers.clone());
+        let res = tokio::task::spawn_blocking(move || {
+            with_case_store(&store2, &db2, |s| s.open_case(ticket, at, &helpers2))
+        })
+        .await;
+        match res {
+            Ok(Ok(Some((_, helper)))) => {
+                tracing::info!(%ticket, helper = helper.as_deref().unwrap_or("-"), "case opened")
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, %ticket, "cannot open case; will retry");
+                reconcile = true;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "case task failed; will retry");
+                reconcile = true;
+            }
+        }
+    }
+}
+
+/// Runs `f` on the case follower's connection, opening it if needed; a
+/// failure drops the connection so that the next call starts afresh.
+fn with_case_store<T>(
+    slot: &Mutex<Option<crate::store::Store>>,
+    db: &std::path::Path,
+    f: impl FnOnce(&crate::store::Store) -> Result<T, crate::store::StoreError>,
+) -> Result<T, crate::store::StoreError> {
+    let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if guard.is_none() {
+        *guard = Some(crate::store::Store::open(db)?);
+    }
+    let res = f(guard.as_ref().expect("opened above"));
+    if res.is_err() {
+        *guard = None;
+    }
+    res
 }
 
 /// Scans the roster inbox until stopped. Uses its own database connection,

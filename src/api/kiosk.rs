@@ -180,6 +180,7 @@ fn actor(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(match principal(&state.cfg, headers)? {
         super::Principal::Manager => "manager".to_string(),
         super::Principal::Window(w) => format!("window {w}"),
+        super::Principal::Helper(h) => format!("helper {h}"),
     })
 }
 

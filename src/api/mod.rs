@@ -3,7 +3,8 @@
 //! Each window has a bearer token and acts only for itself; the manager
 //! token acts for every window. A refused token gets 401/403, a refused
 //! operation 404/409, bad input 400/422, always with a JSON body
-//! `{"error": "...", "code": "..."}`. Hall operations run on the blocking
+//! `{"error": "...", "code": "..."}`. Helpers' tokens work on the case
+//! routes only (`cases.rs`). Hall operations run on the blocking
 //! pool, one at a time behind the hall's mutex: two windows calling at the
 //! same instant are serialised and never get the same ticket.
 //!
@@ -13,6 +14,7 @@
 //! Besides the staff operations: `GET /api/events` (server-sent events for
 //! hall displays, [`events`]) and `GET /metrics` (Prometheus, [`metrics`]).
 
+mod cases;
 pub mod events;
 mod kiosk;
 pub mod metrics;
@@ -122,6 +124,7 @@ pub fn router(mut state: AppState) -> Router {
     let (router, doc) = api_router().split_for_parts();
     state.openapi_json = Arc::new(doc.to_json().expect("the OpenAPI document serialises"));
     router
+        .merge(cases::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
         })
@@ -230,10 +233,12 @@ fn bad_json(r: JsonRejection) -> ApiError {
 // ----- auth ----------------------------------------------------------------
 
 /// Who presented the token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Principal {
     Manager,
     Window(u32),
+    /// A helper (协办员), by id: case routes only.
+    Helper(String),
 }
 
 /// The bearer token of the `Authorization` header, if any.
@@ -245,11 +250,30 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// A window's or the manager's token; a helper's is refused (403): helpers
+/// use the case routes only.
 fn principal(cfg: &Config, headers: &HeaderMap) -> Result<Principal, ApiError> {
     principal_of(cfg, bearer(headers))
 }
 
+/// [`principal`] for a token from elsewhere (the event stream's `?token=`).
 fn principal_of(cfg: &Config, token: Option<&str>) -> Result<Principal, ApiError> {
+    match authenticate_token(cfg, token)? {
+        Principal::Helper(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "协办员令牌只能用于协办接口",
+        )),
+        p => Ok(p),
+    }
+}
+
+/// Any valid token: the manager's, a window's or a helper's.
+fn authenticate(cfg: &Config, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    authenticate_token(cfg, bearer(headers))
+}
+
+fn authenticate_token(cfg: &Config, token: Option<&str>) -> Result<Principal, ApiError> {
     let token = token.ok_or_else(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -265,10 +289,17 @@ fn principal_of(cfg: &Config, token: Option<&str>) -> Result<Principal, ApiError
     {
         return Ok(Principal::Manager);
     }
-    cfg.windows
+    if let Some(w) = cfg
+        .windows
         .iter()
         .find(|w| constant_eq(w.token.expose(), token))
-        .map(|w| Principal::Window(w.number))
+    {
+        return Ok(Principal::Window(w.number));
+    }
+    cfg.helpers
+        .iter()
+        .find(|h| constant_eq(h.token.expose(), token))
+        .map(|h| Principal::Helper(h.id.clone()))
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "令牌无效"))
 }
 
@@ -280,6 +311,11 @@ fn for_window(cfg: &Config, headers: &HeaderMap, window: u32) -> Result<(), ApiE
             StatusCode::FORBIDDEN,
             "forbidden",
             format!("{w} 号窗口的令牌不能操作 {window} 号窗口"),
+        )),
+        Principal::Helper(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "协办员令牌只能用于协办接口",
         )),
     }
 }

@@ -92,6 +92,38 @@ const MIGRATIONS: &[&str] = &[
         bound_at   INTEGER NOT NULL,
         bound_by   TEXT NOT NULL
     );",
+    // 4: accompanied service: one case per priority ticket and what
+    // happened to it (assigned, notes, policies explained, closed), one
+    // rating per ticket, and which helpers are on duty.
+    "CREATE TABLE cases (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id    INTEGER NOT NULL UNIQUE,
+        helper       TEXT,
+        opened_at    INTEGER NOT NULL,
+        closed_at    INTEGER
+    );
+    CREATE INDEX cases_helper_open ON cases (helper, closed_at);
+    CREATE TABLE case_events (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id  INTEGER NOT NULL REFERENCES cases (id),
+        at       INTEGER NOT NULL,
+        actor    TEXT    NOT NULL,
+        kind     TEXT    NOT NULL,
+        data     TEXT    NOT NULL
+    );
+    CREATE INDEX case_events_case ON case_events (case_id);
+    CREATE TABLE ratings (
+        ticket_id  INTEGER PRIMARY KEY,
+        rating     TEXT    NOT NULL CHECK (rating IN ('满意', '基本满意', '不满意')),
+        comment    TEXT,
+        at         INTEGER NOT NULL,
+        by         TEXT    NOT NULL
+    );
+    CREATE TABLE helper_duty (
+        helper   TEXT PRIMARY KEY,
+        on_duty  INTEGER NOT NULL,
+        since    INTEGER NOT NULL
+    );",
 ];
 
 /// Applies every migration the database has not seen.

@@ -5,10 +5,12 @@
 //! one transaction, on disk. Nothing is ever deleted: a day rollover marks
 //! open tickets expired.
 
+mod cases;
 mod kiosk;
 mod migrations;
 mod roster;
 
+pub use cases::CaseRow;
 pub use roster::{AuditEntry, RosterBuild, RosterHit, RosterLookup, RosterState};
 
 use std::path::Path;

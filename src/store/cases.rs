@@ -1,0 +1,466 @@
+//! The SQL of accompanied service: cases, their events (assigned, notes,
+//! policies explained, closed), ratings and helpers' duty. The decisions
+//! (who gets a case, what may be done) are `crate::cases`'s; this file only
+//! reads and writes, each change in one IMMEDIATE transaction so that the
+//! daemon's connection and the API's never assign one case twice.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::{read_ticket, Store, StoreError, TICKET_COLUMNS};
+use crate::cases::{
+    backlog_order, pick_helper, Case, CaseEvent, CaseEventKind, CaseId, HelperLoad, Rating,
+    RatingRecord,
+};
+use crate::queue::{Ticket, TicketId, Timestamp};
+
+/// A case with its ticket as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    /// The case.
+    pub case: Case,
+    /// Its ticket.
+    pub ticket: Ticket,
+}
+
+const CASE_COLUMNS: &str = "id, ticket_id, helper, opened_at, closed_at";
+
+fn read_case(r: &rusqlite::Row<'_>) -> rusqlite::Result<Case> {
+    Ok(Case {
+        id: CaseId(r.get(0)?),
+        ticket_id: TicketId(r.get::<_, i64>(1)? as u64),
+        helper: r.get(2)?,
+        opened_at: Timestamp(r.get(3)?),
+        closed_at: r.get::<_, Option<i64>>(4)?.map(Timestamp),
+    })
+}
+
+/// Open tickets' states, for "the resident is still in the hall".
+const OPEN_STATES: &str = "('waiting', 'transferred', 'called', 'serving')";
+
+impl Store {
+    fn immediate(&self) -> Result<Transaction<'_>, StoreError> {
+        Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The load of each configured helper (`helpers` in configuration
+    /// order): on duty or not, and open cases.
+    pub fn helper_loads(&self, helpers: &[String]) -> Result<Vec<HelperLoad>, StoreError> {
+        loads(&self.conn, helpers).map_err(|e| self.err(e))
+    }
+
+    /// Opens the case of a priority ticket unless it has one, and assigns it
+    /// by [`pick_helper`] in the same transaction. Returns the new case and
+    /// its helper, or `None` when the ticket already had a case.
+    pub fn open_case(
+        &self,
+        ticket: TicketId,
+        at: Timestamp,
+        helpers: &[String],
+    ) -> Result<Option<(CaseId, Option<String>)>, StoreError> {
+        let tx = self.immediate()?;
+        let out = open_in(&tx, ticket, at, helpers).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    /// Opens (and assigns) cases for the priority tickets of the current
+    /// service day that have none: after the daemon missed events. Returns
+    /// what it opened.
+    pub fn open_missing_cases(
+        &self,
+        at: Timestamp,
+        helpers: &[String],
+    ) -> Result<Vec<(TicketId, CaseId, Option<String>)>, StoreError> {
+        let tx = self.immediate()?;
+        let ids: Vec<i64> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT t.id FROM tickets t
+                     WHERE t.lane = 'priority'
+                       AND t.day = (SELECT value FROM meta WHERE key = 'service_day')
+                       AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.ticket_id = t.id)
+                     ORDER BY t.id",
+                )
+                .map_err(|e| self.err(e))?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| self.err(e))?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            let t = TicketId(id as u64);
+            if let Some((c, h)) = open_in(&tx, t, at, helpers).map_err(|e| self.err(e))? {
+                out.push((t, c, h));
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    /// Puts a helper on or off duty. Going on duty, the unassigned open
+    /// cases whose resident is still in line or at a window are spread over
+    /// the helpers on duty by [`backlog_order`], oldest first; returns those
+    /// assignments as (ticket number, helper).
+    pub fn set_duty(
+        &self,
+        helper: &str,
+        on: bool,
+        at: Timestamp,
+        helpers: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let tx = self.immediate()?;
+        let res = (|| -> rusqlite::Result<Vec<(String, String)>> {
+            tx.execute(
+                "INSERT INTO helper_duty (helper, on_duty, since) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(helper) DO UPDATE SET on_duty = excluded.on_duty,
+                   since = CASE WHEN on_duty = excluded.on_duty THEN since ELSE excluded.since END",
+                params![helper, on, at.0],
+            )?;
+            if !on {
+                return Ok(Vec::new());
+            }
+            let backlog: Vec<(CaseId, String)> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT c.id, t.number FROM cases c JOIN tickets t ON t.id = c.ticket_id
+                     WHERE c.helper IS NULL AND c.closed_at IS NULL AND t.state IN {OPEN_STATES}
+                     ORDER BY c.id"
+                ))?;
+                let rows = stmt.query_map([], |r| Ok((CaseId(r.get(0)?), r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let ids: Vec<CaseId> = backlog.iter().map(|(c, _)| *c).collect();
+            let mut out = Vec::new();
+            for (c, h) in backlog_order(&loads(&tx, helpers)?, &ids) {
+                assign_in(&tx, c, &h, "system", at)?;
+                let number = backlog
+                    .iter()
+                    .find(|(b, _)| *b == c)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default();
+                out.push((number, h));
+            }
+            Ok(out)
+        })()
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(res)
+    }
+
+    /// The case of a ticket, if it has one.
+    pub fn case_of_ticket(&self, ticket: TicketId) -> Result<Option<Case>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {CASE_COLUMNS} FROM cases WHERE ticket_id = ?1"),
+                [ticket.0 as i64],
+                read_case,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The latest ticket with this number (today's, if it exists today).
+    pub fn ticket_by_number(&self, number: &str) -> Result<Option<Ticket>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {TICKET_COLUMNS} FROM tickets WHERE number = ?1 ORDER BY id DESC LIMIT 1"
+                ),
+                [number],
+                read_ticket,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        row.transpose().map_err(|d| self.corrupt("tickets", d))
+    }
+
+    /// Cases with their tickets: for a helper (`Some`), open cases that are
+    /// theirs or unassigned; for the manager (`None`), every case of the
+    /// current service day and every case still open. Oldest first.
+    pub fn list_cases(&self, helper: Option<&str>) -> Result<Vec<CaseRow>, StoreError> {
+        let cases: Vec<Case> = {
+            let (cond, p): (&str, Vec<String>) = match helper {
+                Some(h) => (
+                    "c.closed_at IS NULL AND (c.helper IS NULL OR c.helper = ?1)",
+                    vec![h.to_string()],
+                ),
+                None => (
+                    "c.closed_at IS NULL OR t.day = (SELECT value FROM meta WHERE key = 'service_day')",
+                    vec![],
+                ),
+            };
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT c.id, c.ticket_id, c.helper, c.opened_at, c.closed_at
+                     FROM cases c JOIN tickets t ON t.id = c.ticket_id
+                     WHERE {cond} ORDER BY c.id"
+                ))
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(p), read_case)
+                .map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| self.err(e))?
+        };
+        let mut out = Vec::with_capacity(cases.len());
+        for case in cases {
+            let ticket = self
+                .ticket_by_id(case.ticket_id)?
+                .ok_or_else(|| self.corrupt("cases", format!("case {}: no ticket", case.id.0)))?;
+            out.push(CaseRow { case, ticket });
+        }
+        Ok(out)
+    }
+
+    /// One ticket by id.
+    pub fn ticket_by_id(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                &format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?1"),
+                [id.0 as i64],
+                read_ticket,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        row.transpose().map_err(|d| self.corrupt("tickets", d))
+    }
+
+    /// Assigns a case to `helper`. With `only_unassigned`, only while it has
+    /// no helper (a helper taking it); otherwise also from another helper
+    /// (the manager reassigning). Returns false when the case was closed,
+    /// or taken meanwhile.
+    pub fn assign_case(
+        &self,
+        case: CaseId,
+        helper: &str,
+        actor: &str,
+        at: Timestamp,
+        only_unassigned: bool,
+    ) -> Result<bool, StoreError> {
+        let tx = self.immediate()?;
+        let n = tx
+            .execute(
+                "UPDATE cases SET helper = ?2 WHERE id = ?1 AND closed_at IS NULL
+                   AND (helper IS NULL OR NOT ?3)",
+                params![case.0, helper, only_unassigned],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        record_in(
+            &tx,
+            case,
+            at,
+            actor,
+            &CaseEventKind::Assigned {
+                helper: helper.to_string(),
+            },
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
+    /// Records case events (notes, policies explained, closed) in one
+    /// transaction; a `Closed` event also closes the case. Returns false,
+    /// recording nothing, when the case is already closed.
+    pub fn record_case_events(
+        &self,
+        case: CaseId,
+        at: Timestamp,
+        actor: &str,
+        kinds: &[CaseEventKind],
+    ) -> Result<bool, StoreError> {
+        let tx = self.immediate()?;
+        let res = (|| -> rusqlite::Result<bool> {
+            let closed: Option<i64> =
+                tx.query_row("SELECT closed_at FROM cases WHERE id = ?1", [case.0], |r| {
+                    r.get(0)
+                })?;
+            if closed.is_some() {
+                return Ok(false);
+            }
+            for k in kinds {
+                record_in(&tx, case, at, actor, k)?;
+                if matches!(k, CaseEventKind::Closed) {
+                    tx.execute(
+                        "UPDATE cases SET closed_at = ?2 WHERE id = ?1",
+                        params![case.0, at.0],
+                    )?;
+                }
+            }
+            Ok(true)
+        })()
+        .map_err(|e| self.err(e))?;
+        if res {
+            tx.commit().map_err(|e| self.err(e))?;
+        }
+        Ok(res)
+    }
+
+    /// A case's events, oldest first.
+    pub fn case_events(&self, case: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at, actor, data FROM case_events WHERE case_id = ?1 ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([case.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (seq, at, actor, data) = r.map_err(|e| self.err(e))?;
+            let kind = serde_json::from_str(&data)
+                .map_err(|e| self.corrupt("case_events", format!("seq {seq}: {e}")))?;
+            out.push(CaseEvent {
+                at: Timestamp(at),
+                actor,
+                kind,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The rating of a ticket, if it was rated.
+    pub fn rating(&self, ticket: TicketId) -> Result<Option<RatingRecord>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT rating, comment, at, by FROM ratings WHERE ticket_id = ?1",
+                [ticket.0 as i64],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match row {
+            None => Ok(None),
+            Some((rating, comment, at, by)) => {
+                let rating = Rating::parse(&rating).ok_or_else(|| {
+                    self.corrupt("ratings", format!("ticket {ticket}: {rating:?}"))
+                })?;
+                Ok(Some(RatingRecord {
+                    rating,
+                    comment,
+                    at: Timestamp(at),
+                    by,
+                }))
+            }
+        }
+    }
+
+    /// Stores a ticket's rating; false (nothing stored) when it was rated
+    /// already: a ticket is rated once.
+    pub fn record_rating(&self, ticket: TicketId, r: &RatingRecord) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO ratings (ticket_id, rating, comment, at, by) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(ticket_id) DO NOTHING",
+                params![
+                    ticket.0 as i64,
+                    r.rating.as_str(),
+                    r.comment,
+                    r.at.0,
+                    r.by
+                ],
+            )
+            .map(|n| n == 1)
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn loads(conn: &Connection, helpers: &[String]) -> rusqlite::Result<Vec<HelperLoad>> {
+    let mut duty = conn.prepare("SELECT on_duty FROM helper_duty WHERE helper = ?1")?;
+    let mut open =
+        conn.prepare("SELECT COUNT(*) FROM cases WHERE helper = ?1 AND closed_at IS NULL")?;
+    helpers
+        .iter()
+        .map(|h| {
+            Ok(HelperLoad {
+                id: h.clone(),
+                on_duty: duty
+                    .query_row([h], |r| r.get::<_, bool>(0))
+                    .optional()?
+                    .unwrap_or(false),
+                open_cases: open.query_row([h], |r| r.get(0))?,
+            })
+        })
+        .collect()
+}
+
+fn open_in(
+    tx: &Connection,
+    ticket: TicketId,
+    at: Timestamp,
+    helpers: &[String],
+) -> rusqlite::Result<Option<(CaseId, Option<String>)>> {
+    let n = tx.execute(
+        "INSERT INTO cases (ticket_id, opened_at) VALUES (?1, ?2) ON CONFLICT(ticket_id) DO NOTHING",
+        params![ticket.0 as i64, at.0],
+    )?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let case = CaseId(tx.last_insert_rowid());
+    record_in(tx, case, at, "system", &CaseEventKind::Opened)?;
+    let helper = pick_helper(&loads(tx, helpers)?).map(str::to_string);
+    if let Some(h) = &helper {
+        assign_in(tx, case, h, "system", at)?;
+    }
+    Ok(Some((case, helper)))
+}
+
+fn assign_in(
+    tx: &Connection,
+    case: CaseId,
+    helper: &str,
+    actor: &str,
+    at: Timestamp,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE cases SET helper = ?2 WHERE id = ?1",
+        params![case.0, helper],
+    )?;
+    record_in(
+        tx,
+        case,
+        at,
+        actor,
+        &CaseEventKind::Assigned {
+            helper: helper.to_string(),
+        },
+    )
+}
+
+fn record_in(
+    tx: &Connection,
+    case: CaseId,
+    at: Timestamp,
+    actor: &str,
+    kind: &CaseEventKind,
+) -> rusqlite::Result<()> {
+    let data = serde_json::to_string(kind)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
+    tx.execute(
+        "INSERT INTO case_events (case_id, at, actor, kind, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![case.0, at.0, actor, kind.name(), data],
+    )?;
+    Ok(())
+}

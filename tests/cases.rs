@@ -1,0 +1,424 @@
+//! Accompanied service through the real daemon: helpers on and off duty,
+//! automatic assignment to the helper with the fewest open cases, what a
+//! helper sees, notes, policies explained, closing, ratings, the ticket's
+//! timeline, tokens, and a malformed policies file.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{window_token, Daemon, TestHall, MANAGER};
+use serde_json::{json, Value};
+
+const H1: &str = "test-helper-1-token-0001";
+const H2: &str = "test-helper-2-token-0001";
+
+/// A hall with two helpers and the shipped policies.toml beside its config.
+fn hall() -> TestHall {
+    let hall = TestHall::new(&format!(
+        r#"
+[[helpers]]
+id = "h1"
+name = "王协办"
+token = "{H1}"
+
+[[helpers]]
+id = "h2"
+name = "李协办"
+token = "{H2}"
+"#
+    ));
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config/policies.toml"),
+        hall.dir.path().join("policies.toml"),
+    )
+    .unwrap();
+    hall
+}
+
+/// Polls `f` until it returns `Some`, for at most 10 s: assignment is
+/// asynchronous (the daemon follows committed events).
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn issue(d: &Daemon, service: &str, lane: &str) -> String {
+    let (st, t) = d.post(
+        "/api/tickets",
+        MANAGER,
+        json!({ "service": service, "lane": lane }),
+    );
+    assert_eq!(st, 201, "{t}");
+    t["number"].as_str().unwrap().to_string()
+}
+
+/// Waits until the ticket's case exists; returns its helper (or Null).
+fn case_helper(d: &Daemon, number: &str) -> Value {
+    wait_for(&format!("the case of {number}"), || {
+        let (st, c) = d.get(&format!("/api/cases/{number}"), MANAGER);
+        (st == 200).then(|| c["case"]["helper"].clone())
+    })
+}
+
+fn duty(d: &Daemon, token: &str, on: bool) -> Value {
+    let (st, b) = d.post("/api/helpers/me/duty", token, json!({ "on": on }));
+    assert_eq!(st, 200, "{b}");
+    b
+}
+
+fn numbers(list: &Value) -> Vec<String> {
+    let mut v: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn assignment_duty_visibility_and_tokens() {
+    let hall = hall();
+    let d = hall.start();
+    duty(&d, H1, true);
+    duty(&d, H2, true);
+
+    // A normal ticket opens no case; the priority ticket issued after it
+    // shows the follower has seen it.
+    let normal = issue(&d, "civil", "normal");
+    let first = issue(&d, "civil", "priority");
+    assert_eq!(case_helper(&d, &first), "h1", "tie: first helper listed");
+    let (st, b) = d.get(&format!("/api/cases/{normal}"), MANAGER);
+    assert_eq!(st, 404, "{b}");
+    assert_eq!(b["code"], "no_case");
+
+    // Fewest open cases: alternately.
+    let mut got = vec![("h1".to_string(), first)];
+    for _ in 0..3 {
+        let n = issue(&d, "civil", "priority");
+        let h = case_helper(&d, &n);
+        got.push((h.as_str().unwrap().to_string(), n));
+    }
+    let who: Vec<&str> = got.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(who, ["h1", "h2", "h1", "h2"]);
+
+    // A helper off duty gets none, even with fewer open cases.
+    duty(&d, H2, false);
+    let gb = issue(&d, "medical", "priority");
+    assert_eq!(case_helper(&d, &gb), "h1");
+    let n = issue(&d, "medical", "priority");
+    assert_eq!(case_helper(&d, &n), "h1");
+
+    // Each helper sees their own open cases, not the other's.
+    let (st, mine) = d.get("/api/cases", H1);
+    assert_eq!(st, 200, "{mine}");
+    assert_eq!(numbers(&mine), ["GA001", "GA003", "GB001", "GB002"]);
+    let (_, theirs) = d.get("/api/cases", H2);
+    assert_eq!(numbers(&theirs), ["GA002", "GA004"]);
+    let (st, b) = d.get("/api/cases/GA002", H1);
+    assert_eq!(st, 403, "{b}");
+    assert_eq!(b["code"], "not_your_case");
+    assert!(
+        !mine.to_string().contains("person"),
+        "no identity in a case: {mine}"
+    );
+
+    // Nobody on duty: the case stays unassigned and every helper sees it.
+    duty(&d, H1, false);
+    let u1 = issue(&d, "civil", "priority");
+    let u2 = issue(&d, "civil", "priority");
+    assert_eq!(case_helper(&d, &u1), Value::Null);
+    assert_eq!(case_helper(&d, &u2), Value::Null);
+    for token in [H1, H2] {
+        let (_, l) = d.get("/api/cases", token);
+        let l = numbers(&l);
+        assert!(l.contains(&u1) && l.contains(&u2), "{l:?}");
+    }
+    // h1 takes one; h2 cannot take it any more.
+    let (st, c) = d.post(&format!("/api/cases/{u1}/take"), H1, json!({}));
+    assert_eq!(st, 200, "{c}");
+    assert_eq!(c["helper"], "h1");
+    assert_eq!(c["helper_name"], "王协办");
+    let (st, b) = d.post(&format!("/api/cases/{u1}/take"), H2, json!({}));
+    assert_eq!(st, 403, "{b}");
+    // Going on duty, h2 picks up the one left unassigned.
+    let b = duty(&d, H2, true);
+    assert_eq!(b["assigned"], json!([{ "number": u2, "helper": "h2" }]));
+    assert_eq!(case_helper(&d, &u2), "h2");
+
+    // The manager sees every helper's load, and every case.
+    let (st, hs) = d.get("/api/helpers", MANAGER);
+    assert_eq!(st, 200, "{hs}");
+    assert_eq!(
+        hs,
+        json!([
+            { "id": "h1", "name": "王协办", "on_duty": false, "open_cases": 5 },
+            { "id": "h2", "name": "李协办", "on_duty": true, "open_cases": 3 },
+        ])
+    );
+    let (_, all) = d.get("/api/cases", MANAGER);
+    assert_eq!(all.as_array().unwrap().len(), 8);
+
+    // Tokens: helpers use the case routes only; windows not the case routes.
+    let (st, b) = d.post("/api/windows/1/call", H1, json!({}));
+    assert_eq!(st, 403, "{b}");
+    assert_eq!(b["code"], "forbidden");
+    let (st, _) = d.get("/api/queue", H1);
+    assert_eq!(st, 403);
+    let (st, _) = d.post("/api/tickets", H1, json!({ "service": "civil" }));
+    assert_eq!(st, 403);
+    let (st, _) = d.get("/api/cases", &window_token(1));
+    assert_eq!(st, 403);
+    let (st, _) = d.get("/api/helpers", H1);
+    assert_eq!(st, 403);
+    let (st, _) = d.post("/api/helpers/me/duty", MANAGER, json!({ "on": true }));
+    assert_eq!(st, 403);
+    let (st, _) = d.get("/api/cases", "not-a-real-token-at-all");
+    assert_eq!(st, 401);
+    let (st, b) = d.post("/api/helpers/me/duty", H1, json!({ "on": "yes" }));
+    assert_eq!(st, 422, "{b}");
+    let (st, b) = d.get("/api/cases/GZ999", H1);
+    assert_eq!(st, 404, "{b}");
+}
+
+#[test]
+fn notes_policies_close_rating_and_timeline() {
+    let hall = hall();
+    let d = hall.start();
+    duty(&d, H1, true);
+    let n = issue(&d, "civil", "priority");
+    assert_eq!(case_helper(&d, &n), "h1");
+
+    let (st, p) = d.get("/api/policies", H1);
+    assert_eq!(st, 200, "{p}");
+    assert_eq!(p["departments"].as_array().unwrap().len(), 6);
+    assert!(p["policies"].as_array().unwrap().len() >= 8);
+    assert_eq!(p["policies"][0]["id"], "dibao");
+
+    // Rating before the ticket is finished.
+    let (st, b) = d.post(
+        &format!("/api/tickets/{n}/rating"),
+        MANAGER,
+        json!({ "rating": "满意" }),
+    );
+    assert_eq!(st, 409, "{b}");
+    assert_eq!(b["code"], "not_finished");
+
+    // Notes and policies by the owner.
+    let case = format!("/api/cases/{n}");
+    let (st, b) = d.post(
+        &format!("{case}/notes"),
+        H1,
+        json!({ "text": "已陪同至1号窗口，协助填写申请表" }),
+    );
+    assert_eq!(st, 201, "{b}");
+    let (st, b) = d.post(&format!("{case}/notes"), H1, json!({ "text": "  " }));
+    assert_eq!(st, 422, "{b}");
+    let (st, b) = d.post(
+        &format!("{case}/policies"),
+        H1,
+        json!({ "ids": ["dibao", "yiliao_jiuzhu"] }),
+    );
+    assert_eq!(st, 201, "{b}");
+    let (st, b) = d.post(
+        &format!("{case}/policies"),
+        H1,
+        json!({ "ids": ["dibao", "no_such_policy"] }),
+    );
+    assert_eq!(st, 422, "{b}");
+    assert_eq!(b["code"], "unknown_policy");
+    assert!(
+        b["error"].as_str().unwrap().contains("no_such_policy"),
+        "{b}"
+    );
+    // Another helper may not write on it.
+    let (st, b) = d.post(&format!("{case}/notes"), H2, json!({ "text": "x" }));
+    assert_eq!(st, 403, "{b}");
+    // Not closed while the resident is still in line.
+    let (st, b) = d.post(&format!("{case}/close"), H1, json!({}));
+    assert_eq!(st, 409, "{b}");
+    assert_eq!(b["code"], "ticket_open");
+
+    // The window serves the ticket.
+    let w1 = window_token(1);
+    for op in ["call", "start", "finish"] {
+        let (st, b) = d.post(&format!("/api/windows/1/{op}"), &w1, json!({}));
+        assert_eq!(st, 200, "{op}: {b}");
+    }
+
+    // Rating: by the window that finished it, once, one of three.
+    let rating = format!("/api/tickets/{n}/rating");
+    let (st, b) = d.post(&rating, &window_token(2), json!({ "rating": "满意" }));
+    assert_eq!(st, 403, "{b}");
+    let (st, b) = d.post(&rating, &w1, json!({ "rating": "很好" }));
+    assert_eq!(st, 422, "{b}");
+    assert_eq!(b["code"], "bad_rating");
+    let (st, b) = d.post(
+        &rating,
+        &w1,
+        json!({ "rating": "满意", "comment": "协办员很耐心" }),
+    );
+    assert_eq!(st, 201, "{b}");
+    assert_eq!(b["rating"], "满意");
+    let (st, b) = d.post(&rating, MANAGER, json!({ "rating": "不满意" }));
+    assert_eq!(st, 409, "{b}");
+    assert_eq!(b["code"], "already_rated");
+
+    // Close; nothing more after that.
+    let (st, b) = d.post(&format!("{case}/close"), H1, json!({}));
+    assert_eq!(st, 201, "{b}");
+    assert_eq!(b["case"]["status"], "closed");
+    let (st, b) = d.post(&format!("{case}/notes"), H1, json!({ "text": "x" }));
+    assert_eq!(st, 409, "{b}");
+    assert_eq!(b["code"], "case_closed");
+    let (_, mine) = d.get("/api/cases", H1);
+    assert!(numbers(&mine).is_empty(), "closed cases leave the list");
+
+    // The whole story, in time order.
+    let (st, v) = d.get(&case, MANAGER);
+    assert_eq!(st, 200, "{v}");
+    let tl = v["timeline"].as_array().unwrap();
+    let kinds: Vec<&str> = tl.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "issued",
+            "case_opened",
+            "assigned",
+            "note",
+            "policy_explained",
+            "policy_explained",
+            "called",
+            "started",
+            "finished",
+            "rated",
+            "closed"
+        ]
+    );
+    let at: Vec<i64> = tl.iter().map(|e| e["at_ms"].as_i64().unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] <= w[1]), "{at:?}");
+    assert_eq!(tl[2]["detail"]["helper"], "h1");
+    assert_eq!(tl[3]["detail"]["text"], "已陪同至1号窗口，协助填写申请表");
+    assert_eq!(tl[5]["detail"]["title"], "医疗救助");
+    assert_eq!(tl[9]["detail"]["comment"], "协办员很耐心");
+    assert_eq!(tl[9]["actor"], "window:1");
+    assert_eq!(v["rating"]["rating"], "满意");
+    assert!(!v.to_string().contains("person"), "{v}");
+
+    // A normal ticket is rated too, and its timeline shows it.
+    let a = issue(&d, "civil", "normal");
+    for op in ["call", "finish"] {
+        let (st, b) = d.post(&format!("/api/windows/1/{op}"), &w1, json!({}));
+        assert_eq!(st, 200, "{op}: {b}");
+    }
+    let (st, b) = d.post(
+        &format!("/api/tickets/{a}/rating"),
+        &w1,
+        json!({ "rating": "基本满意" }),
+    );
+    assert_eq!(st, 201, "{b}");
+    let (st, v) = d.get(&format!("/api/tickets/{a}/timeline"), &w1);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["case"], Value::Null);
+    let last = v["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "rated");
+    assert_eq!(last["detail"]["rating"], "基本满意");
+}
+
+#[test]
+fn config_check_names_policies_file_and_line_and_helper_tokens() {
+    let hall = hall();
+    let (st, out, err) = hall.cli(&["config", "check"]);
+    assert!(st.success(), "{out}{err}");
+    assert!(out.contains("helpers    2"), "{out}");
+    assert!(out.contains("policies   11 in 6 departments"), "{out}");
+
+    // A policy naming an unknown department: file and line.
+    let path = hall.dir.path().join("policies.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l == "department = \"housing\"")
+        .unwrap()
+        + 1;
+    std::fs::write(
+        &path,
+        text.replacen("department = \"housing\"", "department = \"tax\"", 1),
+    )
+    .unwrap();
+    let (st, _, err) = hall.cli(&["config", "check"]);
+    assert!(!st.success());
+    assert!(
+        err.contains(&format!("policies.toml:{line}: policies[")) && err.contains("\"tax\""),
+        "{err}"
+    );
+    // Not TOML at all.
+    std::fs::write(&path, "[[policies]]\nid = \"x\"\ntitle = \n").unwrap();
+    let (st, _, err) = hall.cli(&["config", "check"]);
+    assert!(!st.success());
+    assert!(err.contains("policies.toml:3:"), "{err}");
+    // A missing file is no policies.
+    std::fs::remove_file(&path).unwrap();
+    let (st, out, err) = hall.cli(&["config", "check"]);
+    assert!(st.success(), "{err}");
+    assert!(out.contains("policies   0"), "{out}");
+
+    // A helper token equal to a window's is refused with its line.
+    let bad = TestHall::new(&format!(
+        "[[helpers]]\nid = \"h1\"\nname = \"王协办\"\ntoken = \"{}\"\n",
+        window_token(2)
+    ));
+    let (st, _, err) = bad.cli(&["config", "check"]);
+    assert!(!st.success());
+    assert!(
+        err.contains("helpers[0].token is the same as windows[1].token"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&bad.config).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let helper_line = lines
+        .iter()
+        .rposition(|l| l.starts_with("token = "))
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains(&format!("greenwave.toml:{helper_line}:")),
+        "{err}"
+    );
+}
+
+#[test]
+fn reconcile_opens_missing_cases() {
+    use greenwave::config::Config;
+    use greenwave::hall::{Hall, ManualClock};
+    use greenwave::queue::{Lane, Timestamp};
+    use std::sync::Arc;
+
+    let hall_dir = hall();
+    let cfg = Config::load(&hall_dir.config).unwrap();
+    let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
+    let mut h = Hall::open(&cfg, clock).unwrap();
+    let p = h.issue("civil", Lane::Priority).unwrap();
+    h.issue("civil", Lane::Normal).unwrap();
+    let ids = ["h1".to_string(), "h2".to_string()];
+    // As if the follower had missed the event: a connection of its own.
+    let store = greenwave::store::Store::open(&cfg.database_path()).unwrap();
+    store.set_duty("h2", true, Timestamp(1), &ids).unwrap();
+    let opened = store.open_missing_cases(Timestamp(2), &ids).unwrap();
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].0, p.id);
+    assert_eq!(opened[0].2.as_deref(), Some("h2"));
+    assert!(store
+        .open_missing_cases(Timestamp(3), &ids)
+        .unwrap()
+        .is_empty());
+    assert!(h.store().case_of_ticket(p.id).unwrap().is_some());
+}
