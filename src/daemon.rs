@@ -357,6 +357,7 @@ fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent) {
     let screen = |s: &str| {
         println!("[自助机] {s}");
     };
+    kiosk.note_device(&ev);
     match &ev {
         CardEvent::DeviceError { device, message } => {
             tracing::warn!(%device, %message, "card device problem");

@@ -324,6 +324,19 @@ fn paper_out_keeps_the_number_and_puts_it_on_the_reprint_list() {
         assert!(Instant::now() < deadline, "print failure never recorded");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The metrics say so, and name the roster in use.
+    let metrics = |rig: &Rig| common::get_text(&format!("{}/metrics", rig.daemon.base), None).2;
+    let m = metrics(&rig);
+    assert!(
+        m.contains("greenwave_device_up{device=\"printer\"} 0"),
+        "{m}"
+    );
+    assert!(
+        m.contains("greenwave_device_up{device=\"id_reader\"} 1"),
+        "{m}"
+    );
+    assert!(m.contains("greenwave_roster_version 1"), "{m}");
+
     // Staff see it on the reprint list and reprint it once paper is in.
     let (st, list) = rig.daemon.get("/api/reprints", MANAGER);
     assert_eq!(st, 200);
@@ -337,6 +350,7 @@ fn paper_out_keeps_the_number_and_puts_it_on_the_reprint_list() {
     assert!(rig.job_text(1).contains("A001"));
     let (_, list) = rig.daemon.get("/api/reprints", MANAGER);
     assert_eq!(list.as_array().unwrap().len(), 0);
+    assert!(metrics(&rig).contains("greenwave_device_up{device=\"printer\"} 1"));
 
     // The next resident prints, and numbering went on.
     rig.swipe(&fake::resident(24));

@@ -15,10 +15,14 @@
 //! - `greenwave_oldest_wait_seconds{lane,service}` — how long the oldest
 //!   waiting ticket has waited since it was issued; 0 when none waits.
 //!
+//! - `greenwave_roster_version` — the installed roster's version (0: none);
+//!   `greenwave_roster_rows` — its entries.
+//! - `greenwave_device_up{device}` — 1 while a configured device (`id_reader`,
+//!   `pcsc`, `printer`) works as last seen, 0 after it reported a problem.
+//!
 //! Every configured service × lane and every configured window is always
 //! present, at 0 if need be, so that rates and alerts have a series to work
-//! on from the first scrape. The roster version is not exported: the hall
-//! gives the API no access to the store's roster state.
+//! on from the first scrape.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -124,8 +128,45 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, A
         (c.issued.clone(), c.calls.clone())
     };
     let cfg = state.cfg.clone();
-    let gauges = with_hall(&state, move |h| Ok(Gauges::of(h, &cfg))).await?;
-    let text = render(&issued, &calls, &gauges);
+    let (gauges, roster) = with_hall(&state, move |h| {
+        let roster = h
+            .store()
+            .roster_state()?
+            .map_or((0, 0), |r| (r.version, r.rows));
+        Ok((Gauges::of(h, &cfg), roster))
+    })
+    .await?;
+    let mut text = render(&issued, &calls, &gauges);
+    family(
+        &mut text,
+        "greenwave_roster_version",
+        "gauge",
+        "Version of the installed roster; 0 when none.",
+    );
+    let _ = writeln!(text, "greenwave_roster_version {}", roster.0);
+    family(
+        &mut text,
+        "greenwave_roster_rows",
+        "gauge",
+        "Entries of the installed roster.",
+    );
+    let _ = writeln!(text, "greenwave_roster_rows {}", roster.1);
+    if let Some(d) = &state.devices {
+        let d = d.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        family(
+            &mut text,
+            "greenwave_device_up",
+            "gauge",
+            "1 while a configured device works as last seen, 0 after it reported a problem.",
+        );
+        for (device, up) in d {
+            let _ = writeln!(
+                text,
+                "greenwave_device_up{{device=\"{device}\"}} {}",
+                u8::from(up)
+            );
+        }
+    }
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response())
 }
 

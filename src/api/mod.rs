@@ -60,6 +60,8 @@ pub struct AppState {
     openapi_json: Arc<String>,
     /// The kiosk (printer, roster), shared with the card loop.
     kiosk: Option<Arc<Mutex<crate::kiosk::Kiosk>>>,
+    /// The kiosk's devices, as last seen (for the metrics).
+    devices: Option<crate::kiosk::DeviceStates>,
 }
 
 impl AppState {
@@ -75,12 +77,19 @@ impl AppState {
             stop: Arc::new(stop),
             openapi_json: Arc::new(String::new()),
             kiosk: None,
+            devices: None,
         }
     }
 
     /// Gives the staff routes the kiosk (reprints, manual identification,
     /// card binding).
     pub fn with_kiosk(mut self, kiosk: Arc<Mutex<crate::kiosk::Kiosk>>) -> AppState {
+        self.devices = Some(
+            kiosk
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .device_states(),
+        );
         self.kiosk = Some(kiosk);
         self
     }

@@ -154,7 +154,13 @@ pub struct Kiosk {
     roster: Option<Roster>,
     identity_key: HashKey,
     printer: Option<Box<dyn TicketPrinter>>,
+    devices: DeviceStates,
 }
+
+/// Whether each configured device works, as last seen: `id_reader`, `pcsc`,
+/// `printer` → up. Shared with the metrics so that a scrape never waits
+/// for a device.
+pub type DeviceStates = Arc<Mutex<std::collections::BTreeMap<&'static str, bool>>>;
 
 impl std::fmt::Debug for Kiosk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -180,15 +186,60 @@ impl Kiosk {
             Some(rc) if rc.hash_key.is_some() => crate::roster::install::hall_hash_key(rc)?,
             _ => local_identity_key(&cfg.data_dir)?,
         };
+        let mut states = std::collections::BTreeMap::new();
+        // Assumed up until a device says otherwise.
+        if cfg.devices.id_reader.is_some() {
+            states.insert("id_reader", true);
+        }
+        if cfg.devices.pcsc.is_some() {
+            states.insert("pcsc", true);
+        }
+        if cfg.devices.printer.is_some() {
+            states.insert("printer", true);
+        }
         let mut k = Kiosk {
             cfg,
             hall,
             roster: None,
             identity_key,
             printer,
+            devices: Arc::new(Mutex::new(states)),
         };
         k.refresh_roster()?;
         Ok(k)
+    }
+
+    /// The devices' states, for the metrics.
+    pub fn device_states(&self) -> DeviceStates {
+        self.devices.clone()
+    }
+
+    /// Notes what a card event says about its device.
+    pub fn note_device(&self, event: &CardEvent) {
+        let (device, up) = match event {
+            CardEvent::DeviceError { device, .. } => (device, false),
+            CardEvent::Reconnected { device } | CardEvent::Removed { device } => (device, true),
+            CardEvent::ReadFailed { device, .. } => (device, true),
+            CardEvent::IdCard(_) => {
+                self.set_device("id_reader", true);
+                return;
+            }
+            CardEvent::PriorityCard { .. } => {
+                self.set_device("pcsc", true);
+                return;
+            }
+        };
+        let kind = if device.starts_with("pcsc") {
+            "pcsc"
+        } else {
+            "id_reader"
+        };
+        self.set_device(kind, up);
+    }
+
+    fn set_device(&self, kind: &'static str, up: bool) {
+        let mut d = self.devices.lock().unwrap_or_else(|p| p.into_inner());
+        d.insert(kind, up);
     }
 
     /// Reopens the roster if another version was installed meanwhile.
@@ -357,7 +408,11 @@ impl Kiosk {
     pub fn print(&mut self, t: &Ticket, ahead: usize) -> Option<String> {
         let layout = self.layout(t, ahead);
         let result = match self.printer.as_mut() {
-            Some(p) => p.print(&layout).map_err(|e| e.to_string()),
+            Some(p) => {
+                let r = p.print(&layout).map_err(|e| e.to_string());
+                self.set_device("printer", r.is_ok());
+                r
+            }
             None => Err("未配置打印机".to_string()),
         };
         let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
