@@ -35,6 +35,8 @@ pub struct Daemon {
     inbox: Option<JoinHandle<()>>,
     kiosk: Option<KioskThreads>,
     cases: JoinHandle<()>,
+    kiosk_handle: Arc<Mutex<Kiosk>>,
+    config: Config,
 }
 
 /// The card sources and the kiosk loop, each on a thread of its own.
@@ -110,6 +112,7 @@ impl Daemon {
             ))),
             _ => None,
         };
+        let kiosk_handle = kiosk.clone();
         let kiosk = start_kiosk(&cfg_for_inbox, kiosk)?;
         let server = tokio::spawn(api::serve(listener, state, async move {
             let _ = stopped.wait_for(|s| *s).await;
@@ -123,7 +126,58 @@ impl Daemon {
             inbox,
             kiosk,
             cases,
+            kiosk_handle,
+            config: cfg_for_inbox.clone(),
         })
+    }
+
+    /// SIGHUP: re-reads the configuration file. An invalid file changes
+    /// nothing (the error is logged). A valid one takes effect where that is
+    /// safe while running: the kiosk's settings (`[kiosk]`, `[priority]`),
+    /// the roster check. Changes to services, windows, tokens, the API, the
+    /// day, the devices or the data directory are reported as needing a
+    /// restart. Returns what was done, for the log and the console.
+    pub fn reload(&mut self) -> Result<String, crate::config::ConfigError> {
+        let new = Config::load(&self.config.source)?;
+        let mut restart = Vec::new();
+        let old = &self.config;
+        if new.services != old.services {
+            restart.push("services");
+        }
+        if new.windows != old.windows || new.helpers != old.helpers {
+            restart.push("windows/helpers");
+        }
+        if new.api != old.api {
+            restart.push("api");
+        }
+        if new.day != old.day
+            || new.policy != old.policy
+            || new.priority_prefix != old.priority_prefix
+        {
+            restart.push("day/call_policy/lanes");
+        }
+        if new.devices != old.devices {
+            restart.push("devices");
+        }
+        if new.data_dir != old.data_dir || new.roster != old.roster {
+            restart.push("data_dir/roster");
+        }
+        let kiosk_changed = new.kiosk != old.kiosk || new.hall_name != old.hall_name;
+        if kiosk_changed {
+            let mut k = self.kiosk_handle.lock().unwrap_or_else(|p| p.into_inner());
+            k.reload(&new);
+        }
+        let mut msg = if kiosk_changed {
+            "配置已重新加载：自助机设置已更新".to_string()
+        } else {
+            "配置已重新加载：无可即时生效的变更".to_string()
+        };
+        if !restart.is_empty() {
+            msg += &format!("；以下变更需重启后生效：{}", restart.join(", "));
+        }
+        self.config.kiosk = new.kiosk;
+        self.config.hall_name = new.hall_name;
+        Ok(msg)
     }
 
     /// Stops accepting requests, finishes those in flight, and returns when

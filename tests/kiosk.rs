@@ -491,3 +491,34 @@ fn the_age_rule_grants_priority_when_configured() {
         "{text}"
     );
 }
+
+#[test]
+fn sighup_reloads_the_kiosk_settings_and_keeps_a_bad_file_out() {
+    let listed = fake::resident(61);
+    let other = fake::resident(62);
+    let rig = Rig::start(&listed, &other, "");
+    let config = rig.dir.path().join("greenwave.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+
+    std::fs::write(&config, text.replace("咨询电话 12345", "本周六照常办公")).unwrap();
+    let answer = rig.daemon.reload();
+    assert!(answer.contains("自助机设置已更新"), "{answer}");
+    rig.swipe(&fake::resident(63));
+    assert!(rig.job_text(1).contains("本周六照常办公"));
+
+    // A change that needs a restart is named; a broken file changes nothing.
+    std::fs::write(&config, text.replace("number = 2", "number = 7")).unwrap();
+    let answer = rig.daemon.reload();
+    assert!(
+        answer.contains("需重启") && answer.contains("windows"),
+        "{answer}"
+    );
+    std::fs::write(&config, text.replace("[kiosk]", "[kiosk]\nbogus = 1")).unwrap();
+    let answer = rig.daemon.reload();
+    assert!(
+        answer.contains("配置未重新加载") && answer.contains("bogus"),
+        "{answer}"
+    );
+    let (st, _) = rig.daemon.get("/api/queue", MANAGER);
+    assert_eq!(st, 200, "still serving");
+}

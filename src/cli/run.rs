@@ -34,7 +34,26 @@ pub(super) fn run(config: Option<&Path>, args: RunArgs) -> anyhow::Result<ExitCo
         let daemon = Daemon::start(cfg, Arc::new(SystemClock)).await?;
         println!("greenwave 已启动: {hall}，员工接口 http://{}", daemon.addr);
         std::io::stdout().flush().ok();
-        shutdown_signal().await;
+        let mut daemon = daemon;
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        let shutdown = shutdown_signal();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = hup.recv() => match daemon.reload() {
+                    Ok(msg) => {
+                        tracing::info!("{msg}");
+                        println!("{msg}");
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "configuration not reloaded");
+                        println!("配置未重新加载：{e}");
+                    }
+                },
+            }
+            std::io::stdout().flush().ok();
+        }
         tracing::info!("shutting down");
         daemon.shutdown().await?;
         println!("greenwave 已停止");

@@ -209,6 +209,17 @@ impl Kiosk {
         Ok(k)
     }
 
+    /// Takes the kiosk settings (`[kiosk]`, `[priority]`, the hall name) of
+    /// a reloaded configuration; everything else stays as started.
+    pub fn reload(&mut self, new: &Config) {
+        let mut cfg = (*self.cfg).clone();
+        cfg.kiosk = new.kiosk.clone();
+        cfg.hall_name = new.hall_name.clone();
+        self.cfg = Arc::new(cfg);
+        self.roster = None;
+        tracing::info!("kiosk settings reloaded");
+    }
+
     /// The devices' states, for the metrics.
     pub fn device_states(&self) -> DeviceStates {
         self.devices.clone()

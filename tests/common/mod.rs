@@ -98,6 +98,7 @@ pub struct Daemon {
     child: Child,
     pub base: String,
     stderr: PathBuf,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Daemon {
@@ -114,15 +115,19 @@ impl Daemon {
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if let Some(i) = line.find("http://") {
                     let _ = tx.send(line[i..].trim().to_string());
                 }
+                keep.lock().unwrap().push(line);
             }
         });
         let mut d = Daemon {
+            stdout: lines,
             child,
             base: String::new(),
             stderr,
@@ -161,6 +166,26 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
+    }
+
+    /// Sends SIGHUP and waits (bounded) for the daemon's answer line.
+    pub fn reload(&self) -> String {
+        let before = self.stdout.lock().unwrap().len();
+        let _ = Command::new("kill")
+            .arg("-HUP")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(l) = self.stdout.lock().unwrap()[before..]
+                .iter()
+                .find(|l| l.contains("配置"))
+            {
+                return l.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "no answer to SIGHUP");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn stderr(&self) -> String {
