@@ -371,19 +371,35 @@ fn start_kiosk(cfg: &Config, kiosk: Arc<Mutex<Kiosk>>) -> anyhow::Result<Option<
     if let Some(p) = &cfg.devices.pcsc {
         sources.push(CardSourceConfig::Pcsc(p.clone()));
     }
-    if sources.is_empty() {
+    if sources.is_empty() && cfg.devices.printer.is_none() {
         return Ok(None);
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = std::sync::mpsc::channel::<CardEvent>();
+    let (tx, rx) = std::sync::mpsc::channel::<Input>();
     let mut threads = Vec::new();
     for s in &sources {
+        let tx = tx.clone();
         threads.push(spawn_card_source(
             open_card_source(s),
-            Box::new(tx.clone()),
+            Box::new(move |ev: CardEvent| tx.send(Input::Card(ev)).is_ok()),
             stop.clone(),
         )?);
     }
+    // The keypad: the kiosk's terminal (a keypad that types digits and
+    // Enter). Not joined on shutdown: a read of stdin cannot be interrupted,
+    // and the thread ends with the process.
+    let keys = tx.clone();
+    std::thread::Builder::new()
+        .name("keypad".into())
+        .spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { return };
+                if keys.send(Input::Key(line)).is_err() {
+                    return;
+                }
+            }
+        })?;
     drop(tx);
     let loop_stop = stop.clone();
     threads.push(
@@ -391,7 +407,15 @@ fn start_kiosk(cfg: &Config, kiosk: Arc<Mutex<Kiosk>>) -> anyhow::Result<Option<
             .name("kiosk".into())
             .spawn(move || loop {
                 match rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(ev) => kiosk_event(&mut kiosk.lock().unwrap_or_else(|p| p.into_inner()), ev),
+                    Ok(Input::Card(ev)) => {
+                        kiosk_event(&mut kiosk.lock().unwrap_or_else(|p| p.into_inner()), ev)
+                    }
+                    Ok(Input::Key(k)) => {
+                        let mut k_ = kiosk.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Some(outcome) = k_.key(&k) {
+                            show(&k_, outcome);
+                        }
+                    }
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                         if loop_stop.load(Ordering::SeqCst) {
                             return;
@@ -433,13 +457,32 @@ fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent) {
     let Some(who) = kiosk.identity_of(&ev) else {
         return;
     };
-    match kiosk.serve(who, None) {
+    let outcome = kiosk.serve(who, None);
+    show(kiosk, outcome);
+}
+
+/// What the kiosk screen says after serving a resident.
+fn show(kiosk: &Kiosk, outcome: Result<Outcome, crate::kiosk::KioskError>) {
+    let screen = |s: &str| {
+        println!("[自助机] {s}");
+    };
+    match outcome {
         Ok(Outcome::Ticket { screen: s, .. }) => screen(&s),
-        Ok(Outcome::ChooseService) => screen("请选择办理的业务"),
+        Ok(Outcome::ChooseService) => {
+            screen(&format!("请选择办理的业务：{}", kiosk.service_keys()))
+        }
         Ok(Outcome::Refused(s)) => screen(&s),
         Err(e) => {
             tracing::error!(error = %e, "kiosk could not issue a ticket");
             screen("暂时无法取号，请联系工作人员");
         }
     }
+}
+
+/// What reaches the kiosk loop.
+enum Input {
+    /// A card source's event.
+    Card(greenwave_drivers::card::CardEvent),
+    /// A line from the keypad.
+    Key(String),
 }

@@ -72,6 +72,9 @@ struct Rig {
     daemon: Daemon,
 }
 
+const SECOND_SERVICE: &str =
+    "[[services]]\ncode = \"medical\"\nname = \"医保业务\"\nletter = \"B\"\n";
+
 impl Rig {
     /// Listed: `listed` (低保, valid), `expired` (低保, ended in 2001).
     fn start(listed: &CardRead, expired: &CardRead, extra: &str) -> Rig {
@@ -521,4 +524,42 @@ fn sighup_reloads_the_kiosk_settings_and_keeps_a_bad_file_out() {
     );
     let (st, _) = rig.daemon.get("/api/queue", MANAGER);
     assert_eq!(st, 200, "still serving");
+}
+
+#[test]
+fn the_keypad_chooses_a_service_and_gives_tickets_without_an_id_card() {
+    let listed = fake::resident(71);
+    let other = fake::resident(72);
+    let mut rig = Rig::start(&listed, &other, SECOND_SERVICE);
+
+    // Two services and no default: the swipe waits for a service key.
+    rig.swipe(&listed);
+    rig.daemon
+        .wait_stdout("请选择办理的业务：1 民政救助  2 医保业务");
+    assert!(rig.tickets().is_empty());
+    rig.daemon.key("1");
+    let text = rig.job_text(1);
+    assert!(
+        text.contains("GA001") && text.contains(PRIORITY_BANNER),
+        "{text}\n{}",
+        rig.daemon.stderr()
+    );
+
+    // No card at all: 0, then the service.
+    rig.daemon.key("0");
+    rig.daemon.key("2");
+    let text = rig.job_text(2);
+    assert!(
+        text.contains("B001") && !text.contains(PRIORITY_BANNER),
+        "{text}"
+    );
+    // A service key alone is a ticket without ID card for that service.
+    rig.daemon.key("1");
+    assert!(rig.job_text(3).contains("A001"));
+    let numbers: Vec<String> = rig
+        .wait_tickets(3)
+        .iter()
+        .map(|t| t["number"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(numbers, ["GA001", "B001", "A001"]);
 }

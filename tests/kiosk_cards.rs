@@ -40,6 +40,10 @@ letter = "A"
 number = 1
 services = ["civil"]
 token = "test-window-1-token-0001"
+[[services]]
+code = "medical"
+name = "医保业务"
+letter = "B"
 [roster]
 public_key = "roster-public.key"
 hash_key = "roster-hash.key"
@@ -75,17 +79,30 @@ hash_key = "roster-hash.key"
 
     let hall = Arc::new(Mutex::new(Hall::open(&cfg, Arc::new(SystemClock)).unwrap()));
     let mut kiosk = Kiosk::new(Arc::new(cfg.clone()), hall.clone(), None).unwrap();
+    // Two services and no default: a swipe waits for the service key.
+    let who = Identity::IdCard {
+        id: listed.id_number.as_gb11643().unwrap().clone(),
+        birth: listed.birth_date,
+    };
+    assert!(matches!(
+        kiosk.serve(who, None).unwrap(),
+        Outcome::ChooseService
+    ));
+    match kiosk.key("2").unwrap().unwrap() {
+        Outcome::Ticket { ticket, .. } => assert_eq!(ticket.number, "GB001"),
+        o => panic!("{o:?}"),
+    }
     let uid = vec![0x04, 0x11, 0x22, 0x33];
 
     // Unbound: nothing issued.
     match kiosk
-        .serve(Identity::PriorityCard { uid: uid.clone() }, None)
+        .serve(Identity::PriorityCard { uid: uid.clone() }, Some("civil"))
         .unwrap()
     {
         Outcome::Refused(msg) => assert!(msg.contains("未绑定"), "{msg}"),
         o => panic!("{o:?}"),
     }
-    assert!(hall.lock().unwrap().queue().tickets().is_empty());
+    assert_eq!(hall.lock().unwrap().queue().tickets().len(), 1);
 
     // Binding someone not on the roster is refused.
     let refused = kiosk.bind_card(&uid, other.id_number.as_gb11643().unwrap(), "test");
@@ -98,7 +115,7 @@ hash_key = "roster-hash.key"
         .bind_card(&uid, listed.id_number.as_gb11643().unwrap(), "test")
         .unwrap();
     let first = match kiosk
-        .serve(Identity::PriorityCard { uid: uid.clone() }, None)
+        .serve(Identity::PriorityCard { uid: uid.clone() }, Some("civil"))
         .unwrap()
     {
         Outcome::Ticket {
@@ -124,7 +141,7 @@ hash_key = "roster-hash.key"
         id: listed.id_number.as_gb11643().unwrap().clone(),
         birth: listed.birth_date,
     };
-    match kiosk.serve(who, None).unwrap() {
+    match kiosk.serve(who, Some("civil")).unwrap() {
         Outcome::Ticket {
             ticket, reprint, ..
         } => {
@@ -133,5 +150,5 @@ hash_key = "roster-hash.key"
         }
         o => panic!("{o:?}"),
     }
-    assert_eq!(hall.lock().unwrap().queue().tickets().len(), 1);
+    assert_eq!(hall.lock().unwrap().queue().tickets().len(), 2);
 }

@@ -155,6 +155,9 @@ pub struct Kiosk {
     identity_key: HashKey,
     printer: Option<Box<dyn TicketPrinter>>,
     devices: DeviceStates,
+    /// A resident waiting for a service choice (several services, no
+    /// default): the next service key completes it.
+    pending: Option<Identity>,
 }
 
 /// Whether each configured device works, as last seen: `id_reader`, `pcsc`,
@@ -204,6 +207,7 @@ impl Kiosk {
             identity_key,
             printer,
             devices: Arc::new(Mutex::new(states)),
+            pending: None,
         };
         k.refresh_roster()?;
         Ok(k)
@@ -314,8 +318,10 @@ impl Kiosk {
             .map(str::to_string)
             .or_else(|| self.default_service())
         else {
+            self.pending = Some(who);
             return Ok(Outcome::ChooseService);
         };
+        self.pending = None;
         self.refresh_roster()?;
         let today = {
             let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
@@ -413,6 +419,35 @@ impl Kiosk {
             print_error,
             screen,
         })
+    }
+
+    /// A key on the kiosk's keypad: `0` is "ticket without ID card" (a
+    /// normal ticket); `1`–`9` choose a service, completing a swipe that is
+    /// waiting for the choice, or giving a ticket without ID card for that
+    /// service. Other keys do nothing (`None`).
+    pub fn key(&mut self, key: &str) -> Option<Result<Outcome, KioskError>> {
+        match key.trim() {
+            "0" => Some(self.serve(Identity::NoCard, None)),
+            k if k.len() == 1 && ('1'..='9').contains(&k.chars().next().unwrap_or('x')) => {
+                let i = usize::from(k.as_bytes()[0] - b'1');
+                let service = self.cfg.services.get(i)?.code.clone();
+                let who = self.pending.take().unwrap_or(Identity::NoCard);
+                Some(self.serve(who, Some(&service)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The service keys, for the screen: `1 民政救助  2 医保业务`.
+    pub fn service_keys(&self) -> String {
+        self.cfg
+            .services
+            .iter()
+            .take(9)
+            .enumerate()
+            .map(|(i, s)| format!("{} {}", i + 1, s.name))
+            .collect::<Vec<_>>()
+            .join("  ")
     }
 
     /// Prints a ticket and records the attempt; the error text if it failed.

@@ -99,6 +99,7 @@ pub struct Daemon {
     pub base: String,
     stderr: PathBuf,
     stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stdin: Option<std::process::ChildStdin>,
 }
 
 impl Daemon {
@@ -108,12 +109,13 @@ impl Daemon {
             .arg("--config")
             .arg(config)
             .arg("run")
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take();
         let (tx, rx) = mpsc::channel();
         let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let keep = lines.clone();
@@ -128,6 +130,7 @@ impl Daemon {
         });
         let mut d = Daemon {
             stdout: lines,
+            stdin,
             child,
             base: String::new(),
             stderr,
@@ -166,6 +169,36 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
+    }
+
+    /// Types a line on the kiosk's keypad (the daemon's stdin).
+    pub fn key(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin is piped");
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Waits (bounded) for a stdout line containing `text`.
+    pub fn wait_stdout(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(l) = self
+                .stdout
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(text))
+            {
+                return l.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no stdout line with {text:?}: {:?}",
+                self.stdout.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Sends SIGHUP and waits (bounded) for the daemon's answer line.
