@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/tickets/{number}/reprint"),
     ("get", "/api/reprints"),
     ("get", "/api/status/{token}"),
+    ("get", "/t/{token}"),
 ];
 
 /// Routes that need no token.
@@ -43,6 +44,7 @@ const OPEN: &[&str] = &[
     "/metrics",
     "/api/openapi.json",
     "/api/status/{token}",
+    "/t/{token}",
 ];
 
 fn statuses(op: &Value) -> BTreeSet<String> {

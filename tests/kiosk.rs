@@ -462,6 +462,15 @@ fn staff_identify_by_hand_upgrade_and_the_progress_page_follows_the_ticket() {
     }
     let (_, s) = common::http("GET", &url, None, None);
     assert_eq!(s["message"], "请到 1 号窗口", "{s}");
+    let (st, _, page) = common::get_text(&format!("{}/t/{token}", rig.daemon.base), None);
+    assert_eq!(st, 200);
+    assert!(
+        page.contains("A002") && page.contains("请到 1 号窗口"),
+        "{page}"
+    );
+    let (st, _, page) = common::get_text(&format!("{}/t/nosuchtoken", rig.daemon.base), None);
+    assert_eq!(st, 404);
+    assert!(page.contains("没有找到"), "{page}");
     let (st, _) = common::http(
         "GET",
         &format!("{}/api/status/nosuchtoken", rig.daemon.base),

@@ -399,6 +399,44 @@ async fn status(
     })
 }
 
+/// The page the ticket's QR code opens: the number, `前面还有 N 人` or
+/// `请到 3 号窗口`, refreshing itself every 15 s. Plain HTML, large print, no
+/// personal data; an unknown token gives a plain "not found".
+#[utoipa::path(get, path = "/t/{token}", tag = "kiosk",
+    params(("token" = String, Path, description = "The ticket's token from its QR code")),
+    responses(
+        (status = 200, description = "The progress page", content_type = "text/html", body = String),
+        (status = 404, description = "No such ticket today", content_type = "text/html", body = String),
+    ))]
+async fn progress_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> axum::response::Response {
+    use axum::response::{Html, IntoResponse};
+    let page = |title: &str, big: &str, line: &str| {
+        format!(
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <meta http-equiv=\"refresh\" content=\"15\"><title>{title}</title>\
+             <style>body{{font-family:sans-serif;text-align:center;margin:2em 1em}}\
+             .n{{font-size:4em;font-weight:bold}}.m{{font-size:2em}}</style></head>\
+             <body><div class=\"n\">{big}</div><div class=\"m\">{line}</div></body></html>"
+        )
+    };
+    match status(State(state), Path(token)).await {
+        Ok(Json(s)) => Html(page(&s.number, &s.number, &s.message)).into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            Html(page(
+                "没有找到",
+                "没有找到这张票",
+                "请核对号码或咨询工作人员",
+            )),
+        )
+            .into_response(),
+    }
+}
+
 /// The kiosk routes, for the router.
 pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     use utoipa_axum::routes;
@@ -409,4 +447,5 @@ pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(reprint))
         .routes(routes!(reprints))
         .routes(routes!(status))
+        .routes(routes!(progress_page))
 }
