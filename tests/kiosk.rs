@@ -7,42 +7,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::Socat;
 use common::{Daemon, BIN, MANAGER};
 use greenwave_drivers::idcard::sim::{fake, SimCard, SimControl, SimHandle};
 use greenwave_drivers::idcard::CardRead;
 use greenwave_drivers::printer::sim::{PrinterSim, SimState};
 use greenwave_drivers::printer::{render_text, PaperWidth, PRIORITY_BANNER};
-
-struct Socat(Child);
-
-impl Socat {
-    fn start(a: &Path, b: &Path) -> Socat {
-        let end = |p: &Path| format!("pty,raw,echo=0,link={}", p.display());
-        let child = Command::new("socat")
-            .args(["-d", "-d", &end(a), &end(b)])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("socat (packaging/test-packages.txt)");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !(a.exists() && b.exists()) {
-            assert!(Instant::now() < deadline, "socat links never appeared");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Socat(child)
-    }
-}
-
-impl Drop for Socat {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn run(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(BIN)

@@ -316,3 +316,36 @@ pub fn get_text(url: &str, token: Option<&str>) -> (u16, String, String) {
         Err(_) => (0, String::new(), String::new()),
     }
 }
+
+/// A connected pty pair made by socat, links at `a` and `b`; killed and
+/// reaped on drop.
+pub struct Socat(Child);
+
+impl Socat {
+    pub fn start(a: &Path, b: &Path) -> Socat {
+        let end = |p: &Path| format!("pty,raw,echo=0,link={}", p.display());
+        let child = Command::new("socat")
+            .args(["-d", "-d", &end(a), &end(b)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socat (packaging/test-packages.txt)");
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while !(a.exists() && b.exists()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "socat links never appeared"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Socat(child)
+    }
+}
+
+impl Drop for Socat {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
