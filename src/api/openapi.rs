@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "queue", description = "The queue as a whole"),
         (name = "tickets", description = "Issuing and looking up tickets"),
         (name = "windows", description = "What a window does: call, recall, start, finish, no-show, transfer, pause, resume"),
+        (name = "cases", description = "Accompanied service: helpers' duty, cases, notes, policies explained, closing"),
         (name = "displays", description = "The event stream for hall displays"),
         (name = "ops", description = "Health, metrics and this document"),
     )
