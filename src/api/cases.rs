@@ -6,37 +6,47 @@
 //! cases and the unassigned ones, and works only on their own; the manager
 //! sees and does everything. A rating may be recorded by the window that
 //! finished the ticket, by the helper of its case, or by the manager.
+//!
+//! Like every other route, these are registered through
+//! [`utoipa_axum::routes!`] from each handler's `#[utoipa::path]`, so they
+//! are in the OpenAPI document.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::TimeZone;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{authenticate, bad_json, principal, ApiError, AppState, Principal, TicketView};
-use crate::cases::{self, Actor, Case, CaseError, CaseEventKind, RatingRecord};
+use super::{
+    authenticate, bad_json, principal, ApiError, AppState, ErrorBody, LaneSchema, Principal,
+    TicketView,
+};
+use crate::cases::{
+    self, Actor, Case, CaseError, CaseEventKind, Rating, RatingRecord, TimelineEntry,
+};
 use crate::config::Config;
 use crate::hall::{Hall, HallError};
 use crate::queue::{Lane, Ticket, Timestamp};
 use crate::store::StoreError;
 
-/// The routes, merged into the API's router.
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/policies", get(policies))
-        .route("/api/helpers", get(helpers))
-        .route("/api/helpers/me/duty", post(duty))
-        .route("/api/cases", get(list))
-        .route("/api/cases/{number}", get(show))
-        .route("/api/cases/{number}/take", post(take))
-        .route("/api/cases/{number}/notes", post(note))
-        .route("/api/cases/{number}/policies", post(explained))
-        .route("/api/cases/{number}/close", post(close))
-        .route("/api/tickets/{number}/rating", post(rate))
-        .route("/api/tickets/{number}/timeline", get(ticket_timeline))
+/// The routes with their OpenAPI description, merged into the API's router.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(policies))
+        .routes(routes!(helpers))
+        .routes(routes!(duty))
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(take))
+        .routes(routes!(note))
+        .routes(routes!(explained))
+        .routes(routes!(close))
+        .routes(routes!(rate))
+        .routes(routes!(ticket_timeline))
 }
 
 // ----- errors and running ---------------------------------------------------
@@ -142,22 +152,38 @@ fn may_see(case: &Case, number: &str, actor: &Actor) -> Result<(), CaseError> {
 
 /// One case, as helpers' and the manager's screens show it. Ticket facts
 /// only: no name, no ID number.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 struct CaseView {
+    /// The ticket's number as printed (`GA012`).
     number: String,
+    /// `priority` or `normal`.
+    #[schema(value_type = LaneSchema)]
     lane: Lane,
-    lane_label: &'static str,
+    /// The lane for staff screens (`绿波通道`, ...).
+    lane_label: String,
+    /// Service code the ticket is queued for.
     service: String,
+    /// Service name.
     service_name: String,
-    state: &'static str,
-    state_label: &'static str,
+    /// The ticket's state name (`waiting`, `called`, ...).
+    state: String,
+    /// The ticket's state for staff screens (`等候中`, ...).
+    state_label: String,
+    /// Window the ticket is at or was last at.
     window: Option<u32>,
+    /// Service day (`2025-03-01`).
     day: String,
+    /// Id of the helper in charge, if assigned.
     helper: Option<String>,
+    /// Name of the helper in charge, if assigned.
     helper_name: Option<String>,
-    status: &'static str,
+    /// `open` or `closed`.
+    status: String,
+    /// When the case was opened, RFC 3339 in the hall's time zone.
     opened_at: String,
+    /// When the case was opened, milliseconds since the epoch.
     opened_at_ms: i64,
+    /// When the case was closed, milliseconds since the epoch.
     closed_at_ms: Option<i64>,
 }
 
@@ -166,14 +192,14 @@ impl CaseView {
         CaseView {
             number: t.number.clone(),
             lane: t.lane,
-            lane_label: t.lane.label(),
+            lane_label: t.lane.label().to_string(),
             service: t.service.clone(),
             service_name: cfg
                 .service(&t.service)
                 .map(|s| s.name.clone())
                 .unwrap_or_default(),
-            state: t.state.as_str(),
-            state_label: t.state.label(),
+            state: t.state.as_str().to_string(),
+            state_label: t.state.label().to_string(),
             window: t.window,
             day: t.day.to_string(),
             helper: c.helper.clone(),
@@ -182,7 +208,7 @@ impl CaseView {
                 .as_deref()
                 .and_then(|h| cfg.helper(h))
                 .map(|h| h.name.clone()),
-            status: if c.is_open() { "open" } else { "closed" },
+            status: if c.is_open() { "open" } else { "closed" }.to_string(),
             opened_at: local_time(c.opened_at, cfg),
             opened_at_ms: c.opened_at.0,
             closed_at_ms: c.closed_at.map(|t| t.0),
@@ -199,13 +225,101 @@ fn local_time(t: Timestamp, cfg: &Config) -> String {
         .unwrap_or_default()
 }
 
+/// The ratings, as residents choose them (the schema of
+/// [`Rating`](crate::cases::Rating)).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = Rating)]
+#[allow(dead_code)] // only describes the JSON
+enum RatingSchema {
+    /// Satisfied.
+    #[serde(rename = "满意")]
+    Satisfied,
+    /// Fairly satisfied.
+    #[serde(rename = "基本满意")]
+    FairlySatisfied,
+    /// Dissatisfied.
+    #[serde(rename = "不满意")]
+    Dissatisfied,
+}
+
+/// A ticket's rating, as recorded.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct RatingView {
+    /// The rating.
+    #[schema(value_type = RatingSchema)]
+    rating: Rating,
+    /// The resident's comment, if any.
+    comment: Option<String>,
+    /// When it was recorded, milliseconds since the epoch.
+    at: i64,
+    /// Who recorded it (`window:2`, `helper:h1`, `manager`).
+    by: String,
+}
+
+impl From<RatingRecord> for RatingView {
+    fn from(r: RatingRecord) -> RatingView {
+        RatingView {
+            rating: r.rating,
+            comment: r.comment,
+            at: r.at.0,
+            by: r.by,
+        }
+    }
+}
+
+/// One entry of a ticket's timeline: queue events, case events and the
+/// rating, merged in time order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct TimelineEntryView {
+    /// When, milliseconds since the epoch.
+    at_ms: i64,
+    /// `queue` (the journal) or `case`.
+    source: String,
+    /// What happened (`issued`, `called`, `assigned`, `note`, `rated`, ...).
+    kind: String,
+    /// The same, for staff screens (`取号`, `呼叫`, ...).
+    label: String,
+    /// Who did it, for case entries (`helper:h1`, `manager`, `system`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<String>,
+    /// The window concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<u32>,
+    /// Details: the helper, the note, the policy, the rating, the transfer.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    #[schema(value_type = Option<Object>)]
+    detail: serde_json::Value,
+}
+
+impl From<TimelineEntry> for TimelineEntryView {
+    fn from(e: TimelineEntry) -> TimelineEntryView {
+        TimelineEntryView {
+            at_ms: e.at_ms,
+            source: e.source,
+            kind: e.kind,
+            label: e.label,
+            actor: e.actor,
+            window: e.window,
+            detail: e.detail,
+        }
+    }
+}
+
 /// A ticket, its case (if any), its rating (if any) and the full timeline.
-fn detail(
-    h: &Hall,
-    cfg: &Config,
-    t: &Ticket,
-    c: Option<&Case>,
-) -> Result<serde_json::Value, ApiError> {
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct CaseDetail {
+    /// The ticket's case; `null` when it has none.
+    case: Option<CaseView>,
+    /// The ticket.
+    ticket: TicketView,
+    /// The ticket's rating; `null` when not rated.
+    rating: Option<RatingView>,
+    /// Queue events, case events and the rating, oldest first.
+    timeline: Vec<TimelineEntryView>,
+}
+
+/// A ticket, its case (if any), its rating (if any) and the full timeline.
+fn detail(h: &Hall, cfg: &Config, t: &Ticket, c: Option<&Case>) -> Result<CaseDetail, ApiError> {
     let journal: Vec<_> = h.history(t.id)?.into_iter().map(|e| e.event).collect();
     let case_events = match c {
         Some(c) => h.store().case_events(c.id)?,
@@ -213,28 +327,145 @@ fn detail(
     };
     let rating = h.store().rating(t.id)?;
     let timeline = cases::timeline(&journal, &case_events, rating.as_ref());
-    Ok(json!({
-        "case": c.map(|c| CaseView::of(c, t, cfg)),
-        "ticket": TicketView::of(t, h.queue(), cfg),
-        "rating": rating,
-        "timeline": timeline,
-    }))
+    Ok(CaseDetail {
+        case: c.map(|c| CaseView::of(c, t, cfg)),
+        ticket: TicketView::of(t, h.queue(), cfg),
+        rating: rating.map(RatingView::from),
+        timeline: timeline.into_iter().map(TimelineEntryView::from).collect(),
+    })
+}
+
+/// A department that owns policies.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct DepartmentView {
+    /// Short ASCII id (`civil`).
+    id: String,
+    /// Name (`民政局`).
+    name: String,
+}
+
+/// One support policy, as helpers explain it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct PolicyView {
+    /// Short ASCII id (`dibao`), used by `POST /api/cases/{number}/policies`.
+    id: String,
+    /// Title (`最低生活保障`).
+    title: String,
+    /// Id of the department in charge (主管部门).
+    department: String,
+    /// Who qualifies (适用对象).
+    eligibility: String,
+    /// How to apply (申请方式).
+    how_to_apply: String,
+    /// What is given (保障内容).
+    benefit: String,
+    /// The standard (保障标准).
+    standard: String,
+    /// The hotline (咨询电话).
+    phone: String,
+}
+
+/// `GET /api/policies`: the hall's departments and policies (`policies.toml`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct PoliciesView {
+    /// Departments in file order.
+    departments: Vec<DepartmentView>,
+    /// Policies in file order.
+    policies: Vec<PolicyView>,
+}
+
+impl From<&cases::Policies> for PoliciesView {
+    fn from(p: &cases::Policies) -> PoliciesView {
+        PoliciesView {
+            departments: p
+                .departments
+                .iter()
+                .map(|d| DepartmentView {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                })
+                .collect(),
+            policies: p
+                .policies
+                .iter()
+                .map(|p| PolicyView {
+                    id: p.id.clone(),
+                    title: p.title.clone(),
+                    department: p.department.clone(),
+                    eligibility: p.eligibility.clone(),
+                    how_to_apply: p.how_to_apply.clone(),
+                    benefit: p.benefit.clone(),
+                    standard: p.standard.clone(),
+                    phone: p.phone.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One helper and their load, for the manager.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct HelperView {
+    /// Id (`[[helpers]] id`).
+    id: String,
+    /// Name.
+    name: String,
+    /// On duty now.
+    on_duty: bool,
+    /// Cases assigned and not closed.
+    open_cases: u32,
+}
+
+/// A case assigned when a helper came on duty.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct AssignedCase {
+    /// The ticket's number.
+    number: String,
+    /// The helper it went to.
+    helper: String,
+}
+
+/// `POST /api/helpers/me/duty`: the helper's duty, and the waiting cases
+/// assigned as a result.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct DutyView {
+    /// The helper's id.
+    helper: String,
+    /// On duty now.
+    on_duty: bool,
+    /// Unassigned cases given out when the helper came on duty.
+    assigned: Vec<AssignedCase>,
 }
 
 // ----- handlers ----------------------------------------------------------------
 
+/// The support policies helpers explain, with their departments. Any
+/// token: the manager's, a window's or a helper's.
+#[utoipa::path(get, path = "/api/policies", tag = "cases", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Departments and policies (empty lists without `policies.toml`)", body = PoliciesView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+    ))]
 async fn policies(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<cases::Policies>, ApiError> {
+) -> Result<Json<PoliciesView>, ApiError> {
     authenticate(&state.cfg, &headers)?;
-    Ok(Json(state.cfg.policies.clone()))
+    Ok(Json(PoliciesView::from(&state.cfg.policies)))
 }
 
+/// The helpers, whether on duty, and their open cases. Manager only.
+#[utoipa::path(get, path = "/api/helpers", tag = "cases", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every configured helper, in configuration order", body = Vec<HelperView>),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Not the manager's token", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
 async fn helpers(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Vec<HelperView>>, ApiError> {
     if authenticate(&state.cfg, &headers)? != Principal::Manager {
         return Err(forbidden("只有管理员可以查看协办员"));
     }
@@ -244,27 +475,42 @@ async fn helpers(
             .helpers
             .iter()
             .zip(loads)
-            .map(|(c, l)| {
-                json!({ "id": c.id, "name": c.name, "on_duty": l.on_duty, "open_cases": l.open_cases })
+            .map(|(c, l)| HelperView {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                on_duty: l.on_duty,
+                open_cases: l.open_cases,
             })
             .collect();
-        Ok(Json(json!(list)))
+        Ok(Json(list))
     })
     .await
 }
 
 /// Body of `POST /api/helpers/me/duty`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DutyBody {
+    /// `true` to come on duty, `false` to leave.
     on: bool,
 }
 
+/// The helper comes on or goes off duty. Coming on duty takes waiting
+/// unassigned cases by the assignment rule. Helpers' tokens only.
+#[utoipa::path(post, path = "/api/helpers/me/duty", tag = "cases", security(("bearer" = [])),
+    request_body = DutyBody,
+    responses(
+        (status = 200, description = "The helper's duty and the cases assigned to them now", body = DutyView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Not a helper's token", body = ErrorBody),
+        (status = 422, description = "Bad body", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn duty(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<DutyBody>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DutyView>, ApiError> {
     let Principal::Helper(me) = authenticate(&state.cfg, &headers)? else {
         return Err(forbidden("只有协办员可以上岗、离岗"));
     };
@@ -275,15 +521,26 @@ async fn duty(
         tracing::info!(helper = %me, on_duty = b.on, backlog = picked.len(), "helper duty");
         let assigned: Vec<_> = picked
             .into_iter()
-            .map(|(number, helper)| json!({ "number": number, "helper": helper }))
+            .map(|(number, helper)| AssignedCase { number, helper })
             .collect();
-        Ok(Json(
-            json!({ "helper": me, "on_duty": b.on, "assigned": assigned }),
-        ))
+        Ok(Json(DutyView {
+            helper: me,
+            on_duty: b.on,
+            assigned,
+        }))
     })
     .await
 }
 
+/// Open and recent cases: a helper sees their own and the unassigned ones,
+/// the manager every case.
+#[utoipa::path(get, path = "/api/cases", tag = "cases", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The cases the token may see", body = Vec<CaseView>),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "A window's token (case routes are for helpers and the manager)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -304,11 +561,21 @@ async fn list(
     .await
 }
 
+/// A case with its ticket, its rating and the ticket's full timeline.
+#[utoipa::path(get, path = "/api/cases/{number}", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
+    responses(
+        (status = 200, description = "The case, its ticket, rating and timeline", body = CaseDetail),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
+        (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
 async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CaseDetail>, ApiError> {
     let actor = case_actor(&state.cfg, &headers)?;
     run(&state, move |h, cfg| {
         let n = number_param(&number);
@@ -319,11 +586,22 @@ async fn show(
     .await
 }
 
+/// Any ticket's full timeline (queue events, its case's events if it has
+/// one, its rating), for windows and the manager.
+#[utoipa::path(get, path = "/api/tickets/{number}/timeline", tag = "tickets", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
+    responses(
+        (status = 200, description = "The ticket, its case and rating (or `null`) and timeline", body = CaseDetail),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "A helper's token", body = ErrorBody),
+        (status = 404, description = "No such number", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
 async fn ticket_timeline(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CaseDetail>, ApiError> {
     principal(&state.cfg, &headers)?;
     run(&state, move |h, cfg| {
         let n = number_param(&number);
@@ -338,18 +616,33 @@ async fn ticket_timeline(
 }
 
 /// Body of `POST /api/cases/{number}/take`: the manager names the helper.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TakeBody {
+    /// The helper to assign the case to (the manager only; required then).
     helper: Option<String>,
 }
 
+/// A helper takes an unassigned case; the manager assigns (or reassigns) a
+/// case to the helper named in the body.
+#[utoipa::path(post, path = "/api/cases/{number}/take", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
+    request_body(content = Option<TakeBody>, description = "A helper: `{}` or no body. The manager: `{\"helper\": \"h1\"}`"),
+    responses(
+        (status = 200, description = "The case, now assigned", body = CaseView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "A window's token, or a case another helper holds (`not_your_case`)", body = ErrorBody),
+        (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
+        (status = 409, description = "The case is closed (`case_closed`)", body = ErrorBody),
+        (status = 422, description = "Bad body, no helper named by the manager, or unknown helper (`unknown_helper`)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn take(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
     body: Option<Json<serde_json::Value>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CaseView>, ApiError> {
     let actor = case_actor(&state.cfg, &headers)?;
     let body: TakeBody = match body {
         Some(Json(v)) if !v.is_null() => serde_json::from_value(v).map_err(|e| {
@@ -400,24 +693,38 @@ async fn take(
             (Actor::System | Actor::Window(_), _) => return Err(forbidden("不能分配案件")),
         }
         let (_, c) = ticket_and_case(h, &n)?;
-        Ok(Json(json!(CaseView::of(&c, &t, cfg))))
+        Ok(Json(CaseView::of(&c, &t, cfg)))
     })
     .await
 }
 
 /// Body of `POST /api/cases/{number}/notes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NoteBody {
+    /// The progress note (not empty, at most the case text limit).
     text: String,
 }
 
+/// Records a progress note on an open case (its helper or the manager).
+#[utoipa::path(post, path = "/api/cases/{number}/notes", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
+    request_body = NoteBody,
+    responses(
+        (status = 201, description = "Recorded; the case with its timeline", body = CaseDetail),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
+        (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
+        (status = 409, description = "The case is closed (`case_closed`) or not assigned yet (`unassigned`)", body = ErrorBody),
+        (status = 422, description = "Bad body, empty note (`empty_note`) or too long (`too_long`)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn note(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
     body: Result<Json<NoteBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
     let actor = case_actor(&state.cfg, &headers)?;
     let Json(b) = body.map_err(bad_json)?;
     work(&state, actor, number, move |_| {
@@ -429,18 +736,32 @@ async fn note(
 }
 
 /// Body of `POST /api/cases/{number}/policies`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PoliciesBody {
+    /// Ids of the policies explained (from `GET /api/policies`), at least one.
     ids: Vec<String>,
 }
 
+/// Records that policies were explained to the resident (政策解读).
+#[utoipa::path(post, path = "/api/cases/{number}/policies", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
+    request_body = PoliciesBody,
+    responses(
+        (status = 201, description = "Recorded; the case with its timeline", body = CaseDetail),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
+        (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
+        (status = 409, description = "The case is closed (`case_closed`) or not assigned yet (`unassigned`)", body = ErrorBody),
+        (status = 422, description = "Bad body, no policies (`no_policies`) or an unknown one (`unknown_policy`)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn explained(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
     body: Result<Json<PoliciesBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
     let actor = case_actor(&state.cfg, &headers)?;
     let Json(b) = body.map_err(bad_json)?;
     work(&state, actor, number, move |cfg| {
@@ -466,11 +787,23 @@ async fn explained(
     .await
 }
 
+/// Closes a case once the resident's ticket is done (its helper or the
+/// manager).
+#[utoipa::path(post, path = "/api/cases/{number}/close", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
+    responses(
+        (status = 201, description = "Closed; the case with its timeline", body = CaseDetail),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
+        (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
+        (status = 409, description = "Already closed (`case_closed`), not assigned (`unassigned`), or the ticket is still open (`ticket_open`)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn close(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
     let actor = case_actor(&state.cfg, &headers)?;
     work(&state, actor, number, |_| Ok(vec![CaseEventKind::Closed])).await
 }
@@ -482,7 +815,7 @@ async fn work(
     actor: Actor,
     number: String,
     events: impl FnOnce(&Config) -> Result<Vec<CaseEventKind>, CaseError> + Send + 'static,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
     run(state, move |h, cfg| {
         let n = number_param(&number);
         let (t, c) = ticket_and_case(h, &n)?;
@@ -505,19 +838,36 @@ async fn work(
 }
 
 /// Body of `POST /api/tickets/{number}/rating`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RatingBody {
+    /// `满意`, `基本满意` or `不满意`.
+    #[schema(value_type = RatingSchema)]
     rating: String,
+    /// The resident's comment.
     comment: Option<String>,
 }
 
+/// Records the resident's satisfaction rating of a finished ticket: by the
+/// window that finished it, the helper of its case, or the manager.
+#[utoipa::path(post, path = "/api/tickets/{number}/rating", tag = "tickets", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
+    request_body = RatingBody,
+    responses(
+        (status = 201, description = "The recorded rating", body = RatingView),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "Another window's ticket, or not the helper's case", body = ErrorBody),
+        (status = 404, description = "No such number", body = ErrorBody),
+        (status = 409, description = "Not finished (`not_finished`) or already rated (`already_rated`)", body = ErrorBody),
+        (status = 422, description = "Bad body, unknown rating (`bad_rating`) or comment too long (`too_long`)", body = ErrorBody),
+        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
+    ))]
 async fn rate(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(number): Path<String>,
     body: Result<Json<RatingBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<RatingRecord>), ApiError> {
+) -> Result<(StatusCode, Json<RatingView>), ApiError> {
     let who = authenticate(&state.cfg, &headers)?;
     let Json(b) = body.map_err(bad_json)?;
     run(&state, move |h, _cfg| {
@@ -558,7 +908,7 @@ async fn rate(
             return Err(CaseError::AlreadyRated(n).into());
         }
         tracing::info!(number = %t.number, rating = rec.rating.as_str(), "ticket rated");
-        Ok((StatusCode::CREATED, Json(rec)))
+        Ok((StatusCode::CREATED, Json(rec.into())))
     })
     .await
 }

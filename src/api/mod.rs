@@ -121,6 +121,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(pause))
         .routes(routes!(resume))
         .merge(kiosk::routes())
+        .merge(cases::routes())
 }
 
 /// The OpenAPI 3 document of the API, as served at `GET /api/openapi.json`.
@@ -133,7 +134,6 @@ pub fn router(mut state: AppState) -> Router {
     let (router, doc) = api_router().split_for_parts();
     state.openapi_json = Arc::new(doc.to_json().expect("the OpenAPI document serialises"));
     router
-        .merge(cases::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
         })

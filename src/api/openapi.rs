@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "queue", description = "The queue as a whole"),
         (name = "tickets", description = "Issuing and looking up tickets"),
         (name = "windows", description = "What a window does: call, recall, start, finish, no-show, transfer, pause, resume"),
+        (name = "cases", description = "Accompanied service: helpers' duty, cases, notes, policies explained, closing"),
+        (name = "kiosk", description = "Manual identification, upgrades, priority-card binding, reprints, and the resident's ticket status by token"),
         (name = "displays", description = "The event stream for hall displays"),
         (name = "ops", description = "Health, metrics and this document"),
     )
