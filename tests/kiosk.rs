@@ -506,6 +506,13 @@ fn sighup_reloads_the_kiosk_settings_and_keeps_a_bad_file_out() {
     );
     let (st, _) = rig.daemon.get("/api/queue", MANAGER);
     assert_eq!(st, 200, "still serving");
+
+    // SIGTERM with the reader and the printer running: out within 5 s.
+    let Rig { daemon, .. } = rig;
+    let status = daemon
+        .terminate(Duration::from_secs(5))
+        .expect("the daemon exits within 5 s of SIGTERM");
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
