@@ -13,4 +13,5 @@ pub mod hall;
 pub mod kiosk;
 pub mod queue;
 pub mod roster;
+pub mod stats;
 pub mod store;

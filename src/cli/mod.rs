@@ -7,6 +7,7 @@ mod demo;
 mod devices;
 mod roster_cmd;
 mod run;
+mod stats_cmd;
 mod store_cmd;
 
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ pub enum Command {
     Devices,
     /// Print a sample ticket on the configured printer
     PrintTest,
+    /// Figures over the journal: tickets, waits, service times
+    Stats(stats_cmd::StatsArgs),
     /// Database maintenance
     #[command(subcommand)]
     Store(store_cmd::StoreCmd),
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(a) => demo::run(a),
         Command::Roster(c) => roster_cmd::run(config, c),
         Command::Store(c) => store_cmd::run(config, c),
+        Command::Stats(a) => stats_cmd::run(config, a),
         Command::Devices => devices::devices(config),
         Command::PrintTest => devices::print_test(config),
         Command::Issue(a) => client::issue(config, a),

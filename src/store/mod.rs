@@ -272,6 +272,18 @@ impl Store {
         self.journal_where("1 = 1", [])
     }
 
+    /// The journal of the service days `from..=to` (either bound optional),
+    /// oldest first. A ticket's events all fall on its own service day.
+    pub fn journal_between(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        let from = from.map_or("0000-00-00".to_string(), |d| d.to_string());
+        let to = to.map_or("9999-99-99".to_string(), |d| d.to_string());
+        self.journal_where("day >= ?1 AND day <= ?2", [from, to])
+    }
+
     /// The journal entries of one ticket, oldest first.
     pub fn ticket_history(&self, id: TicketId) -> Result<Vec<JournalEntry>, StoreError> {
         self.journal_where("ticket_id = ?1", [id.0 as i64])
