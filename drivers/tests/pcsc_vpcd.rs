@@ -59,8 +59,39 @@ struct Pcscd {
     log: PathBuf,
 }
 
+/// Listening sockets on vpcd's ports (35963, 35964) in /proc/net/tcp{,6}.
+/// vpcd binds with SO_REUSEADDR, so connections left in TIME_WAIT by a
+/// pcscd killed a moment ago do not stop it; another listener does.
+fn vpcd_port_users() -> usize {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|t| t.lines().skip(1).map(str::to_owned).collect::<Vec<_>>())
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            let listening = cols.get(3) == Some(&"0A");
+            let port = cols.get(1).and_then(|local| local.rsplit(':').next());
+            listening && port.is_some_and(|p| p == "8C7B" || p == "8C7C")
+        })
+        .count()
+}
+
+/// Regression (CI): vpcd inside a new pcscd failed with "Address already in
+/// use" when its port was still taken; wait (bounded) until it is free.
+fn wait_for_vpcd_ports() {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while vpcd_port_users() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "vpcd's ports 35963/35964 stayed in use for 90 s"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
 impl Pcscd {
     fn start(log: &Path) -> Pcscd {
+        wait_for_vpcd_ports();
         let others = pcscd_pids();
         assert!(
             others.is_empty(),
@@ -117,13 +148,31 @@ impl Drop for Pcscd {
 }
 
 /// Polls the PC/SC API until `reader` is listed.
-fn wait_for_reader(reader: &str, within: Duration) {
+/// Starts pcscd and waits for the virtual reader; a pcscd whose vpcd could
+/// not take its port is killed and started again (up to three times).
+fn start_pcscd(log: &Path) -> Pcscd {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let mut p = Pcscd::start(log);
+        match reader_appears(READER, Duration::from_secs(10)) {
+            Ok(()) => return p,
+            Err(e) => {
+                eprintln!("pcscd did not come up ({e}); starting it again");
+                last = e;
+                p.kill();
+            }
+        }
+    }
+    panic!("{last}");
+}
+
+fn reader_appears(reader: &str, within: Duration) -> Result<(), String> {
     let deadline = Instant::now() + within;
     let mut last = String::new();
     while Instant::now() < deadline {
         match pcsc::Context::establish(pcsc::Scope::User) {
             Ok(ctx) => match ctx.list_readers_owned() {
-                Ok(names) if names.iter().any(|n| n.to_string_lossy() == reader) => return,
+                Ok(names) if names.iter().any(|n| n.to_string_lossy() == reader) => return Ok(()),
                 Ok(names) => last = format!("readers: {names:?}"),
                 Err(e) => last = format!("list readers: {e}"),
             },
@@ -131,7 +180,9 @@ fn wait_for_reader(reader: &str, within: Duration) {
         }
         thread::sleep(Duration::from_millis(50));
     }
-    panic!("reader {reader:?} did not appear within {within:?} ({last})");
+    Err(format!(
+        "reader {reader:?} did not appear within {within:?} ({last})"
+    ))
 }
 
 fn next_event(rx: &Receiver<CardEvent>, what: &str) -> CardEvent {
@@ -186,8 +237,7 @@ fn watcher_against_pcscd_and_vpcd() {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("pcscd.log");
-    let mut pcscd = Pcscd::start(&log);
-    wait_for_reader(READER, Duration::from_secs(10));
+    let mut pcscd = start_pcscd(&log);
 
     // A watcher whose reader does not exist reports it, and honours stop.
     let (tx, other_rx) = mpsc::channel();
