@@ -59,28 +59,29 @@ struct Pcscd {
     log: PathBuf,
 }
 
-/// Listening sockets on vpcd's ports (35963, 35964) in /proc/net/tcp{,6}.
-/// vpcd binds with SO_REUSEADDR, so connections left in TIME_WAIT by a
-/// pcscd killed a moment ago do not stop it; another listener does.
-fn vpcd_port_users() -> usize {
+/// Sockets on vpcd's ports (35963, 35964) in /proc/net/tcp{,6}: with
+/// `listening_only`, listeners; otherwise any state, TIME_WAIT included.
+fn vpcd_port_users(listening_only: bool) -> usize {
     ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
         .flat_map(|t| t.lines().skip(1).map(str::to_owned).collect::<Vec<_>>())
         .filter(|l| {
             let cols: Vec<&str> = l.split_whitespace().collect();
-            let listening = cols.get(3) == Some(&"0A");
+            let state_ok = !listening_only || cols.get(3) == Some(&"0A");
             let port = cols.get(1).and_then(|local| local.rsplit(':').next());
-            listening && port.is_some_and(|p| p == "8C7B" || p == "8C7C")
+            state_ok && port.is_some_and(|p| p == "8C7B" || p == "8C7C")
         })
         .count()
 }
 
-/// Regression (CI): vpcd inside a new pcscd failed with "Address already in
-/// use" when its port was still taken; wait (bounded) until it is free.
-fn wait_for_vpcd_ports() {
+/// Regression (CI): vpcd failed with "Address already in use" when a
+/// previous run's sockets on its port were still there (TIME_WAIT lasts a
+/// minute after a pcscd is killed with a card connected). Wait, bounded,
+/// until the ports are free.
+fn wait_for_vpcd_ports(listening_only: bool) {
     let deadline = Instant::now() + Duration::from_secs(90);
-    while vpcd_port_users() > 0 {
+    while vpcd_port_users(listening_only) > 0 {
         assert!(
             Instant::now() < deadline,
             "vpcd's ports 35963/35964 stayed in use for 90 s"
@@ -91,7 +92,7 @@ fn wait_for_vpcd_ports() {
 
 impl Pcscd {
     fn start(log: &Path) -> Pcscd {
-        wait_for_vpcd_ports();
+        wait_for_vpcd_ports(true);
         let others = pcscd_pids();
         assert!(
             others.is_empty(),
@@ -151,6 +152,8 @@ impl Drop for Pcscd {
 /// Starts pcscd and waits for the virtual reader; a pcscd whose vpcd could
 /// not take its port is killed and started again (up to three times).
 fn start_pcscd(log: &Path) -> Pcscd {
+    // Nothing of an earlier run may linger on the ports at the first start.
+    wait_for_vpcd_ports(false);
     let mut last = String::new();
     for _ in 0..3 {
         let mut p = Pcscd::start(log);
