@@ -86,20 +86,8 @@ async fn run<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut Hall, &Config) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let hall = state.hall.clone();
     let cfg = state.cfg.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut h = hall.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut h, &cfg)
-    })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("内部错误: {e}"),
-        )
-    })?
+    super::locked(state.hall.clone(), move |h| f(h, &cfg)).await
 }
 
 fn forbidden(message: &str) -> ApiError {

@@ -155,20 +155,7 @@ async fn with_kiosk<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut Kiosk) -> Result<T, KioskError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let k = kiosk(state)?;
-    tokio::task::spawn_blocking(move || {
-        let mut k = k.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut k)
-    })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("内部错误: {e}"),
-        )
-    })?
-    .map_err(ApiError::from)
+    super::locked(kiosk(state)?, f).await
 }
 
 async fn view(state: &AppState, t: crate::queue::Ticket) -> Result<TicketView, ApiError> {

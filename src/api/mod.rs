@@ -337,14 +337,15 @@ fn constant_eq(a: &str, b: &str) -> bool {
 
 // ----- running hall operations ---------------------------------------------
 
-async fn with_hall<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&mut Hall) -> Result<T, HallError> + Send + 'static,
+/// Runs `f` on the blocking pool with `shared` locked: the hall, the kiosk.
+/// A panic inside becomes a 500 with a JSON body, never a dropped request.
+async fn locked<M: Send + 'static, T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    shared: Arc<Mutex<M>>,
+    f: impl FnOnce(&mut M) -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let hall = state.hall.clone();
     tokio::task::spawn_blocking(move || {
-        let mut h = hall.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut h)
+        let mut m = shared.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut m)
     })
     .await
     .map_err(|e| {
@@ -354,7 +355,14 @@ async fn with_hall<T: Send + 'static>(
             format!("内部错误: {e}"),
         )
     })?
-    .map_err(ApiError::from)
+    .map_err(Into::into)
+}
+
+async fn with_hall<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut Hall) -> Result<T, HallError> + Send + 'static,
+) -> Result<T, ApiError> {
+    locked(state.hall.clone(), f).await
 }
 
 fn window_param(raw: &str) -> Result<u32, ApiError> {

@@ -394,7 +394,7 @@ impl Kiosk {
                 }
             }
         };
-        tracing::info!(number = %t_number(&ticket), lane = ticket.lane.as_str(), reprint, "kiosk ticket");
+        tracing::info!(number = %ticket.number, lane = ticket.lane.as_str(), reprint, "kiosk ticket");
 
         let print_error = self.print(&ticket, ahead);
         let lane_text = match ticket.lane {
@@ -550,16 +550,14 @@ impl Kiosk {
     pub fn check_roster(&mut self, id: &IdNumber, actor: &str) -> Result<RosterCheck, KioskError> {
         self.refresh_roster()?;
         let masked = id.masked();
-        let (answer, today) = {
+        let answer = {
             let h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
             let today = h.queue().day();
-            let answer = match &self.roster {
+            match &self.roster {
                 Some(r) => Some(r.check(id, today)?),
                 None => None,
-            };
-            (answer, today)
+            }
         };
-        let _ = today;
         let check = match &answer {
             Some(RosterAnswer::Listed {
                 category,
@@ -710,10 +708,6 @@ impl Kiosk {
             .filter_map(|id| h.queue().ticket(id).cloned())
             .collect())
     }
-}
-
-fn t_number(t: &Ticket) -> &str {
-    &t.number
 }
 
 fn hex_hash(s: &str) -> Option<[u8; 32]> {
