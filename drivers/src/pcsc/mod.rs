@@ -2,15 +2,19 @@
 //!
 //! - [`watcher`]: a [`crate::card::CardSource`] that watches one reader
 //!   through `pcscd` (libpcsclite) and reports each card's UID;
+//! - [`backend`]: the PC/SC calls the watcher makes, as a trait: the real
+//!   [`PcscLite`] or a scripted fake (a reader that can be unplugged);
 //! - [`vcard`]: a virtual card for `vsmartcard-vpcd`, for tests and demos.
 //!
 //! UIDs are not personal data by themselves, but logs only ever show them
 //! masked ([`mask_uid`]).
 
+pub mod backend;
 pub mod vcard;
 pub mod watcher;
 
-pub use watcher::{probe, PcscConfig, PcscError, PcscWatcher};
+pub use backend::{PcscBackend, PcscCard, PcscContext, PcscLite, ReaderWatch};
+pub use watcher::{probe, probe_with, PcscConfig, PcscError, PcscWatcher};
 
 /// A UID for logs: the first two bytes in hex, then `…` (e.g. `04a2…`).
 pub fn mask_uid(uid: &[u8]) -> String {

@@ -21,6 +21,9 @@
 //! - the card is pulled mid-APDU: no event (the read is logged), and the
 //!   watcher carries on.
 //!
+//! Every PC/SC call goes through a [`PcscBackend`]: [`PcscLite`] (pcscd)
+//! by default, a scripted fake in tests ([`PcscWatcher::with_backend`]).
+//!
 //! Card reads run on a short-lived thread with a PC/SC context of its own,
 //! because PC/SC has no timeout for `SCardConnect`/`SCardTransmit` and
 //! libpcsclite serialises the calls on one context: a card that never
@@ -28,7 +31,6 @@
 //! [`PcscConfig::read_timeout_ms`].
 
 use std::convert::Infallible;
-use std::ffi::CString;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -36,10 +38,11 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
+use pcsc::State;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 
+use super::backend::{PcscBackend, PcscContext, PcscLite, ReaderWatch, PNP_NOTIFICATION};
 use super::mask_uid;
 use crate::card::{CardEvent, CardSink, CardSource};
 
@@ -240,9 +243,17 @@ pub fn select_reader<'a>(names: &'a [String], filter: Option<&str>) -> Option<&'
 /// One-shot check for ops (`greenwave devices`): the PC/SC readers pcscd
 /// knows, and which of them the configuration selects.
 pub fn probe(config: &PcscConfig) -> Result<(Vec<String>, String), PcscError> {
-    let ctx = Context::establish(Scope::User).map_err(PcscError::Service)?;
-    let names: Vec<String> = match ctx.list_readers_owned() {
-        Ok(r) => r.iter().map(|n| n.to_string_lossy().into_owned()).collect(),
+    probe_with(&PcscLite, config)
+}
+
+/// [`probe`] through `backend`.
+pub fn probe_with(
+    backend: &dyn PcscBackend,
+    config: &PcscConfig,
+) -> Result<(Vec<String>, String), PcscError> {
+    let ctx = backend.establish().map_err(PcscError::Service)?;
+    let names = match ctx.list_readers() {
+        Ok(names) => names,
         Err(pcsc::Error::NoReadersAvailable) => Vec::new(),
         Err(e) => return Err(PcscError::Service(e)),
     };
@@ -256,17 +267,14 @@ pub fn probe(config: &PcscConfig) -> Result<(Vec<String>, String), PcscError> {
 
 /// Connects to the card in `reader` on a context of its own and reads its
 /// UID. Blocking, with no timeout of its own: run it on a helper thread.
-fn read_uid(reader: &CString) -> Result<Vec<u8>, PcscError> {
-    let ctx = Context::establish(Scope::User).map_err(PcscError::Service)?;
-    let card = ctx
-        .connect(reader, ShareMode::Shared, Protocols::ANY)
-        .map_err(PcscError::Connect)?;
-    let mut buf = [0u8; 258];
+fn read_uid(backend: &dyn PcscBackend, reader: &str) -> Result<Vec<u8>, PcscError> {
+    let ctx = backend.establish().map_err(PcscError::Service)?;
+    let mut card = ctx.connect(reader).map_err(PcscError::Connect)?;
     let result = card
-        .transmit(&GET_UID_APDU, &mut buf)
+        .transmit(&GET_UID_APDU)
         .map_err(PcscError::Transmit)
-        .and_then(parse_uid_response);
-    if let Err((_, e)) = card.disconnect(Disposition::LeaveCard) {
+        .and_then(|response| parse_uid_response(&response));
+    if let Err(e) = card.disconnect() {
         debug!(error = %e, "pcsc: disconnect failed");
     }
     result
@@ -276,17 +284,28 @@ fn read_uid(reader: &CString) -> Result<Vec<u8>, PcscError> {
 pub struct PcscWatcher {
     name: String,
     config: PcscConfig,
+    backend: Arc<dyn PcscBackend>,
 }
 
 impl PcscWatcher {
     /// A watcher for `config`. Opening the PC/SC context happens in
     /// [`CardSource::run`], so this never fails.
     pub fn new(config: PcscConfig) -> Self {
+        Self::with_backend(config, Arc::new(PcscLite))
+    }
+
+    /// A watcher that makes its PC/SC calls through `backend` (tests: a
+    /// scripted reader that can be unplugged).
+    pub fn with_backend(config: PcscConfig, backend: Arc<dyn PcscBackend>) -> Self {
         let name = match &config.reader {
             Some(r) => format!("pcsc:{r}"),
             None => "pcsc".to_owned(),
         };
-        Self { name, config }
+        Self {
+            name,
+            config,
+            backend,
+        }
     }
 
     /// The configuration.
@@ -305,6 +324,7 @@ impl CardSource for PcscWatcher {
             name: &self.name,
             filter: self.config.reader.as_deref(),
             timing: Timing::from(&self.config),
+            backend: &self.backend,
             sink: sink.as_mut(),
             stop: &stop,
             down: false,
@@ -336,6 +356,7 @@ struct Watch<'a> {
     name: &'a str,
     filter: Option<&'a str>,
     timing: Timing,
+    backend: &'a Arc<dyn PcscBackend>,
     sink: &'a mut dyn CardSink,
     stop: &'a AtomicBool,
     /// A `DeviceError` was sent and no `Reconnected` since.
@@ -417,12 +438,12 @@ impl Watch<'_> {
     fn run(&mut self) {
         let mut delay = self.timing.backoff_initial;
         while !self.stopped() {
-            let end = match Context::establish(Scope::User) {
+            let end = match self.backend.establish() {
                 Ok(ctx) => {
                     let started = Instant::now();
                     // The pcsc crate panics on unknown PC/SC error codes in
                     // debug builds: a panic must not end the watcher.
-                    let end = panic::catch_unwind(AssertUnwindSafe(|| self.session(&ctx)))
+                    let end = panic::catch_unwind(AssertUnwindSafe(|| self.session(ctx.as_ref())))
                         .unwrap_or(Err(End::Lost(PcscError::Internal)));
                     if started.elapsed() >= self.timing.backoff_max {
                         delay = self.timing.backoff_initial;
@@ -449,12 +470,9 @@ impl Watch<'_> {
         }
     }
 
-    fn list_readers(&self, ctx: &Context) -> Result<Vec<String>, End> {
-        match ctx.list_readers_owned() {
-            Ok(names) => Ok(names
-                .into_iter()
-                .map(|n| n.to_string_lossy().into_owned())
-                .collect()),
+    fn list_readers(&self, ctx: &dyn PcscContext) -> Result<Vec<String>, End> {
+        match ctx.list_readers() {
+            Ok(names) => Ok(names),
             Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
             Err(e) => Err(End::Lost(PcscError::Service(e))),
         }
@@ -462,9 +480,9 @@ impl Watch<'_> {
 
     /// Watches on one context until it fails (`Err(Lost)`) or a stop
     /// (`Err(Stop)`).
-    fn session(&mut self, ctx: &Context) -> Result<Infallible, End> {
+    fn session(&mut self, ctx: &dyn PcscContext) -> Result<Infallible, End> {
         // states[0]: PnP notifications; states[1]: the watched reader.
-        let mut states = vec![ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE)];
+        let mut states = vec![ReaderWatch::new(PNP_NOTIFICATION, State::UNAWARE)];
         let mut reader: Option<String> = None;
         let mut relist = true;
         // Whether a card is on the reader, and the reader's event count
@@ -492,9 +510,10 @@ impl Watch<'_> {
                         }
                     }
                     if let Some(new) = chosen {
-                        if let Ok(c) = CString::new(new.as_str()) {
+                        // A name PC/SC cannot take (NUL inside) is skipped.
+                        if !new.contains('\0') {
                             info!(device = %self.name, reader = %new, "pcsc: watching reader");
-                            states.push(ReaderState::new(c, State::UNAWARE));
+                            states.push(ReaderWatch::new(new.as_str(), State::UNAWARE));
                             reader = Some(new);
                             self.reconnected()?;
                         }
@@ -566,14 +585,13 @@ impl Watch<'_> {
             }
             let _ = stuck.join();
         }
-        let Ok(cname) = CString::new(reader) else {
-            return Ok(Read::Done);
-        };
+        let reader = reader.to_owned();
+        let backend = Arc::clone(self.backend);
         let (tx, rx) = mpsc::channel();
         let spawned = thread::Builder::new()
             .name("pcsc-read".into())
             .spawn(move || {
-                let _ = tx.send(read_uid(&cname));
+                let _ = tx.send(read_uid(backend.as_ref(), &reader));
             });
         let handle = match spawned {
             Ok(h) => h,
