@@ -1,19 +1,27 @@
 # The two commands of the README, and a few helpers.
 CARGO ?= cargo
 
-.PHONY: demo test deps fmt lint doc bench
+.PHONY: demo test deps fmt lint doc bench deb
 
 ## make demo: the whole mechanism on a throw-away hall, simulated devices.
 demo:
 	@packaging/deps.sh build-packages.txt
 	$(CARGO) run --quiet -- demo
 
-## make test: install test dependencies, then format check, lints, docs, all tests.
+## make test: install test dependencies, then format check, lints, docs, all tests,
+## and the package test (builds the .deb from the debug build and checks it).
 test: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 	$(CARGO) test --workspace
+	packaging/check-deb.sh
+
+## make deb: the kiosk package, release build: target/debian/greenwave_<version>-1_<arch>.deb
+deb: deps
+	$(CARGO) build --release --bin greenwave
+	packaging/deb-assets.sh target/release/greenwave
+	$(CARGO) deb --no-build
 
 deps:
 	@packaging/deps.sh

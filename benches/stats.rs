@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use greenwave::queue::{CallPolicy, Lane, Queue, QueueConfig, ServiceDef, Timestamp, WindowDef};
-use greenwave::stats::{figures, GroupBy};
+use greenwave::stats::{figures, GroupBy, Sources};
 use greenwave::store::JournalEntry;
 
 fn main() {
@@ -68,7 +68,7 @@ fn main() {
     let built = t0.elapsed();
     for by in [GroupBy::Day, GroupBy::Lane] {
         let t = Instant::now();
-        let rows = figures(&journal, None, None, by);
+        let rows = figures(&Sources::journal(&journal), None, None, by);
         println!(
             "stats tickets={tickets} events={} by={by:?} rows={} time={:.3} s (journal built in {:.1} s)",
             journal.len(),

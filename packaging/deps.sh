@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what greenwave needs on Debian 12: the packages listed in the
 # given lists (default: build-packages.txt and test-packages.txt beside this
-# script) and the rustfmt/clippy components.
+# script), the rustfmt/clippy components and, for the package test,
+# cargo-deb (a pinned version, built from crates.io once).
 #   packaging/deps.sh                      # build + test
 #   packaging/deps.sh build-packages.txt   # build only (make demo)
 # Idempotent, and silent when everything is already there.
@@ -37,4 +38,12 @@ fi
 if ! cargo clippy --version >/dev/null 2>&1; then
     echo "deps: adding clippy"
     rustup component add clippy
+fi
+
+# The .deb test (packaging/check-deb.sh) builds the package with cargo-deb.
+cargo_deb_version="3.8.0"
+if [[ " ${lists[*]} " == *" test-packages.txt "* ]] &&
+    [[ "$(cargo deb --version 2>/dev/null)" != *"$cargo_deb_version"* ]]; then
+    echo "deps: installing cargo-deb $cargo_deb_version (a few minutes, once)"
+    cargo install --quiet --locked cargo-deb --version "$cargo_deb_version"
 fi

@@ -108,6 +108,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Hall name, printed on tickets and shown on screens.
     pub hall_name: String,
+    /// The hall's code among a city's halls (`[hall] code`): names the
+    /// hall in the daily statistics export.
+    pub hall_code: Option<String>,
     /// Services in display order.
     pub services: Vec<Service>,
     /// Windows.
@@ -437,6 +440,7 @@ struct RawRoster {
 #[serde(deny_unknown_fields)]
 struct RawHall {
     name: String,
+    code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -555,6 +559,18 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     })?;
     if hall.name.trim().is_empty() {
         return Err((KeyPath::new("hall").key("name"), "must not be empty".into()));
+    }
+    let code_chars = |c: &str| {
+        !c.is_empty()
+            && c.len() <= 32
+            && c.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    if let Some(c) = hall.code.as_deref().filter(|c| !code_chars(c)) {
+        return Err((
+            KeyPath::new("hall").key("code"),
+            format!("\"{c}\" must be 1-32 characters of a-z, 0-9, _ or -"),
+        ));
     }
 
     let prefix = raw
@@ -790,6 +806,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         source: path.to_path_buf(),
         data_dir,
         hall_name: hall.name.trim().to_string(),
+        hall_code: hall.code,
         services,
         windows,
         priority_prefix: prefix,

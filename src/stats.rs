@@ -1,22 +1,28 @@
 //! Figures over the event journal, as pure functions: the CLI (`greenwave
-//! stats`) and, later, the manager API and the daily CSV all call
-//! [`figures`], so they agree to the digit.
+//! stats`), the manager API (`GET /api/stats`) and the daily CSV export all
+//! call [`figures`], so they agree to the digit.
 //!
 //! Per ticket the journal gives: its issue (day, lane, service), its first
 //! call (waiting time = first call − issue), its start and finish (service
 //! time = finish − start), transfers, and how it ended (done, no-show,
-//! cancelled, expired at the day's rollover).
+//! cancelled, expired at the day's rollover), and how a priority resident
+//! was identified. Cases and ratings, recorded beside the journal, join by
+//! ticket ([`Sources`]).
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::queue::{Event, Lane, TicketId, Timestamp};
+use crate::cases::Rating;
+use crate::queue::{Event, Identified, Lane, TicketId, Timestamp};
 use crate::store::JournalEntry;
 
 /// How rows are grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// Service day.
     Day,
@@ -26,11 +32,13 @@ pub enum GroupBy {
     Window,
     /// Priority or normal lane.
     Lane,
+    /// The helper who accompanied the case (tickets without one: `-`).
+    Helper,
 }
 
 /// Mean, median, 90th percentile and maximum of a set of durations, in
 /// seconds (nearest-rank percentiles); all zero when empty.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Dist {
     /// How many values.
     pub count: usize,
@@ -64,7 +72,7 @@ impl Dist {
 }
 
 /// The figures of one group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     /// Tickets issued.
     pub issued: usize,
@@ -86,121 +94,232 @@ pub struct Figures {
     pub wait: Dist,
     /// Start → finish.
     pub service: Dist,
+    /// Priority services given: priority tickets served to the end.
+    pub priority_served: usize,
+    /// Accompanied cases (a helper followed the resident).
+    pub cases: usize,
+    /// Of which closed.
+    pub cases_closed: usize,
+    /// Policies explained in those cases (each policy once per case).
+    pub policies_explained: usize,
+    /// Ratings collected.
+    pub ratings: usize,
+    /// `满意`.
+    pub satisfied: usize,
+    /// `基本满意`.
+    pub fairly_satisfied: usize,
+    /// `不满意`.
+    pub dissatisfied: usize,
+    /// (`满意` + `基本满意`) / ratings (0..1; 0 without ratings).
+    pub satisfaction_rate: f64,
+    /// Priority residents identified by ID card against the roster.
+    pub by_id_card: usize,
+    /// ... by a bound priority card.
+    pub by_priority_card: usize,
+    /// ... by a manual check at a window (priority ticket or upgrade).
+    pub by_manual: usize,
 }
 
 /// One row: the group's key and its figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Row {
-    /// Day, service code, window number or lane; `合计` for the total.
+    /// Day, service code, window number, lane or helper; `合计` for the
+    /// total.
     pub key: String,
     /// The figures.
     #[serde(flatten)]
     pub figures: Figures,
 }
 
+/// An accompanied case, as the figures need it (from the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFact {
+    /// The ticket it followed.
+    pub ticket: TicketId,
+    /// Its helper (`None`: never assigned).
+    pub helper: Option<String>,
+    /// Distinct policies explained.
+    pub policies: usize,
+    /// Closed.
+    pub closed: bool,
+}
+
+/// A rating, as the figures need it (from the store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingFact {
+    /// The rated ticket.
+    pub ticket: TicketId,
+    /// The rating.
+    pub rating: Rating,
+}
+
+/// What the figures are computed from: the event journal, and the cases
+/// and ratings recorded beside it. Cases and ratings count with their
+/// ticket: in its day, service, window and lane.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sources<'a> {
+    /// The queue's event journal.
+    pub journal: &'a [JournalEntry],
+    /// Accompanied cases.
+    pub cases: &'a [CaseFact],
+    /// Ratings.
+    pub ratings: &'a [RatingFact],
+}
+
+impl<'a> Sources<'a> {
+    /// The journal alone (no cases, no ratings).
+    pub fn journal(journal: &'a [JournalEntry]) -> Sources<'a> {
+        Sources {
+            journal,
+            ..Sources::default()
+        }
+    }
+}
+
+/// [`Sources`] as read from the store, owned.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    /// The queue's event journal.
+    pub journal: Vec<JournalEntry>,
+    /// Accompanied cases.
+    pub cases: Vec<CaseFact>,
+    /// Ratings.
+    pub ratings: Vec<RatingFact>,
+}
+
+impl Records {
+    /// The records as [`Sources`].
+    pub fn sources(&self) -> Sources<'_> {
+        Sources {
+            journal: &self.journal,
+            cases: &self.cases,
+            ratings: &self.ratings,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
-struct Life {
+struct Life<'a> {
     day: Option<NaiveDate>,
     lane: Option<Lane>,
-    service: String,
+    service: &'a str,
     issued_at: Option<Timestamp>,
     first_call: Option<Timestamp>,
     started: Option<Timestamp>,
     finished: Option<Timestamp>,
     window: Option<u32>,
     transfers: u32,
-    end: Option<&'static str>,
+    end: Option<End>,
+    identified: Option<Identified>,
+    case: Option<&'a CaseFact>,
+    rating: Option<Rating>,
 }
 
-/// The figures of the tickets issued on days `from..=to` (either bound
-/// optional), grouped by `by`, followed by the total row.
-pub fn figures(
-    journal: &[JournalEntry],
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    by: GroupBy,
-) -> Vec<Row> {
-    let mut lives: HashMap<TicketId, Life> = HashMap::new();
-    for e in journal {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    Done,
+    NoShow,
+    Cancelled,
+    Expired,
+}
+
+/// Every ticket's life, in issue order, from the sources.
+fn lives<'a>(src: &Sources<'a>) -> Vec<Life<'a>> {
+    let mut lives: Vec<Life<'a>> = Vec::new();
+    let mut index: HashMap<TicketId, usize> = HashMap::new();
+    for e in src.journal {
+        if let Event::Issued { ticket } = &e.event {
+            index.insert(ticket.id, lives.len());
+            lives.push(Life {
+                day: Some(ticket.day),
+                lane: Some(ticket.lane),
+                service: &ticket.origin_service,
+                issued_at: Some(ticket.issued_at),
+                identified: ticket.identified,
+                ..Life::default()
+            });
+            continue;
+        }
+        let mut with = |id: &TicketId, f: &mut dyn FnMut(&mut Life<'a>)| {
+            if let Some(&i) = index.get(id) {
+                f(&mut lives[i]);
+            }
+        };
         match &e.event {
-            Event::Issued { ticket } => {
-                lives.insert(
-                    ticket.id,
-                    Life {
-                        day: Some(ticket.day),
-                        lane: Some(ticket.lane),
-                        service: ticket.origin_service.clone(),
-                        issued_at: Some(ticket.issued_at),
-                        ..Life::default()
-                    },
-                );
-            }
-            Event::Called { id, window, at, .. } => {
-                if let Some(l) = lives.get_mut(id) {
-                    l.first_call.get_or_insert(*at);
-                    l.window = Some(*window);
-                    l.end = None;
-                }
-            }
-            Event::Started { id, at, .. } => {
-                if let Some(l) = lives.get_mut(id) {
-                    l.started = Some(*at);
-                }
-            }
-            Event::Finished { id, at, .. } => {
-                if let Some(l) = lives.get_mut(id) {
-                    l.finished = Some(*at);
-                    l.end = Some("done");
-                }
-            }
-            Event::NoShow { id, .. } => {
-                if let Some(l) = lives.get_mut(id) {
-                    l.end = Some("no_show");
-                }
-            }
-            Event::Rejoined { id, .. } => {
-                if let Some(l) = lives.get_mut(id) {
-                    l.end = None;
-                }
-            }
-            Event::Transferred { id, .. } => {
-                if let Some(l) = lives.get_mut(id) {
-                    l.transfers += 1;
-                }
-            }
-            Event::Cancelled { id, .. } => {
-                if let Some(l) = lives.get_mut(id) {
-                    l.end = Some("cancelled");
-                }
-            }
-            Event::Upgraded { id, .. } => {
-                if let Some(l) = lives.get_mut(id) {
-                    l.lane = Some(Lane::Priority);
-                }
-            }
+            Event::Issued { .. } => {}
+            Event::Called { id, window, at, .. } => with(id, &mut |l| {
+                l.first_call.get_or_insert(*at);
+                l.window = Some(*window);
+                l.end = None;
+            }),
+            Event::Started { id, at, .. } => with(id, &mut |l| l.started = Some(*at)),
+            Event::Finished { id, at, .. } => with(id, &mut |l| {
+                l.finished = Some(*at);
+                l.end = Some(End::Done);
+            }),
+            Event::NoShow { id, .. } => with(id, &mut |l| l.end = Some(End::NoShow)),
+            Event::Rejoined { id, .. } => with(id, &mut |l| l.end = None),
+            Event::Transferred { id, .. } => with(id, &mut |l| l.transfers += 1),
+            Event::Cancelled { id, .. } => with(id, &mut |l| l.end = Some(End::Cancelled)),
+            Event::Upgraded { id, .. } => with(id, &mut |l| {
+                l.lane = Some(Lane::Priority);
+                l.identified = Some(Identified::Manual);
+            }),
             Event::DayRolledOver { expired, .. } => {
                 for id in expired {
-                    if let Some(l) = lives.get_mut(id) {
-                        l.end = Some("expired");
-                    }
+                    with(id, &mut |l| l.end = Some(End::Expired));
                 }
             }
             Event::Recalled { .. } | Event::Paused { .. } | Event::Resumed { .. } => {}
         }
     }
+    for c in src.cases {
+        if let Some(&i) = index.get(&c.ticket) {
+            lives[i].case = Some(c);
+        }
+    }
+    for r in src.ratings {
+        if let Some(&i) = index.get(&r.ticket) {
+            lives[i].rating = Some(r.rating);
+        }
+    }
+    lives
+}
 
+/// The figures of the tickets issued on days `from..=to` (either bound
+/// optional), grouped by `by`, followed by the total row.
+pub fn figures(
+    src: &Sources<'_>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    by: GroupBy,
+) -> Vec<Row> {
+    let lives = lives(src);
     let mut groups: BTreeMap<String, Vec<&Life>> = BTreeMap::new();
     let mut all: Vec<&Life> = Vec::new();
-    for l in lives.values() {
+    let mut last_day: Option<(NaiveDate, String)> = None;
+    for l in &lives {
         let Some(day) = l.day else { continue };
         if from.is_some_and(|f| day < f) || to.is_some_and(|t| day > t) {
             continue;
         }
         let key = match by {
-            GroupBy::Day => day.to_string(),
-            GroupBy::Service => l.service.clone(),
+            GroupBy::Day => match &last_day {
+                // Tickets come in issue order: one string per day.
+                Some((d, k)) if *d == day => k.clone(),
+                _ => {
+                    let k = day.to_string();
+                    last_day = Some((day, k.clone()));
+                    k
+                }
+            },
+            GroupBy::Service => l.service.to_string(),
             GroupBy::Window => l.window.map_or("-".to_string(), |w| w.to_string()),
             GroupBy::Lane => l.lane.map_or("-", Lane::as_str).to_string(),
+            GroupBy::Helper => l
+                .case
+                .and_then(|c| c.helper.clone())
+                .unwrap_or_else(|| "-".to_string()),
         };
         groups.entry(key).or_default().push(l);
         all.push(l);
@@ -216,6 +335,10 @@ pub fn figures(
         // Windows in numeric order, "-" last.
         rows.sort_by_key(|r| r.key.parse::<u32>().unwrap_or(u32::MAX));
     }
+    if by == GroupBy::Helper {
+        // "-" (no helper) last.
+        rows.sort_by_key(|r| r.key == "-");
+    }
     rows.push(Row {
         key: "合计".into(),
         figures: summarise(&all),
@@ -224,26 +347,35 @@ pub fn figures(
 }
 
 fn summarise(lives: &[&Life]) -> Figures {
-    let count = |e: &str| lives.iter().filter(|l| l.end == Some(e)).count();
+    let count = |e: End| lives.iter().filter(|l| l.end == Some(e)).count();
     let issued = lives.len();
-    let priority = lives
-        .iter()
-        .filter(|l| l.lane == Some(Lane::Priority))
-        .count();
+    let is_priority = |l: &&&Life| l.lane == Some(Lane::Priority);
+    let priority = lives.iter().filter(is_priority).count();
     let secs = |a: Timestamp, b: Timestamp| b.since(a).as_secs_f64();
+    let rated = |r: Rating| lives.iter().filter(|l| l.rating == Some(r)).count();
+    let (satisfied, fairly_satisfied, dissatisfied) = (
+        rated(Rating::Satisfied),
+        rated(Rating::FairlySatisfied),
+        rated(Rating::Dissatisfied),
+    );
+    let ratings = satisfied + fairly_satisfied + dissatisfied;
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let identified = |w: Identified| {
+        lives
+            .iter()
+            .filter(is_priority)
+            .filter(|l| l.identified == Some(w))
+            .count()
+    };
     Figures {
         issued,
         priority,
-        served: count("done"),
-        no_show: count("no_show"),
+        served: count(End::Done),
+        no_show: count(End::NoShow),
         transferred: lives.iter().filter(|l| l.transfers > 0).count(),
-        cancelled: count("cancelled"),
-        expired: count("expired"),
-        priority_share: if issued == 0 {
-            0.0
-        } else {
-            priority as f64 / issued as f64
-        },
+        cancelled: count(End::Cancelled),
+        expired: count(End::Expired),
+        priority_share: ratio(priority, issued),
         wait: Dist::of(
             lives
                 .iter()
@@ -253,47 +385,165 @@ fn summarise(lives: &[&Life]) -> Figures {
         service: Dist::of(
             lives
                 .iter()
-                .filter(|l| l.end == Some("done"))
+                .filter(|l| l.end == Some(End::Done))
                 .filter_map(|l| Some(secs(l.started?, l.finished?)))
                 .collect(),
         ),
+        priority_served: lives
+            .iter()
+            .filter(is_priority)
+            .filter(|l| l.end == Some(End::Done))
+            .count(),
+        cases: lives.iter().filter(|l| l.case.is_some()).count(),
+        cases_closed: lives
+            .iter()
+            .filter(|l| l.case.is_some_and(|c| c.closed))
+            .count(),
+        policies_explained: lives
+            .iter()
+            .filter_map(|l| l.case)
+            .map(|c| c.policies)
+            .sum(),
+        ratings,
+        satisfied,
+        fairly_satisfied,
+        dissatisfied,
+        satisfaction_rate: ratio(satisfied + fairly_satisfied, ratings),
+        by_id_card: identified(Identified::IdCard),
+        by_priority_card: identified(Identified::PriorityCard),
+        by_manual: identified(Identified::Manual),
     }
 }
 
-/// The CSV columns, in order (documented in the README).
+/// The CSV columns of the figures, in order (documented in the README).
+pub const FIGURE_COLUMNS: &str = "issued,priority,served,no_show,transferred,cancelled,expired,priority_share,\
+wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,service_p90_s,service_max_s,\
+priority_served,cases,cases_closed,policies_explained,ratings,satisfied,fairly_satisfied,dissatisfied,\
+satisfaction_rate,by_id_card,by_priority_card,by_manual";
+
+/// The header of `greenwave stats --format csv`: the group key, then
+/// [`FIGURE_COLUMNS`].
+/// (A literal: `concat!` takes no constants; a test keeps it in step.)
 pub const CSV_HEADER: &str = "key,issued,priority,served,no_show,transferred,cancelled,expired,priority_share,\
-wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,service_p90_s,service_max_s";
+wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,service_p90_s,service_max_s,\
+priority_served,cases,cases_closed,policies_explained,ratings,satisfied,fairly_satisfied,dissatisfied,\
+satisfaction_rate,by_id_card,by_priority_card,by_manual";
+
+/// The header of the daily export: hall, day, grouping, key, then
+/// [`FIGURE_COLUMNS`].
+pub const DAILY_CSV_HEADER: &str = "hall,day,group,key,issued,priority,served,no_show,transferred,cancelled,expired,priority_share,\
+wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,service_p90_s,service_max_s,\
+priority_served,cases,cases_closed,policies_explained,ratings,satisfied,fairly_satisfied,dissatisfied,\
+satisfaction_rate,by_id_card,by_priority_card,by_manual";
+
+/// One CSV field: quoted when it holds a comma, a quote or a line break.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The figures as CSV fields, in [`FIGURE_COLUMNS`] order.
+fn figure_fields(f: &Figures) -> String {
+    format!(
+        "{},{},{},{},{},{},{},{:.4},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{},{},{},{},{},{},{},{},{:.4},{},{},{}",
+        f.issued,
+        f.priority,
+        f.served,
+        f.no_show,
+        f.transferred,
+        f.cancelled,
+        f.expired,
+        f.priority_share,
+        f.wait.mean_s,
+        f.wait.p50_s,
+        f.wait.p90_s,
+        f.wait.max_s,
+        f.service.mean_s,
+        f.service.p50_s,
+        f.service.p90_s,
+        f.service.max_s,
+        f.priority_served,
+        f.cases,
+        f.cases_closed,
+        f.policies_explained,
+        f.ratings,
+        f.satisfied,
+        f.fairly_satisfied,
+        f.dissatisfied,
+        f.satisfaction_rate,
+        f.by_id_card,
+        f.by_priority_card,
+        f.by_manual
+    )
+}
 
 /// Rows as CSV with [`CSV_HEADER`].
 pub fn to_csv(rows: &[Row]) -> String {
     let mut out = format!("{CSV_HEADER}\n");
     for r in rows {
-        let f = &r.figures;
-        out += &format!(
-            "{},{},{},{},{},{},{},{},{:.4},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1}\n",
-            r.key,
-            f.issued,
-            f.priority,
-            f.served,
-            f.no_show,
-            f.transferred,
-            f.cancelled,
-            f.expired,
-            f.priority_share,
-            f.wait.mean_s,
-            f.wait.p50_s,
-            f.wait.p90_s,
-            f.wait.max_s,
-            f.service.mean_s,
-            f.service.p50_s,
-            f.service.p90_s,
-            f.service.max_s
-        );
+        out += &format!("{},{}\n", field(&r.key), figure_fields(&r.figures));
     }
     out
 }
 
-/// Rows as a table for a terminal (minutes for times).
+/// The groupings of the daily export, in file order.
+pub const DAILY_GROUPS: [GroupBy; 4] = [
+    GroupBy::Lane,
+    GroupBy::Service,
+    GroupBy::Window,
+    GroupBy::Helper,
+];
+
+/// The daily export of one service day, what a city aggregates across
+/// halls: [`DAILY_CSV_HEADER`], then the day's total (group `total`), then
+/// its rows by lane, service, window and helper (each grouping without its
+/// total row). `hall` names the hall in every row.
+pub fn daily_csv(src: &Sources<'_>, hall: &str, day: NaiveDate) -> String {
+    let mut out = format!("{DAILY_CSV_HEADER}\n");
+    let hall = field(hall);
+    let total = figures(src, Some(day), Some(day), GroupBy::Day);
+    let total = total.last().expect("figures end with the total");
+    out += &format!(
+        "{hall},{day},total,合计,{}\n",
+        figure_fields(&total.figures)
+    );
+    for by in DAILY_GROUPS {
+        let rows = figures(src, Some(day), Some(day), by);
+        for r in &rows[..rows.len() - 1] {
+            out += &format!(
+                "{hall},{day},{},{},{}\n",
+                by.name(),
+                field(&r.key),
+                figure_fields(&r.figures)
+            );
+        }
+    }
+    out
+}
+
+/// The daily export's file name for `day`.
+pub fn daily_file_name(day: NaiveDate) -> String {
+    format!("greenwave-stats-{day}.csv")
+}
+
+impl GroupBy {
+    /// The grouping's name (`--by` and the daily export's `group` column).
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupBy::Day => "day",
+            GroupBy::Service => "service",
+            GroupBy::Window => "window",
+            GroupBy::Lane => "lane",
+            GroupBy::Helper => "helper",
+        }
+    }
+}
+
+/// Rows as tables for a terminal: the queue's figures (minutes for times),
+/// then the green-wave mechanism's.
 pub fn to_table(rows: &[Row]) -> String {
     let m = |s: f64| format!("{:.1}", s / 60.0);
     let mut out = format!(
@@ -331,6 +581,46 @@ pub fn to_table(rows: &[Row]) -> String {
             m(f.service.p90_s)
         );
     }
-    out += "（时间单位：分钟）\n";
+    out += "（时间单位：分钟）\n\n绿波机制\n";
+    out += &format!(
+        "{:<12} {:>8} {:>6} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8}\n",
+        "分组", "绿波服务", "陪办", "政策讲解", "评价", "满意率", "身份证", "绿波卡", "人工核验"
+    );
+    for r in rows {
+        let f = &r.figures;
+        out += &format!(
+            "{:<12} {:>8} {:>6} {:>8} {:>6} {:>7.1}% {:>8} {:>8} {:>8}\n",
+            r.key,
+            f.priority_served,
+            f.cases,
+            f.policies_explained,
+            f.ratings,
+            f.satisfaction_rate * 100.0,
+            f.by_id_card,
+            f.by_priority_card,
+            f.by_manual
+        );
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headers_share_the_figure_columns() {
+        assert_eq!(CSV_HEADER, format!("key,{FIGURE_COLUMNS}"));
+        assert_eq!(
+            DAILY_CSV_HEADER,
+            format!("hall,day,group,key,{FIGURE_COLUMNS}")
+        );
+    }
+
+    #[test]
+    fn a_key_with_a_comma_is_quoted() {
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("合计"), "合计");
+    }
 }

@@ -38,6 +38,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/t/{token}"),
     ("get", "/api/policies"),
     ("get", "/api/helpers"),
+    ("get", "/api/stats"),
     ("post", "/api/helpers/me/duty"),
     ("get", "/api/cases"),
     ("get", "/api/cases/{number}"),

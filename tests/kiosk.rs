@@ -270,6 +270,26 @@ fn one_swipe_gives_a_printed_ticket_in_the_right_lane() {
         .post("/api/windows/1/call", MANAGER, serde_json::json!({}));
     assert_eq!(c["number"], "GA001");
 
+    // The bureau's figures count the way of identification: one resident
+    // by ID card against the roster (the second swipe is the same one).
+    let (st, rows) = rig.daemon.get("/api/stats?by=lane", MANAGER);
+    assert_eq!(st, 200, "{rows}");
+    let total = rows.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(total["key"], "合计");
+    assert_eq!(
+        (
+            &total["by_id_card"],
+            &total["by_priority_card"],
+            &total["by_manual"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(0),
+            &serde_json::json!(0)
+        ),
+        "{total}"
+    );
+
     // Privacy: nothing in the data directory or the log holds the numbers.
     let log = rig.daemon.stderr();
     for card in [&listed, &expired, &stranger] {
@@ -462,6 +482,14 @@ fn staff_identify_by_hand_upgrade_and_the_progress_page_follows_the_ticket() {
         )
         .unwrap();
     assert!(n >= 5, "{n}");
+
+    // Both hand checks (the priority ticket and the upgrade) count as the
+    // manual way of identification.
+    let (st, rows) = rig.daemon.get("/api/stats", MANAGER);
+    assert_eq!(st, 200, "{rows}");
+    let total = rows.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(total["by_manual"], 2, "{total}");
+    assert_eq!(total["by_id_card"], 0, "{total}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use greenwave::config::Config;
 use greenwave::hall::{Hall, SystemClock};
 use greenwave::kiosk::{Identity, Kiosk, KioskError, Outcome, PriorityReason};
-use greenwave::queue::Lane;
+use greenwave::queue::{Identified, Lane};
 use greenwave::roster::install::{import, ImportOptions};
 use greenwave::store::Store;
 use greenwave_drivers::idcard::sim::fake;
@@ -128,6 +128,11 @@ hash_key = "roster-hash.key"
             assert!(
                 matches!(reason, Some(PriorityReason::Roster { .. })),
                 "{reason:?}"
+            );
+            assert_eq!(
+                ticket.identified,
+                Some(Identified::PriorityCard),
+                "the statistics count the card, not the ID card"
             );
             assert!(print_error.is_some(), "no printer configured");
             ticket.number.clone()

@@ -4,10 +4,15 @@
 mod common;
 
 use chrono::NaiveDate;
+use greenwave::cases::Rating;
 use greenwave::queue::{
-    CallPolicy, Event, Lane, Queue, QueueConfig, QueueError, ServiceDef, Timestamp, WindowDef,
+    CallPolicy, Event, Identified, Lane, Queue, QueueConfig, QueueError, ServiceDef, TicketId,
+    Timestamp, WindowDef,
 };
-use greenwave::stats::{figures, to_csv, GroupBy, CSV_HEADER};
+use greenwave::stats::{
+    daily_csv, figures, to_csv, CaseFact, GroupBy, RatingFact, Sources, CSV_HEADER,
+    DAILY_CSV_HEADER,
+};
 use greenwave::store::JournalEntry;
 use serde_json::json;
 
@@ -86,7 +91,7 @@ fn worked_day() -> Vec<JournalEntry> {
 
 #[test]
 fn the_worked_day_gives_the_worked_figures() {
-    let rows = figures(&worked_day(), None, None, GroupBy::Day);
+    let rows = figures(&Sources::journal(&worked_day()), None, None, GroupBy::Day);
     assert_eq!(rows.len(), 2, "one day and the total");
     let total = &rows[1];
     assert_eq!(total.key, "合计");
@@ -117,14 +122,14 @@ fn the_worked_day_gives_the_worked_figures() {
 #[test]
 fn grouping_by_lane_service_and_window() {
     let j = worked_day();
-    let by_lane = figures(&j, None, None, GroupBy::Lane);
+    let by_lane = figures(&Sources::journal(&j), None, None, GroupBy::Lane);
     let keys: Vec<&str> = by_lane.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["normal", "priority", "合计"]);
     assert_eq!(by_lane[1].figures.issued, 2);
     assert_eq!(by_lane[1].figures.wait.mean_s, 60.0);
     assert_eq!(by_lane[0].figures.wait.mean_s, (600.0 + 600.0 + 60.0) / 3.0);
 
-    let by_service = figures(&j, None, None, GroupBy::Service);
+    let by_service = figures(&Sources::journal(&j), None, None, GroupBy::Service);
     assert_eq!(by_service[0].key, "civil");
     assert_eq!(
         by_service[0].figures.issued, 4,
@@ -132,7 +137,7 @@ fn grouping_by_lane_service_and_window() {
     );
     assert_eq!(by_service[1].figures.issued, 1);
 
-    let by_window = figures(&j, None, None, GroupBy::Window);
+    let by_window = figures(&Sources::journal(&j), None, None, GroupBy::Window);
     let keys: Vec<&str> = by_window.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["1", "2", "-", "合计"]);
     assert_eq!(by_window[0].figures.served, 1);
@@ -140,21 +145,29 @@ fn grouping_by_lane_service_and_window() {
 
     // Outside the range: nothing but an empty total.
     let later = NaiveDate::from_ymd_opt(2026, 11, 25);
-    let none = figures(&j, later, None, GroupBy::Day);
+    let none = figures(&Sources::journal(&j), later, None, GroupBy::Day);
     assert_eq!(none.len(), 1);
     assert_eq!(none[0].figures.issued, 0);
 }
 
 #[test]
 fn csv_has_the_documented_columns() {
-    let csv = to_csv(&figures(&worked_day(), None, None, GroupBy::Lane));
+    let csv = to_csv(&figures(
+        &Sources::journal(&worked_day()),
+        None,
+        None,
+        GroupBy::Lane,
+    ));
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some(CSV_HEADER));
     assert_eq!(
         lines.next(),
-        Some("normal,3,0,1,1,1,0,1,0.0000,420.0,600.0,600.0,600.0,480.0,480.0,480.0,480.0")
+        Some(
+            "normal,3,0,1,1,1,0,1,0.0000,420.0,600.0,600.0,600.0,480.0,480.0,480.0,480.0,\
+             0,0,0,0,0,0,0,0,0.0000,0,0,0"
+        )
     );
-    assert!(CSV_HEADER.split(',').count() == 17);
+    assert_eq!(CSV_HEADER.split(',').count(), 29);
 }
 
 #[test]
@@ -188,4 +201,248 @@ fn the_cli_reports_the_real_journal() {
     assert!(st.success());
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().last().unwrap()["issued"], 2);
+}
+
+/// The mechanism's worked day (one window unless said; times in minutes):
+/// - GA001 priority by ID card against the roster, served 1→5; case of h1
+///   with 2 policies, closed; rated 满意;
+/// - GA002 priority by a bound priority card, served 6→10; case of h2 with
+///   1 policy, closed; rated 不满意;
+/// - A001 normal, upgraded after a manual check, served at window 2 12→20;
+///   case of h1, no policy yet, still open; rated 基本满意;
+/// - A002 normal, served 21→25; no case; rated 满意;
+/// - GA003 priority by the age rule (no way of identification), no-show.
+fn mechanism_day() -> (Vec<JournalEntry>, Vec<CaseFact>, Vec<RatingFact>) {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let cfg = QueueConfig {
+        services: vec![ServiceDef {
+            code: "civil".into(),
+            letter: "A".into(),
+        }],
+        windows: vec![
+            WindowDef {
+                number: 1,
+                services: vec!["civil".into()],
+            },
+            WindowDef {
+                number: 2,
+                services: vec!["civil".into()],
+            },
+        ],
+        priority_prefix: "G".into(),
+        policy: CallPolicy::default(),
+    };
+    let mut q = Queue::new(cfg, day, 1);
+    let mut journal = Vec::new();
+    let mut step = |q: &mut Queue, f: &dyn Fn(&Queue) -> Result<Event, QueueError>| {
+        let ev = f(q).unwrap();
+        q.apply(&ev);
+        journal.push(JournalEntry {
+            seq: journal.len() as i64 + 1,
+            day,
+            event: ev,
+        });
+    };
+    let issue =
+        |lane, way| move |q: &Queue| q.issue_with("civil", lane, t(0), "tok".into(), None, way);
+    step(&mut q, &issue(Lane::Priority, Some(Identified::IdCard))); // GA001 #1
+    step(
+        &mut q,
+        &issue(Lane::Priority, Some(Identified::PriorityCard)),
+    ); // GA002 #2
+    step(&mut q, &issue(Lane::Normal, None)); // A001 #3
+    step(&mut q, &issue(Lane::Normal, None)); // A002 #4
+    step(&mut q, &issue(Lane::Priority, None)); // GA003 #5
+    step(&mut q, &|q| q.call_number(1, "GA001", t(1)));
+    step(&mut q, &|q| q.start(1, t(1)));
+    step(&mut q, &|q| q.finish(1, t(5)));
+    step(&mut q, &|q| q.call_number(1, "GA002", t(6)));
+    step(&mut q, &|q| q.start(1, t(6)));
+    step(&mut q, &|q| q.finish(1, t(10)));
+    step(&mut q, &|q| q.upgrade("A001", t(11)));
+    step(&mut q, &|q| q.call_number(2, "A001", t(12)));
+    step(&mut q, &|q| q.start(2, t(12)));
+    step(&mut q, &|q| q.finish(2, t(20)));
+    step(&mut q, &|q| q.call_number(1, "A002", t(21)));
+    step(&mut q, &|q| q.start(1, t(21)));
+    step(&mut q, &|q| q.finish(1, t(25)));
+    step(&mut q, &|q| q.call_number(1, "GA003", t(26)));
+    step(&mut q, &|q| q.no_show(1, t(30)));
+    let case = |ticket: u64, helper: &str, policies, closed| CaseFact {
+        ticket: TicketId(ticket),
+        helper: Some(helper.into()),
+        policies,
+        closed,
+    };
+    let cases = vec![
+        case(1, "h1", 2, true),
+        case(2, "h2", 1, true),
+        case(3, "h1", 0, false),
+    ];
+    let rating = |ticket: u64, rating| RatingFact {
+        ticket: TicketId(ticket),
+        rating,
+    };
+    let ratings = vec![
+        rating(1, Rating::Satisfied),
+        rating(2, Rating::Dissatisfied),
+        rating(3, Rating::FairlySatisfied),
+        rating(4, Rating::Satisfied),
+    ];
+    (journal, cases, ratings)
+}
+
+#[test]
+fn the_mechanism_day_gives_the_bureau_figures() {
+    let (journal, cases, ratings) = mechanism_day();
+    let src = Sources {
+        journal: &journal,
+        cases: &cases,
+        ratings: &ratings,
+    };
+    let rows = figures(&src, None, None, GroupBy::Day);
+    let f = &rows.last().unwrap().figures;
+    assert_eq!((f.issued, f.priority, f.served, f.no_show), (5, 4, 4, 1));
+    assert_eq!(f.priority_served, 3, "GA001, GA002 and the upgraded A001");
+    assert_eq!((f.cases, f.cases_closed, f.policies_explained), (3, 2, 3));
+    assert_eq!(
+        (f.ratings, f.satisfied, f.fairly_satisfied, f.dissatisfied),
+        (4, 2, 1, 1)
+    );
+    assert!((f.satisfaction_rate - 0.75).abs() < 1e-9, "(2 + 1) / 4");
+    assert_eq!(
+        (f.by_id_card, f.by_priority_card, f.by_manual),
+        (1, 1, 1),
+        "GA003 came by the age rule: no way of identification"
+    );
+
+    let by_helper = figures(&src, None, None, GroupBy::Helper);
+    let keys: Vec<&str> = by_helper.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["h1", "h2", "-", "合计"]);
+    let h1 = &by_helper[0].figures;
+    assert_eq!((h1.cases, h1.served, h1.policies_explained), (2, 2, 2));
+    // h1's service times: GA001 4 min, A001 8 min.
+    assert_eq!(h1.service.mean_s, 360.0);
+    assert_eq!((h1.ratings, h1.satisfaction_rate), (2, 1.0));
+    let h2 = &by_helper[1].figures;
+    assert_eq!((h2.cases, h2.ratings, h2.satisfaction_rate), (1, 1, 0.0));
+    let none = &by_helper[2].figures;
+    assert_eq!((none.issued, none.served, none.no_show), (2, 1, 1));
+
+    let by_window = figures(&src, None, None, GroupBy::Window);
+    let w1 = &by_window[0].figures;
+    let w2 = &by_window[1].figures;
+    assert_eq!((w1.served, w1.ratings, w1.satisfied), (3, 3, 2));
+    // Window 1's service times: 4, 4 and 4 minutes.
+    assert_eq!(w1.service.mean_s, 240.0);
+    assert_eq!(
+        (w2.served, w2.service.mean_s, w2.fairly_satisfied),
+        (1, 480.0, 1)
+    );
+}
+
+#[test]
+fn the_daily_export_has_the_total_then_each_grouping() {
+    let (journal, cases, ratings) = mechanism_day();
+    let src = Sources {
+        journal: &journal,
+        cases: &cases,
+        ratings: &ratings,
+    };
+    let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let csv = daily_csv(&src, "jd-01", day);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], DAILY_CSV_HEADER);
+    let heads: Vec<String> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "jd-01,2026-11-25,total,合计",
+            "jd-01,2026-11-25,lane,normal",
+            "jd-01,2026-11-25,lane,priority",
+            "jd-01,2026-11-25,service,civil",
+            "jd-01,2026-11-25,window,1",
+            "jd-01,2026-11-25,window,2",
+            "jd-01,2026-11-25,helper,h1",
+            "jd-01,2026-11-25,helper,h2",
+            "jd-01,2026-11-25,helper,-",
+        ]
+    );
+    // The total row's figures are `greenwave stats --format csv`'s to the
+    // digit.
+    let total = to_csv(&figures(&src, Some(day), Some(day), GroupBy::Day));
+    let cli_total = total.lines().last().unwrap();
+    assert_eq!(
+        lines[1].split_once(",total,").unwrap().1,
+        cli_total,
+        "same key and figures"
+    );
+    for l in &lines {
+        assert_eq!(l.split(',').count(), DAILY_CSV_HEADER.split(',').count());
+    }
+}
+
+#[test]
+fn the_manager_api_and_the_daily_export_agree_with_the_cli() {
+    let hall = common::TestHall::new("");
+    let d = hall.start();
+    d.post(
+        "/api/tickets",
+        common::MANAGER,
+        json!({ "service": "civil", "lane": "priority" }),
+    );
+    d.post(
+        "/api/tickets",
+        common::MANAGER,
+        json!({ "service": "civil" }),
+    );
+    d.post("/api/windows/1/call", common::MANAGER, json!({}));
+    d.post("/api/windows/1/start", common::MANAGER, json!({}));
+    d.post("/api/windows/1/finish", common::MANAGER, json!({}));
+    let (st, api_rows) = d.get("/api/stats?by=lane", common::MANAGER);
+    assert_eq!(st, 200, "{api_rows}");
+    let (st, _, api_csv) = common::get_text(
+        &format!("{}/api/stats?by=lane&format=csv", d.base),
+        Some(common::MANAGER),
+    );
+    assert_eq!(st, 200);
+
+    // Only the manager sees the figures; a bad query is a clear 400.
+    let (st, e) = d.get("/api/stats", &common::window_token(1));
+    assert_eq!((st, e["code"].as_str()), (403, Some("forbidden")), "{e}");
+    let (st, e) = d.get("/api/stats?by=colour", common::MANAGER);
+    assert_eq!(st, 400, "{e}");
+    let (st, e) = d.get("/api/stats?from=2026-13-01", common::MANAGER);
+    assert_eq!(st, 400, "{e}");
+    drop(d);
+
+    let (st, out, err) = hall.cli(&["stats", "--by", "lane", "--format", "json"]);
+    assert!(st.success(), "{err}");
+    let cli_rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(api_rows, cli_rows, "the API and the CLI agree to the digit");
+    let (_, cli_csv, _) = hall.cli(&["stats", "--by", "lane", "--format", "csv"]);
+    assert_eq!(api_csv, cli_csv);
+
+    let out_dir = hall.dir.path().join("exports");
+    let (st, out, err) = hall.cli(&["stats", "--daily-csv", out_dir.to_str().unwrap()]);
+    assert!(st.success(), "{err}");
+    assert!(out.contains("已导出 1 天"), "{out}");
+    let files: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0].starts_with("greenwave-stats-") && files[0].ends_with(".csv"),
+        "{files:?}"
+    );
+    let text = std::fs::read_to_string(out_dir.join(&files[0])).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(DAILY_CSV_HEADER));
+    let total = lines.next().unwrap();
+    let cli_total = cli_csv.lines().last().unwrap();
+    assert_eq!(total.split_once(",total,").unwrap().1, cli_total);
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::{NaiveDate, NaiveTime};
 use greenwave::hall::{verify, Clock, Hall, HallError, ManualClock};
 use greenwave::queue::{
-    CallPolicy, DayBoundary, Event, Lane, QueueConfig, ServiceDef, TicketState, Timestamp,
-    WindowDef,
+    CallPolicy, DayBoundary, Event, Identified, Lane, QueueConfig, ServiceDef, TicketState,
+    Timestamp, WindowDef,
 };
 use greenwave::store::{Store, StoreError};
 
@@ -69,6 +69,18 @@ fn the_queue_is_exactly_what_it_was_after_reopening() {
         assert_eq!(h.call_next(2).unwrap().number, "A001");
         h.exec(|q, now| q.no_show(2, now)).unwrap();
         h.exec(|q, now| q.pause(2, now)).unwrap();
+        // How a priority resident was identified survives too (statistics).
+        h.exec(|q, now| {
+            q.issue_with(
+                "civil",
+                Lane::Priority,
+                now,
+                "tok".into(),
+                None,
+                Some(Identified::PriorityCard),
+            )
+        })
+        .unwrap();
         let t: Vec<_> = h.queue().tickets().into_iter().cloned().collect();
         (t, h.queue().windows().clone())
     };
@@ -78,6 +90,9 @@ fn the_queue_is_exactly_what_it_was_after_reopening() {
     assert_eq!(h.queue().windows(), &windows);
     // Numbering continues; it does not restart.
     let mut h = h;
+    assert!(again
+        .iter()
+        .any(|t| t.identified == Some(Identified::PriorityCard)));
     assert_eq!(h.issue("civil", Lane::Normal).unwrap().number, "A003");
 }
 

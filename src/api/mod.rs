@@ -19,6 +19,7 @@ pub mod events;
 mod kiosk;
 pub mod metrics;
 mod openapi;
+mod stats;
 mod views;
 
 use std::future::Future;
@@ -122,6 +123,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(resume))
         .merge(kiosk::routes())
         .merge(cases::routes())
+        .merge(stats::routes())
 }
 
 /// The OpenAPI 3 document of the API, as served at `GET /api/openapi.json`.

@@ -50,7 +50,8 @@ pub enum Command {
     Devices,
     /// Print a sample ticket on the configured printer
     PrintTest,
-    /// Figures over the journal: tickets, waits, service times
+    /// Figures over the journal: tickets, waits, service times, cases,
+    /// ratings; the daily CSV export
     Stats(stats_cmd::StatsArgs),
     /// Database maintenance
     #[command(subcommand)]
@@ -71,6 +72,15 @@ pub enum Command {
     Transfer(client::TransferArgs),
     /// Show the queue
     Queue(client::ServerArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for packaging
+    #[command(hide = true)]
+    Manpage,
 }
 
 /// Sets up logging to stderr; `GREENWAVE_LOG` overrides the level. The
@@ -112,5 +122,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Noshow(a) => client::window_op(config, a, "no-show"),
         Command::Transfer(a) => client::transfer(config, a),
         Command::Queue(a) => client::queue(config, a),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "greenwave", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Manpage => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

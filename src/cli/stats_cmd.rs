@@ -1,13 +1,16 @@
 //! `greenwave stats`: figures over the event journal.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
-use crate::stats::{figures, to_csv, to_table, GroupBy};
+use crate::queue::Event;
+use crate::stats::{daily_csv, daily_file_name, figures, to_csv, to_table, GroupBy, Sources};
 use crate::store::Store;
 
 /// Output formats.
@@ -36,6 +39,10 @@ pub struct StatsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Instead of printing: write the daily export, one CSV file per
+    /// service day (`greenwave-stats-YYYY-MM-DD.csv`), into this directory
+    #[arg(long, value_name = "DIR")]
+    pub daily_csv: Option<PathBuf>,
 }
 
 pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCode> {
@@ -45,12 +52,41 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
         anyhow::bail!("数据库 {} 不存在", path.display());
     }
     let store = Store::open(&path)?;
-    let journal = store.journal_between(a.from, a.to)?;
-    let rows = figures(&journal, a.from, a.to, a.by);
+    let records = store.stats_records(a.from, a.to)?;
+    let src = records.sources();
+    if let Some(dir) = a.daily_csv {
+        let hall = cfg.hall_code.as_deref().unwrap_or(&cfg.hall_name);
+        let written = write_daily(&dir, &src, hall)?;
+        println!("已导出 {written} 天的统计到 {}", dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows = figures(&src, a.from, a.to, a.by);
     match a.format {
         Format::Table => print!("{}", to_table(&rows)),
         Format::Csv => print!("{}", to_csv(&rows)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one file per service day that has tickets; each file goes to a
+/// temporary name first, so that a reader never sees half a file.
+fn write_daily(dir: &Path, src: &Sources<'_>, hall: &str) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(dir).with_context(|| format!("无法创建导出目录 {}", dir.display()))?;
+    let days: BTreeSet<NaiveDate> = src
+        .journal
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Issued { ticket } => Some(ticket.day),
+            _ => None,
+        })
+        .collect();
+    for day in &days {
+        let path = dir.join(daily_file_name(*day));
+        let tmp = path.with_extension("csv.part");
+        std::fs::write(&tmp, daily_csv(src, hall, *day))
+            .with_context(|| format!("无法写入 {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("无法写入 {}", path.display()))?;
+    }
+    Ok(days.len())
 }

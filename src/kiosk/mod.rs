@@ -19,7 +19,7 @@ use greenwave_drivers::printer::{TicketLayout, TicketPrinter};
 
 use crate::config::Config;
 use crate::hall::{Hall, HallError};
-use crate::queue::{Lane, Ticket};
+use crate::queue::{Identified, Lane, Ticket};
 use crate::roster::install::{Roster, RosterAnswer};
 use crate::roster::HashKey;
 
@@ -372,6 +372,14 @@ impl Kiosk {
         };
         let (lane, reason) = decide_lane(roster_answer.as_ref(), bound, age, min_age);
         let person_hex = person.map(hex::encode);
+        let identified = match &reason {
+            Some(PriorityReason::Roster { .. }) => match &who {
+                Identity::PriorityCard { .. } => Some(Identified::PriorityCard),
+                _ => Some(Identified::IdCard),
+            },
+            Some(PriorityReason::Card) => Some(Identified::PriorityCard),
+            Some(PriorityReason::Age(_)) | None => None,
+        };
 
         let (ticket, reprint, ahead) = {
             let mut h = self.hall.lock().unwrap_or_else(|p| p.into_inner());
@@ -386,7 +394,7 @@ impl Kiosk {
                 None => {
                     let token = new_token();
                     let (_, t) = h.exec(|q, now| {
-                        q.issue_with(&service, lane, now, token, person_hex.clone())
+                        q.issue_with(&service, lane, now, token, person_hex.clone(), identified)
                     })?;
                     let t = t.expect("issued ticket is in the queue");
                     let ahead = h.queue().ahead(t.id).unwrap_or(0);
@@ -637,6 +645,7 @@ impl Kiosk {
                 now,
                 new_token(),
                 Some(person.clone()),
+                Some(Identified::Manual),
             )
         })?;
         Ok((check, t.expect("issued ticket is in the queue")))

@@ -16,7 +16,9 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 pub use day::{service_day, DayBoundary};
-pub use types::{CallReason, Event, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState};
+pub use types::{
+    CallReason, Event, Identified, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState,
+};
 
 /// A service as the queue sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,7 +342,7 @@ impl Queue {
 
     /// Issue a ticket for `service` in `lane`.
     pub fn issue(&self, service: &str, lane: Lane, now: Timestamp) -> Result<Event, QueueError> {
-        self.issue_with(service, lane, now, String::new(), None)
+        self.issue_with(service, lane, now, String::new(), None, None)
     }
 
     /// The open ticket (waiting or at a window) of `person` for `service`,
@@ -361,7 +363,8 @@ impl Queue {
     }
 
     /// Issue a ticket with its progress `token` (random, made by the
-    /// caller: the core reads no entropy) and the resident's identity hash.
+    /// caller: the core reads no entropy), the resident's identity hash and
+    /// how a priority resident was identified.
     pub fn issue_with(
         &self,
         service: &str,
@@ -369,6 +372,7 @@ impl Queue {
         now: Timestamp,
         token: String,
         person: Option<String>,
+        identified: Option<Identified>,
     ) -> Result<Event, QueueError> {
         let def = self
             .cfg
@@ -413,6 +417,7 @@ impl Queue {
                 transfers: 0,
                 token,
                 person,
+                identified,
             },
         })
     }
@@ -702,7 +707,12 @@ impl Queue {
                 self.free_window(*from_window, *id, &mut changes);
             }
             Event::Upgraded { id, .. } => {
-                self.update(*id, &mut changes, |t| t.lane = Lane::Priority);
+                // Upgrades follow a manual check by staff (the kiosk's
+                // `upgrade`), the third way of identification.
+                self.update(*id, &mut changes, |t| {
+                    t.lane = Lane::Priority;
+                    t.identified = Some(Identified::Manual);
+                });
             }
             Event::Cancelled { id, at } => {
                 let window = self.tickets.get(id).and_then(|t| {

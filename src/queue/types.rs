@@ -203,6 +203,46 @@ pub struct Ticket {
     /// a second swipe finds the open ticket instead of taking a new number.
     #[serde(default)]
     pub person: Option<String>,
+    /// How the resident was identified for the priority lane (the
+    /// mechanism's figures count each way); `None` for normal tickets and
+    /// for priority by the age rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identified: Option<Identified>,
+}
+
+/// The three ways a resident is identified for the green-wave lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Identified {
+    /// The resident ID card, checked against the roster at the kiosk.
+    IdCard,
+    /// A bound priority card.
+    PriorityCard,
+    /// A manual check by window staff (priority ticket or upgrade).
+    Manual,
+}
+
+impl Identified {
+    /// Every way, in the order reported.
+    pub const ALL: [Identified; 3] = [
+        Identified::IdCard,
+        Identified::PriorityCard,
+        Identified::Manual,
+    ];
+
+    /// The name in the store and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Identified::IdCard => "id_card",
+            Identified::PriorityCard => "priority_card",
+            Identified::Manual => "manual",
+        }
+    }
+
+    /// Parses [`Identified::as_str`].
+    pub fn parse(s: &str) -> Option<Identified> {
+        Self::ALL.into_iter().find(|w| w.as_str() == s)
+    }
 }
 
 /// Why a window got the ticket it got.

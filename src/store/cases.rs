@@ -6,12 +6,15 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{read_ticket, Store, StoreError, TICKET_COLUMNS};
+use chrono::NaiveDate;
+
+use super::{day_bounds, read_ticket, Store, StoreError, TICKET_COLUMNS};
 use crate::cases::{
     backlog_order, pick_helper, Case, CaseEvent, CaseEventKind, CaseId, HelperLoad, Rating,
     RatingRecord,
 };
 use crate::queue::{Ticket, TicketId, Timestamp};
+use crate::stats::{CaseFact, RatingFact};
 
 /// A case with its ticket as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -463,4 +466,73 @@ fn record_in(
         params![case.0, at.0, actor, kind.name(), data],
     )?;
     Ok(())
+}
+
+impl Store {
+    /// The cases of tickets issued on days `from..=to` (either bound
+    /// optional), as the statistics need them: helper, distinct policies
+    /// explained, closed.
+    pub fn case_facts(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<CaseFact>, StoreError> {
+        let (from, to) = day_bounds(from, to);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.ticket_id, c.helper, c.closed_at IS NOT NULL,
+                        (SELECT COUNT(DISTINCT json_extract(e.data, '$.policy'))
+                           FROM case_events e
+                          WHERE e.case_id = c.id AND e.kind = 'policy_explained')
+                   FROM cases c JOIN tickets t ON t.id = c.ticket_id
+                  WHERE t.day >= ?1 AND t.day <= ?2
+                  ORDER BY c.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([from, to], |r| {
+                Ok(CaseFact {
+                    ticket: TicketId(r.get::<_, i64>(0)? as u64),
+                    helper: r.get(1)?,
+                    closed: r.get(2)?,
+                    policies: r.get::<_, i64>(3)? as usize,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The ratings of tickets issued on days `from..=to` (either bound
+    /// optional).
+    pub fn rating_facts(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<RatingFact>, StoreError> {
+        let (from, to) = day_bounds(from, to);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.ticket_id, r.rating FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+                  WHERE t.day >= ?1 AND t.day <= ?2 ORDER BY r.ticket_id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([from, to], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (ticket, rating) = r.map_err(|e| self.err(e))?;
+            let rating = Rating::parse(&rating)
+                .ok_or_else(|| self.corrupt("ratings", format!("ticket #{ticket}: {rating:?}")))?;
+            out.push(RatingFact {
+                ticket: TicketId(ticket as u64),
+                rating,
+            });
+        }
+        Ok(out)
+    }
 }

@@ -124,6 +124,9 @@ const MIGRATIONS: &[&str] = &[
         on_duty  INTEGER NOT NULL,
         since    INTEGER NOT NULL
     );",
+    // 5: how a priority resident was identified (statistics by way).
+    "ALTER TABLE tickets ADD COLUMN identified TEXT
+        CHECK (identified IN ('id_card', 'priority_card', 'manual'));",
 ];
 
 /// Applies every migration the database has not seen.

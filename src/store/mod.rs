@@ -18,7 +18,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
-use crate::queue::{Changes, Event, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState};
+use crate::queue::{
+    Changes, Event, Identified, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState,
+};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +105,11 @@ impl Store {
         store.configure()?;
         migrations::migrate(&mut store.conn, &store.path)?;
         Ok(store)
+    }
+
+    /// The database file, as opened.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     fn configure(&self) -> Result<(), StoreError> {
@@ -279,9 +286,22 @@ impl Store {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Vec<JournalEntry>, StoreError> {
-        let from = from.map_or("0000-00-00".to_string(), |d| d.to_string());
-        let to = to.map_or("9999-99-99".to_string(), |d| d.to_string());
+        let (from, to) = day_bounds(from, to);
         self.journal_where("day >= ?1 AND day <= ?2", [from, to])
+    }
+
+    /// Everything the statistics of the days `from..=to` are computed from:
+    /// the journal, the cases and the ratings.
+    pub fn stats_records(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<crate::stats::Records, StoreError> {
+        Ok(crate::stats::Records {
+            journal: self.journal_between(from, to)?,
+            cases: self.case_facts(from, to)?,
+            ratings: self.rating_facts(from, to)?,
+        })
     }
 
     /// The journal entries of one ticket, oldest first.
@@ -332,16 +352,17 @@ impl Store {
 
 const TICKET_COLUMNS: &str =
     "id, day, number, service, origin_service, lane, seq, issued_at, state, \
-     window, target_window, called_at, started_at, closed_at, calls, transfers, token, person";
+     window, target_window, called_at, started_at, closed_at, calls, transfers, token, person, identified";
 
 fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
     conn.execute(
         &format!(
-            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
              ON CONFLICT(id) DO UPDATE SET service = excluded.service, lane = excluded.lane, state = excluded.state,
                window = excluded.window, target_window = excluded.target_window,
                called_at = excluded.called_at, started_at = excluded.started_at,
-               closed_at = excluded.closed_at, calls = excluded.calls, transfers = excluded.transfers"
+               closed_at = excluded.closed_at, calls = excluded.calls, transfers = excluded.transfers,
+               identified = excluded.identified"
         ),
         params![
             t.id.0 as i64,
@@ -361,7 +382,8 @@ fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
             t.calls,
             t.transfers,
             t.token,
-            t.person
+            t.person,
+            t.identified.map(Identified::as_str)
         ],
     )
 }
@@ -376,6 +398,13 @@ fn read_ticket(r: &Row<'_>) -> rusqlite::Result<Result<Ticket, String>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp))
     };
     let id = TicketId(r.get::<_, i64>(0)? as u64);
+    let identified = match r.get::<_, Option<String>>(18)? {
+        None => None,
+        Some(w) => match Identified::parse(&w) {
+            Some(w) => Some(w),
+            None => return Ok(Err(format!("ticket {id}: identified {w:?}"))),
+        },
+    };
     let (Some(day), Some(lane), Some(state)) = (
         parse_day(&day),
         Lane::parse(&lane),
@@ -404,6 +433,7 @@ fn read_ticket(r: &Row<'_>) -> rusqlite::Result<Result<Ticket, String>> {
         transfers: r.get(15)?,
         token: r.get(16)?,
         person: r.get(17)?,
+        identified,
     }))
 }
 
@@ -412,6 +442,14 @@ fn set_day(conn: &Connection, day: NaiveDate) -> rusqlite::Result<usize> {
         "INSERT INTO meta (key, value) VALUES ('service_day', ?1)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [day.to_string()],
+    )
+}
+
+/// Optional day bounds as the text compared with `day` columns.
+fn day_bounds(from: Option<NaiveDate>, to: Option<NaiveDate>) -> (String, String) {
+    (
+        from.map_or("0000-00-00".to_string(), |d| d.to_string()),
+        to.map_or("9999-99-99".to_string(), |d| d.to_string()),
     )
 }
 
