@@ -443,16 +443,36 @@ fn emit(sink: &mut dyn CardSink, event: CardEvent) -> bool {
     sink.send(event)
 }
 
+/// The rates `baud = "auto"` tries, in this order (protocols: most readers
+/// run at 115200, some are set to 9600).
+const AUTO_BAUDS: [u32; 2] = [115_200, 9_600];
+
+/// Where a baud search ended.
+struct BaudSearch {
+    /// The open link, at the rate that answered (or the last one tried).
+    link: Box<dyn Link>,
+    /// The rate at which the SAM answered "SAM status"; or why the last
+    /// rate tried got no answer.
+    answered: Result<u32, ReaderError>,
+}
+
 impl IdCardReader {
-    fn open(&mut self, stop: &AtomicBool) -> Result<Box<dyn Link>, String> {
-        let rates: &[u32] = match self.config.baud {
-            Baud::Fixed(b) => &[b],
-            Baud::Auto => &[115_200, 9_600],
+    /// The one baud search, for [`Self::open`] (the card source) and
+    /// [`Self::probe`] (`greenwave devices`): opens the port and sends
+    /// "SAM status" at the configured rate, or with [`Baud::Auto`] at
+    /// 115200, then 9600, until the SAM answers. A port failure (device
+    /// gone) or a stop ends the search at once. `Err`: the port cannot be
+    /// opened, or its rate cannot be changed.
+    fn search_baud(&mut self, stop: &AtomicBool) -> Result<BaudSearch, String> {
+        let rates: &[u32] = match &self.config.baud {
+            Baud::Fixed(b) => std::slice::from_ref(b),
+            Baud::Auto => &AUTO_BAUDS,
         };
         let mut link = self
             .connector
             .connect(rates[0])
             .map_err(|e| format!("无法打开读卡器端口：{e}"))?;
+        let mut last = ReaderError::Timeout;
         for (i, &rate) in rates.iter().enumerate() {
             if i > 0 {
                 link.set_baud(rate)
@@ -468,19 +488,48 @@ impl IdCardReader {
             link = session.link;
             match status {
                 Ok(()) => {
-                    info!(port = %self.connector.describe(), baud = rate, "idcard: reader ready");
-                    return Ok(link);
+                    return Ok(BaudSearch {
+                        link,
+                        answered: Ok(rate),
+                    })
                 }
-                Err(e) if e.is_fatal() => return Err(e.to_string()),
-                Err(e) => debug!(baud = rate, error = %e, "idcard: no SAM status"),
+                Err(e) if e.is_fatal() => {
+                    return Ok(BaudSearch {
+                        link,
+                        answered: Err(e),
+                    })
+                }
+                Err(e) => {
+                    debug!(baud = rate, error = %e, "idcard: no SAM status");
+                    last = e;
+                }
             }
         }
-        if let Baud::Fixed(_) = self.config.baud {
-            // A fixed rate is trusted; the poll loop reports a mute reader.
-            warn!(port = %self.connector.describe(), "idcard: no SAM status, polling anyway");
-            return Ok(link);
+        Ok(BaudSearch {
+            link,
+            answered: Err(last),
+        })
+    }
+
+    /// Opens the reader for polling. A fixed rate is trusted even when the
+    /// SAM does not answer (the poll loop reports a mute reader).
+    fn open(&mut self, stop: &AtomicBool) -> Result<Box<dyn Link>, String> {
+        let BaudSearch { link, answered } = self.search_baud(stop)?;
+        match answered {
+            Ok(rate) => {
+                info!(port = %self.connector.describe(), baud = rate, "idcard: reader ready");
+                Ok(link)
+            }
+            Err(e) if e.is_fatal() => Err(e.to_string()),
+            Err(_) if matches!(self.config.baud, Baud::Fixed(_)) => {
+                warn!(port = %self.connector.describe(), "idcard: no SAM status, polling anyway");
+                Ok(link)
+            }
+            Err(_) => Err(format!(
+                "读卡器无应答（已尝试 {} 和 {} 波特率）",
+                AUTO_BAUDS[0], AUTO_BAUDS[1]
+            )),
         }
-        Err("读卡器无应答（已尝试 115200 和 9600 波特率）".to_string())
     }
 
     /// One-shot check for ops (`greenwave devices`): opens the port,
@@ -488,47 +537,26 @@ impl IdCardReader {
     /// polls for cards.
     pub fn probe(&mut self) -> Result<ReaderProbe, String> {
         let stop = AtomicBool::new(false);
-        let rates: Vec<u32> = match self.config.baud {
-            Baud::Fixed(b) => vec![b],
-            Baud::Auto => vec![115_200, 9_600],
+        let BaudSearch { link, answered } = self.search_baud(&stop)?;
+        let baud = answered.map_err(|e| e.to_string())?;
+        let mut session = Session {
+            link,
+            decoder: FrameDecoder::new(),
+            config: &self.config,
+            stop: &stop,
         };
-        let mut link = self
-            .connector
-            .connect(rates[0])
-            .map_err(|e| format!("无法打开读卡器端口：{e}"))?;
-        let mut last = String::from("读卡器无应答");
-        for (i, &rate) in rates.iter().enumerate() {
-            if i > 0 {
-                link.set_baud(rate)
-                    .map_err(|e| format!("无法设置波特率 {rate}：{e}"))?;
-            }
-            let mut session = Session {
-                link,
-                decoder: FrameDecoder::new(),
-                config: &self.config,
-                stop: &stop,
-            };
-            let status = session.sam_status();
-            if status.is_ok() {
-                let t = self.config.timeouts.command;
-                let sam_id = session
-                    .transact(cmd::SAM_ID, t, SW3_OK, 0..=64)
-                    .ok()
-                    .filter(|r| r.status().is_ok())
-                    .map(|r| {
-                        r.data
-                            .iter()
-                            .map(|b| format!("{b:02X}"))
-                            .collect::<String>()
-                    });
-                return Ok(ReaderProbe { baud: rate, sam_id });
-            }
-            link = session.link;
-            if let Err(e) = status {
-                last = e.to_string();
-            }
-        }
-        Err(last)
+        let t = self.config.timeouts.command;
+        let sam_id = session
+            .transact(cmd::SAM_ID, t, SW3_OK, 0..=64)
+            .ok()
+            .filter(|r| r.status().is_ok())
+            .map(|r| {
+                r.data
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<String>()
+            });
+        Ok(ReaderProbe { baud, sam_id })
     }
 
     /// Polls until stopped or the link is lost.
