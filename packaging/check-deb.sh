@@ -27,7 +27,8 @@ dpkg-deb -f "$deb" Depends | grep -q adduser || fail "Depends lacks adduser"
 # The file list.
 files=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
 for f in /usr/bin/greenwave /etc/greenwave/greenwave.toml /etc/greenwave/policies.toml \
-    /lib/systemd/system/greenwave.service /lib/udev/rules.d/60-greenwave.rules \
+    /lib/systemd/system/greenwave.service /lib/systemd/system/greenwave-board.service \
+    /etc/greenwave/board.env /lib/udev/rules.d/60-greenwave.rules \
     /usr/share/man/man1/greenwave.1.gz /usr/share/bash-completion/completions/greenwave \
     /usr/share/zsh/vendor-completions/_greenwave /usr/share/fish/vendor_completions.d/greenwave.fish; do
     grep -qx "$f" <<<"$files" || fail "$f is not in the package"
@@ -36,7 +37,7 @@ done
 # Conffiles and maintainer scripts.
 ctl="$out/control"
 dpkg-deb -e "$deb" "$ctl"
-diff <(sort "$ctl/conffiles") <(printf '%s\n' /etc/greenwave/greenwave.toml /etc/greenwave/policies.toml) ||
+diff <(sort "$ctl/conffiles") <(printf '%s\n' /etc/greenwave/board.env /etc/greenwave/greenwave.toml /etc/greenwave/policies.toml) ||
     fail "conffiles differ"
 for s in postinst prerm postrm; do
     [[ -x "$ctl/$s" ]] || fail "$s missing or not executable"
@@ -73,18 +74,25 @@ for want in 'User=greenwave' 'SupplementaryGroups=dialout lp' 'StateDirectory=gr
     grep -qx "$want" "$unit" || fail "greenwave.service lacks $want"
 done
 grep -q '^PrivateDevices' "$unit" && fail "PrivateDevices would hide the reader and the printer"
+grep -qx 'TTYPath=/dev/tty1' "$root/lib/systemd/system/greenwave-board.service" ||
+    fail "greenwave-board.service is not on tty1"
+[[ "$(stat -c %a "$root/etc/greenwave/board.env")" == 640 ]] || fail "board.env should be 0640 (a token)"
 if command -v systemd-analyze >/dev/null; then
     v="$out/verify"
     mkdir -p "$v"
-    sed "s|/usr/bin/greenwave|$PWD/$root/usr/bin/greenwave|g" "$unit" > "$v/greenwave.service"
-    # Only this unit's own problems count; the container may lack others.
-    if ! msg=$(systemd-analyze verify --man=no "$v/greenwave.service" 2>&1); then
+    for u in greenwave.service greenwave-board.service; do
+        sed -e "s|/usr/bin/greenwave|$PWD/$root/usr/bin/greenwave|g" \
+            -e "s|/etc/greenwave/|$PWD/$root/etc/greenwave/|g" \
+            "$root/lib/systemd/system/$u" > "$v/$u"
+    done
+    # Only these units' own problems count; the container may lack others.
+    if ! msg=$(systemd-analyze verify --man=no "$v/greenwave.service" "$v/greenwave-board.service" 2>&1); then
         echo "$msg" >&2
-        fail "systemd-analyze verify greenwave.service"
+        fail "systemd-analyze verify"
     fi
-    if grep -i "greenwave.service" <<<"$msg" | grep -vi "Failed to load\|not-found" | grep -q .; then
+    if grep -i "greenwave" <<<"$msg" | grep -vi "Failed to load\|not-found" | grep -q .; then
         echo "$msg" >&2
-        fail "systemd-analyze reports problems in greenwave.service"
+        fail "systemd-analyze reports problems in the units"
     fi
 fi
 echo "check-deb: ok: $(basename "$deb") ($(du -h "$deb" | cut -f1))"

@@ -5,6 +5,7 @@
 //! it. See ARCHITECTURE.md for the code map and the invariants.
 
 pub mod api;
+pub mod board;
 pub mod cases;
 pub mod cli;
 pub mod config;

@@ -43,8 +43,8 @@ use crate::hall::{Hall, HallError};
 use crate::queue::{Lane, QueueError};
 
 pub use views::{
-    DisplayTicket, ErrorBody, Health, LaneSchema, QueueView, ServiceCounts, TicketHistory,
-    TicketView, WindowView,
+    CalledView, DisplayTicket, ErrorBody, Health, LaneSchema, QueueView, ServiceCounts,
+    TicketHistory, TicketView, WindowView,
 };
 
 /// Shared state of the API.

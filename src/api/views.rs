@@ -138,6 +138,29 @@ pub struct QueueView {
     pub waiting: Vec<TicketView>,
     /// Windows.
     pub windows: Vec<WindowView>,
+    /// Tickets at a window now (called or being served), the most
+    /// recently called first: what a hall display shows as the last calls.
+    #[serde(default)]
+    pub at_windows: Vec<CalledView>,
+    /// The hall's notice line (`[kiosk] notice`), for displays.
+    #[serde(default)]
+    pub notice: Option<String>,
+}
+
+/// A ticket at a window, as a hall display shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct CalledView {
+    /// Number as printed (`GA012`).
+    pub number: String,
+    /// `priority` or `normal`.
+    #[schema(value_type = LaneSchema)]
+    pub lane: Lane,
+    /// Service name.
+    pub service_name: String,
+    /// The window.
+    pub window: u32,
+    /// Last call time, milliseconds since the epoch.
+    pub called_at_ms: i64,
 }
 
 impl QueueView {
@@ -163,6 +186,28 @@ impl QueueView {
                 .map(|t| TicketView::of(t, q, cfg))
                 .collect(),
             windows: q.windows().keys().map(|n| WindowView::of(*n, q)).collect(),
+            at_windows: {
+                let mut v: Vec<CalledView> = q
+                    .tickets()
+                    .into_iter()
+                    .filter(|t| t.state.is_at_window())
+                    .filter_map(|t| {
+                        Some(CalledView {
+                            number: t.number.clone(),
+                            lane: t.lane,
+                            service_name: cfg
+                                .service(&t.service)
+                                .map(|s| s.name.clone())
+                                .unwrap_or_default(),
+                            window: t.window?,
+                            called_at_ms: t.called_at?.0,
+                        })
+                    })
+                    .collect();
+                v.sort_by_key(|c| std::cmp::Reverse(c.called_at_ms));
+                v
+            },
+            notice: cfg.kiosk.notice.clone(),
         }
     }
 }

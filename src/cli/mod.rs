@@ -1,6 +1,7 @@
 //! The command line: one clap subcommand per file, each a few lines of glue
 //! over the library.
 
+mod board;
 mod client;
 mod config_cmd;
 mod demo;
@@ -72,6 +73,8 @@ pub enum Command {
     Transfer(client::TransferArgs),
     /// Show the queue
     Queue(client::ServerArgs),
+    /// The hall display: a full-screen call board following the daemon
+    Board(board::BoardArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -122,6 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Noshow(a) => client::window_op(config, a, "no-show"),
         Command::Transfer(a) => client::transfer(config, a),
         Command::Queue(a) => client::queue(config, a),
+        Command::Board(a) => board::run(a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "greenwave", &mut std::io::stdout());
