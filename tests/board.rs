@@ -9,6 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::screen_text as text;
 use greenwave::api::{CalledView, QueueView, ServiceCounts, TicketView, WindowView};
 use greenwave::board::apply;
 use greenwave::board::client::Message;
@@ -121,26 +122,6 @@ fn draw(board: &Board, w: u16, h: u16, now_ms: i64) -> Buffer {
     })
     .unwrap();
     t.backend().buffer().clone()
-}
-
-/// The screen as text, one line per row; a wide character's second cell
-/// is not repeated.
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut skip = 0;
-        for x in 0..buf.area.width {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let s = buf[(x, y)].symbol();
-            out.push_str(s);
-            skip = s.width().saturating_sub(1);
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// Where `needle` starts on screen, in cells.

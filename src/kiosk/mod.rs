@@ -8,6 +8,8 @@
 //! ticket stays issued, the screen tells the resident, and the ticket joins
 //! the reprint list.
 
+pub mod screen;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 

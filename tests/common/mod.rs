@@ -349,3 +349,24 @@ impl Drop for Socat {
         let _ = self.0.wait();
     }
 }
+
+/// A ratatui buffer as text, one line per row; a wide character's second
+/// cell is not repeated (so each line is as wide as the screen).
+pub fn screen_text(buf: &ratatui::buffer::Buffer) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut skip = 0;
+        for x in 0..buf.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let s = buf[(x, y)].symbol();
+            out.push_str(s);
+            skip = s.width().saturating_sub(1);
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,371 @@
+//! The kiosk's own screen (`greenwave run` on its terminal): the swipe
+//! prompt in large print, the service keys when a choice is needed, the
+//! issued number with its lane and the people ahead, and device problems
+//! in plain words. Pure, like the hall display: the daemon's kiosk loop
+//! turns what happens into [`Update`]s, and [`render`] draws the state.
+//!
+//! Without a terminal (a service, the tests) the same updates become the
+//! `[自助机] ...` lines of [`Update::line`].
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
+use tui_big_text::{BigText, PixelSize};
+
+use crate::queue::Lane;
+
+/// How long a ticket or a message stays before the swipe prompt returns.
+pub const SHOW_MS: i64 = 15_000;
+
+/// The idle prompt.
+pub const SWIPE: &str = "请刷身份证";
+
+/// What the kiosk has to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    /// A ticket was issued (or the open one printed again).
+    Ticket {
+        /// Its number.
+        number: String,
+        /// Its lane.
+        lane: Lane,
+        /// People ahead.
+        ahead: usize,
+        /// The resident already had it.
+        reprint: bool,
+        /// Why it was not printed, in plain words, if it was not.
+        print_problem: Option<String>,
+        /// The full sentence (for the line mode).
+        sentence: String,
+    },
+    /// The resident must choose a service: `(key, name)`.
+    Choose(Vec<(String, String)>),
+    /// A message for the resident (a refusal, a read error).
+    Message(String),
+    /// The ID card reader is not there (plain words).
+    ReaderDown(String),
+    /// The reader is back.
+    ReaderUp,
+}
+
+impl Update {
+    /// The line the kiosk writes without a screen.
+    pub fn line(&self) -> String {
+        match self {
+            Update::Ticket { sentence, .. } => sentence.clone(),
+            Update::Choose(keys) => format!(
+                "请选择办理的业务：{}",
+                keys.iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            ),
+            Update::Message(m) => m.clone(),
+            Update::ReaderDown(m) => format!("读卡器未连接：{m}"),
+            Update::ReaderUp => format!("读卡器已恢复，{SWIPE}"),
+        }
+    }
+}
+
+/// The printer's problem in the words a resident understands, from the
+/// driver's error text.
+pub fn printer_words(error: &str) -> &'static str {
+    let e = error.to_ascii_lowercase();
+    if e.contains("paper out") {
+        "打印机缺纸"
+    } else if e.contains("cover open") {
+        "打印机盖未合上"
+    } else if e.contains("offline") || e.contains("connect") || e.contains("timed out") {
+        "打印机未连接"
+    } else if error.contains("未配置") {
+        "未配置打印机"
+    } else {
+        "打印机故障"
+    }
+}
+
+/// What is on screen now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    /// Waiting for a resident.
+    Swipe,
+    /// Choosing a service.
+    Choose(Vec<(String, String)>),
+    /// A ticket.
+    Ticket {
+        /// Number.
+        number: String,
+        /// Lane.
+        lane: Lane,
+        /// People ahead.
+        ahead: usize,
+        /// Printed again.
+        reprint: bool,
+        /// Not printed, why.
+        print_problem: Option<String>,
+    },
+    /// A message.
+    Message(String),
+}
+
+/// The kiosk screen's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskScreen {
+    /// Hall name.
+    pub hall: String,
+    /// The service keys always offered (`(key, name)`), and `0` for a
+    /// ticket without an ID card.
+    pub keys: Vec<(String, String)>,
+    /// What is shown.
+    pub view: View,
+    /// Until when (ms since the epoch) before the swipe prompt returns.
+    pub until: Option<i64>,
+    /// The reader's problem, in plain words.
+    pub reader_problem: Option<String>,
+    /// The printer's problem, in plain words (from the last print).
+    pub printer_problem: Option<String>,
+}
+
+impl KioskScreen {
+    /// A screen waiting for the first resident.
+    pub fn new(hall: &str, keys: Vec<(String, String)>) -> KioskScreen {
+        KioskScreen {
+            hall: hall.to_string(),
+            keys,
+            view: View::Swipe,
+            until: None,
+            reader_problem: None,
+            printer_problem: None,
+        }
+    }
+
+    /// Applies an update at `now_ms`.
+    pub fn update(&mut self, u: &Update, now_ms: i64) {
+        match u {
+            Update::Ticket {
+                number,
+                lane,
+                ahead,
+                reprint,
+                print_problem,
+                ..
+            } => {
+                self.printer_problem = print_problem.clone();
+                self.show(
+                    View::Ticket {
+                        number: number.clone(),
+                        lane: *lane,
+                        ahead: *ahead,
+                        reprint: *reprint,
+                        print_problem: print_problem.clone(),
+                    },
+                    now_ms,
+                );
+            }
+            Update::Choose(keys) => self.show(View::Choose(keys.clone()), now_ms),
+            Update::Message(m) => self.show(View::Message(m.clone()), now_ms),
+            Update::ReaderDown(_) => self.reader_problem = Some("读卡器未连接".into()),
+            Update::ReaderUp => self.reader_problem = None,
+        }
+    }
+
+    fn show(&mut self, v: View, now_ms: i64) {
+        self.view = v;
+        self.until = Some(now_ms + SHOW_MS);
+    }
+
+    /// What is shown at `now_ms`: the swipe prompt once a ticket or a
+    /// message has been up long enough.
+    pub fn view_at(&self, now_ms: i64) -> &View {
+        match self.until {
+            Some(u) if now_ms >= u => &View::Swipe,
+            _ => &self.view,
+        }
+    }
+}
+
+/// Draws the kiosk screen. `clock` is shown as given.
+pub fn render(s: &KioskScreen, clock: &str, now_ms: i64, area: Rect, buf: &mut Buffer) {
+    let problems: Vec<&str> = [s.reader_problem.as_deref(), s.printer_problem.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let [title, alert, main, keys] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(if problems.is_empty() { 0 } else { 1 }),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Paragraph::new(Line::from(Span::styled(
+        format!(" {} · 自助取号", s.hall),
+        Style::new().add_modifier(Modifier::BOLD),
+    )))
+    .render(title, buf);
+    Paragraph::new(format!("{clock} "))
+        .alignment(Alignment::Right)
+        .render(title, buf);
+    if !problems.is_empty() {
+        Paragraph::new(format!("⚠ {}，请联系工作人员", problems.join("，")))
+            .style(
+                Style::new()
+                    .fg(Color::White)
+                    .bg(Color::Red)
+                    .add_modifier(Modifier::BOLD),
+            )
+            .alignment(Alignment::Center)
+            .render(alert, buf);
+    }
+    let block = Block::new().borders(Borders::ALL);
+    let inner = block.inner(main);
+    block.render(main, buf);
+    let big = if inner.height >= 20 && inner.width >= 60 {
+        (PixelSize::Full, 8)
+    } else {
+        (PixelSize::HalfHeight, 4)
+    };
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    match s.view_at(now_ms) {
+        View::Swipe => {
+            let lines = vec![
+                Line::from(Span::styled(
+                    format!("  {}  ", spaced(SWIPE)),
+                    bold.fg(Color::Black).bg(Color::White),
+                )),
+                Line::from(""),
+                Line::from("将身份证放在读卡区，取号后请取走身份证"),
+                Line::from(""),
+                Line::from("低保、特困、低保边缘家庭刷身份证即可进入绿波通道"),
+            ];
+            centered(lines, inner, buf);
+        }
+        View::Choose(keys) => {
+            let mut lines = vec![
+                Line::from(Span::styled("请选择办理的业务", bold)),
+                Line::from(""),
+            ];
+            for (k, n) in keys {
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {k} "), bold.fg(Color::Black).bg(Color::White)),
+                    Span::styled(format!("  {n}"), bold),
+                ]));
+                lines.push(Line::from(""));
+            }
+            lines.push(Line::from("请按数字键"));
+            centered(lines, inner, buf);
+        }
+        View::Ticket {
+            number,
+            lane,
+            ahead,
+            reprint,
+            print_problem,
+        } => {
+            let lane_style = match lane {
+                Lane::Priority => bold.fg(Color::Green),
+                Lane::Normal => bold,
+            };
+            let [head, digits, tail] = Layout::vertical([
+                Constraint::Length(3),
+                Constraint::Length(big.1 + 1),
+                Constraint::Min(0),
+            ])
+            .areas(inner);
+            let label = match (reprint, lane) {
+                (true, _) => "您已取号，已为您重新打印",
+                (false, Lane::Priority) => "绿波通道 · 您的号码",
+                (false, Lane::Normal) => "您的号码",
+            };
+            Paragraph::new(vec![
+                Line::from(""),
+                Line::from(Span::styled(label, lane_style)),
+            ])
+            .alignment(Alignment::Center)
+            .render(head, buf);
+            BigText::builder()
+                .pixel_size(big.0)
+                .style(lane_style)
+                .lines(vec![Line::from(number.clone())])
+                .centered()
+                .build()
+                .render(digits, buf);
+            let mut lines = vec![
+                Line::from(Span::styled(format!("前面还有 {ahead} 人"), bold)),
+                Line::from(""),
+            ];
+            match print_problem {
+                None => lines.push(Line::from(Span::styled("请取票", bold))),
+                Some(p) => lines.push(Line::from(Span::styled(
+                    format!("{p}，请记下号码 {number} 或联系工作人员"),
+                    bold.fg(Color::Red),
+                ))),
+            }
+            Paragraph::new(lines)
+                .alignment(Alignment::Center)
+                .wrap(Wrap { trim: true })
+                .render(tail, buf);
+        }
+        View::Message(m) => {
+            centered(vec![Line::from(Span::styled(m.clone(), bold))], inner, buf);
+        }
+    }
+    let hint = s
+        .keys
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join("   ");
+    Paragraph::new(hint)
+        .alignment(Alignment::Center)
+        .style(Style::new().add_modifier(Modifier::DIM))
+        .render(keys, buf);
+}
+
+/// Characters spaced out, for a prompt read from a distance.
+fn spaced(s: &str) -> String {
+    s.chars().map(String::from).collect::<Vec<_>>().join(" ")
+}
+
+fn centered(lines: Vec<Line<'_>>, area: Rect, buf: &mut Buffer) {
+    let h = (lines.len() as u16).min(area.height);
+    let y = area.y + area.height.saturating_sub(h) / 2;
+    Paragraph::new(lines)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true })
+        .render(Rect::new(area.x, y, area.width, h), buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printer_errors_become_plain_words() {
+        assert_eq!(printer_words("printer not ready: paper out"), "打印机缺纸");
+        assert_eq!(
+            printer_words("printer not ready: cover open"),
+            "打印机盖未合上"
+        );
+        assert_eq!(
+            printer_words("printer 127.0.0.1:9100: connect: Connection refused"),
+            "打印机未连接"
+        );
+        assert_eq!(printer_words("printer not ready: offline"), "打印机未连接");
+        assert_eq!(printer_words("未配置打印机"), "未配置打印机");
+        assert_eq!(printer_words("something odd"), "打印机故障");
+    }
+
+    #[test]
+    fn a_ticket_shows_for_a_while_then_the_prompt_returns() {
+        let mut s = KioskScreen::new("h", vec![]);
+        s.update(&Update::Message("不在名单".into()), 1_000);
+        assert_eq!(s.view_at(2_000), &View::Message("不在名单".into()));
+        assert_eq!(s.view_at(1_000 + SHOW_MS), &View::Swipe);
+        s.update(&Update::ReaderDown("gone".into()), 0);
+        assert_eq!(s.reader_problem.as_deref(), Some("读卡器未连接"));
+        s.update(&Update::ReaderUp, 0);
+        assert_eq!(s.reader_problem, None);
+    }
+}
