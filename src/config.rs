@@ -137,6 +137,34 @@ pub struct Config {
     /// The policies helpers explain, read from `policies_file` by
     /// [`Config::load`] ([`Config::parse`] leaves the list empty).
     pub policies: crate::cases::Policies,
+    /// Spoken calls and kiosk prompts (`[voice]`).
+    pub voice: VoiceConfig,
+}
+
+/// `[voice]`: the announce hook (see `crate::voice`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceConfig {
+    /// Speak at all (`enabled`, default true).
+    pub enabled: bool,
+    /// The command, an argv list; `{text}` in an argument is replaced by
+    /// the words, else they are appended. `None`: espeak-ng's Mandarin
+    /// voice when it is installed, silence otherwise.
+    pub command: Option<Vec<String>>,
+    /// A command still running after this is killed (default 20 s).
+    pub timeout: Duration,
+    /// The kiosk speaks its prompts (`请取票`, ...) too (default true).
+    pub kiosk_prompts: bool,
+}
+
+impl Default for VoiceConfig {
+    fn default() -> VoiceConfig {
+        VoiceConfig {
+            enabled: true,
+            command: None,
+            timeout: Duration::from_secs(20),
+            kiosk_prompts: true,
+        }
+    }
 }
 
 /// `[kiosk]` and `[priority]`.
@@ -377,6 +405,17 @@ struct RawConfig {
     #[serde(default)]
     helpers: Vec<RawHelper>,
     policies: Option<RawPolicies>,
+    #[serde(default)]
+    voice: RawVoice,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVoice {
+    enabled: Option<bool>,
+    command: Option<Vec<String>>,
+    timeout: Option<String>,
+    kiosk_prompts: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -801,6 +840,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         notice: raw.kiosk.notice,
         min_age,
     };
+    let voice = voice_config(raw.voice)?;
 
     Ok(Config {
         source: path.to_path_buf(),
@@ -826,6 +866,35 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         helpers,
         policies_file,
         policies: crate::cases::Policies::default(),
+        voice,
+    })
+}
+
+/// `[voice]`: a command that names a program, a timeout from 1 s to 10 min.
+fn voice_config(raw: RawVoice) -> Result<VoiceConfig, Invalid> {
+    let k = KeyPath::new("voice");
+    let default = VoiceConfig::default();
+    if let Some(c) = &raw.command {
+        if c.first().is_none_or(|p| p.trim().is_empty()) {
+            return Err((
+                k.key("command"),
+                "must name a program, e.g. [\"espeak-ng\", \"-v\", \"cmn\", \"-s\", \"140\"]"
+                    .into(),
+            ));
+        }
+    }
+    let timeout = match raw.timeout.as_deref() {
+        None => default.timeout,
+        Some(s) => duration(s, k.key("timeout"))?,
+    };
+    if timeout < Duration::from_secs(1) || timeout > Duration::from_secs(600) {
+        return Err((k.key("timeout"), "must be between 1s and 10m".into()));
+    }
+    Ok(VoiceConfig {
+        enabled: raw.enabled.unwrap_or(default.enabled),
+        command: raw.command,
+        timeout,
+        kiosk_prompts: raw.kiosk_prompts.unwrap_or(default.kiosk_prompts),
     })
 }
 

@@ -15,6 +15,7 @@ use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::hall::{Clock, Hall};
 use crate::kiosk::{Kiosk, Outcome};
+use crate::voice::Voice;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -35,6 +36,8 @@ pub struct Daemon {
     inbox: Option<JoinHandle<()>>,
     kiosk: Option<KioskThreads>,
     cases: JoinHandle<()>,
+    calls: JoinHandle<()>,
+    voice: Voice,
     kiosk_handle: Arc<Mutex<Kiosk>>,
     config: Config,
 }
@@ -61,6 +64,8 @@ impl Daemon {
         let addr = listener.local_addr()?;
         let cfg_for_inbox = cfg.clone();
         let hall_events = hall.subscribe();
+        let call_events = hall.subscribe();
+        let voice = Voice::start(&cfg.voice).context("cannot start the voice worker")?;
         let state = AppState::new(hall, cfg);
         let printer = match &cfg_for_inbox.devices.printer {
             Some(pc) => Some(greenwave_drivers::printer::open_printer(pc)?),
@@ -77,6 +82,12 @@ impl Daemon {
             cfg_for_inbox.clone(),
             case_clock,
             hall_events,
+            stop.subscribe(),
+        ));
+        let calls = tokio::spawn(announce_calls(
+            state.hall(),
+            voice.clone(),
+            call_events,
             stop.subscribe(),
         ));
 
@@ -113,7 +124,7 @@ impl Daemon {
             _ => None,
         };
         let kiosk_handle = kiosk.clone();
-        let kiosk = start_kiosk(&cfg_for_inbox, kiosk)?;
+        let kiosk = start_kiosk(&cfg_for_inbox, kiosk, voice.clone())?;
         let server = tokio::spawn(api::serve(listener, state, async move {
             let _ = stopped.wait_for(|s| *s).await;
         }));
@@ -126,6 +137,8 @@ impl Daemon {
             inbox,
             kiosk,
             cases,
+            calls,
+            voice,
             kiosk_handle,
             config: cfg_for_inbox.clone(),
         })
@@ -134,7 +147,7 @@ impl Daemon {
     /// SIGHUP: re-reads the configuration file. An invalid file changes
     /// nothing (the error is logged). A valid one takes effect where that is
     /// safe while running: the kiosk's settings (`[kiosk]`, `[priority]`),
-    /// the roster check. Changes to services, windows, tokens, the API, the
+    /// the roster check, the voice (`[voice]`). Changes to services, windows, tokens, the API, the
     /// day, the devices or the data directory are reported as needing a
     /// restart. Returns what was done, for the log and the console.
     pub fn reload(&mut self) -> Result<String, crate::config::ConfigError> {
@@ -167,16 +180,25 @@ impl Daemon {
             let mut k = self.kiosk_handle.lock().unwrap_or_else(|p| p.into_inner());
             k.reload(&new);
         }
-        let mut msg = if kiosk_changed {
-            "配置已重新加载：自助机设置已更新".to_string()
-        } else {
+        let voice_changed = new.voice != old.voice;
+        if voice_changed {
+            self.voice.reload(&new.voice);
+        }
+        let updated: Vec<&str> = [(kiosk_changed, "自助机设置"), (voice_changed, "语音设置")]
+            .into_iter()
+            .filter_map(|(changed, what)| changed.then_some(what))
+            .collect();
+        let mut msg = if updated.is_empty() {
             "配置已重新加载：无可即时生效的变更".to_string()
+        } else {
+            format!("配置已重新加载：{}已更新", updated.join("、"))
         };
         if !restart.is_empty() {
             msg += &format!("；以下变更需重启后生效：{}", restart.join(", "));
         }
         self.config.kiosk = new.kiosk;
         self.config.hall_name = new.hall_name;
+        self.config.voice = new.voice;
         Ok(msg)
     }
 
@@ -196,6 +218,9 @@ impl Daemon {
         }
         self.ticker.await.ok();
         self.cases.await.ok();
+        self.calls.await.ok();
+        let voice = self.voice;
+        tokio::task::spawn_blocking(move || voice.stop()).await.ok();
         if let Some(i) = self.inbox {
             i.await.ok();
         }
@@ -279,6 +304,50 @@ async fn follow_cases(
     }
 }
 
+/// Follows the hall's committed events and announces every call and
+/// recall (a recall repeats the call's words). The ticket's number and lane
+/// are read from the queue; nothing else about the resident is used.
+/// Events missed after a lag are not announced late: the display shows them.
+async fn announce_calls(
+    hall: Arc<Mutex<crate::hall::Hall>>,
+    voice: Voice,
+    mut events: tokio::sync::broadcast::Receiver<crate::queue::Event>,
+    mut stop: watch::Receiver<bool>,
+) {
+    use crate::queue::Event;
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let (id, window) = tokio::select! {
+            _ = stop.changed() => return,
+            ev = events.recv() => match ev {
+                Ok(Event::Called { id, window, .. } | Event::Recalled { id, window, .. }) => (id, window),
+                Ok(_) => continue,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "voice fell behind the calls; those are not announced");
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            },
+        };
+        if !voice.is_on() {
+            continue;
+        }
+        let h = hall.clone();
+        let ticket = tokio::task::spawn_blocking(move || {
+            let h = h.lock().unwrap_or_else(|p| p.into_inner());
+            h.queue().ticket(id).map(|t| (t.number.clone(), t.lane))
+        })
+        .await;
+        match ticket {
+            Ok(Some((number, lane))) => {
+                voice.announce(crate::voice::call_text(&number, lane, window))
+            }
+            Ok(None) => tracing::debug!(%id, "called ticket no longer in the queue; not announced"),
+            Err(e) => tracing::error!(error = %e, "voice lookup failed"),
+        }
+    }
+}
+
 /// Runs `f` on the case follower's connection, opening it if needed; a
 /// failure drops the connection so that the next call starts afresh.
 fn with_case_store<T>(
@@ -351,7 +420,11 @@ async fn watch_inbox(
 /// Starts the card sources and the kiosk loop when the configuration has a
 /// card reader. The loop serves one resident at a time; the hall's mutex is
 /// never held while a device is busy.
-fn start_kiosk(cfg: &Config, kiosk: Arc<Mutex<Kiosk>>) -> anyhow::Result<Option<KioskThreads>> {
+fn start_kiosk(
+    cfg: &Config,
+    kiosk: Arc<Mutex<Kiosk>>,
+    voice: Voice,
+) -> anyhow::Result<Option<KioskThreads>> {
     use crate::config::IdReaderSetting;
     use greenwave_drivers::card::{
         open_card_source, spawn_card_source, CardEvent, CardSourceConfig,
@@ -407,13 +480,15 @@ fn start_kiosk(cfg: &Config, kiosk: Arc<Mutex<Kiosk>>) -> anyhow::Result<Option<
             .name("kiosk".into())
             .spawn(move || loop {
                 match rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(Input::Card(ev)) => {
-                        kiosk_event(&mut kiosk.lock().unwrap_or_else(|p| p.into_inner()), ev)
-                    }
+                    Ok(Input::Card(ev)) => kiosk_event(
+                        &mut kiosk.lock().unwrap_or_else(|p| p.into_inner()),
+                        ev,
+                        &voice,
+                    ),
                     Ok(Input::Key(k)) => {
                         let mut k_ = kiosk.lock().unwrap_or_else(|p| p.into_inner());
                         if let Some(outcome) = k_.key(&k) {
-                            show(&k_, outcome);
+                            show(&k_, outcome, &voice);
                         }
                     }
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
@@ -429,8 +504,9 @@ fn start_kiosk(cfg: &Config, kiosk: Arc<Mutex<Kiosk>>) -> anyhow::Result<Option<
     Ok(Some(KioskThreads { stop, threads }))
 }
 
-/// One card event at the kiosk: what the kiosk screen says goes to stdout.
-fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent) {
+/// One card event at the kiosk: what the kiosk screen says goes to stdout
+/// (and, with `[voice] kiosk_prompts`, the prompts to the speaker).
+fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent, voice: &Voice) {
     use greenwave_drivers::card::CardEvent;
     let screen = |s: &str| {
         println!("[自助机] {s}");
@@ -445,6 +521,7 @@ fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent) {
         CardEvent::Reconnected { device } => {
             tracing::info!(%device, "card device back");
             screen("读卡器已恢复，请刷身份证");
+            voice.prompt(crate::voice::PROMPT_SWIPE);
             return;
         }
         CardEvent::ReadFailed { message, .. } => {
@@ -458,14 +535,17 @@ fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent) {
         return;
     };
     let outcome = kiosk.serve(who, None);
-    show(kiosk, outcome);
+    show(kiosk, outcome, voice);
 }
 
-/// What the kiosk screen says after serving a resident.
-fn show(kiosk: &Kiosk, outcome: Result<Outcome, crate::kiosk::KioskError>) {
+/// What the kiosk screen says (and speaks) after serving a resident.
+fn show(kiosk: &Kiosk, outcome: Result<Outcome, crate::kiosk::KioskError>, voice: &Voice) {
     let screen = |s: &str| {
         println!("[自助机] {s}");
     };
+    if let Ok(o) = &outcome {
+        voice.prompt(&crate::voice::kiosk_prompt(o));
+    }
     match outcome {
         Ok(Outcome::Ticket { screen: s, .. }) => screen(&s),
         Ok(Outcome::ChooseService) => {
@@ -475,6 +555,7 @@ fn show(kiosk: &Kiosk, outcome: Result<Outcome, crate::kiosk::KioskError>) {
         Err(e) => {
             tracing::error!(error = %e, "kiosk could not issue a ticket");
             screen("暂时无法取号，请联系工作人员");
+            voice.prompt("暂时无法取号，请联系工作人员");
         }
     }
 }

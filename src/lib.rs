@@ -16,3 +16,4 @@ pub mod queue;
 pub mod roster;
 pub mod stats;
 pub mod store;
+pub mod voice;
