@@ -68,7 +68,7 @@ grep -q 'stats' "$root/usr/share/bash-completion/completions/greenwave" || fail 
 
 # The unit: systemd's own checker, with ExecStart pointing into the tree.
 unit="$root/lib/systemd/system/greenwave.service"
-for want in 'User=greenwave' 'SupplementaryGroups=dialout lp' 'StateDirectory=greenwave' \
+for want in 'User=greenwave' 'SupplementaryGroups=dialout lp audio' 'DeviceAllow=char-alsa rw' 'StateDirectory=greenwave' \
     'Restart=on-failure' 'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ProtectHome=yes' \
     'PrivateTmp=yes' 'DeviceAllow=char-ttyUSB rw'; do
     grep -qx "$want" "$unit" || fail "greenwave.service lacks $want"

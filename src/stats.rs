@@ -153,108 +153,121 @@ pub struct RatingFact {
     pub rating: Rating,
 }
 
-/// What the figures are computed from: the event journal, and the cases
-/// and ratings recorded beside it. Cases and ratings count with their
-/// ticket: in its day, service, window and lane.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Sources<'a> {
-    /// The queue's event journal.
-    pub journal: &'a [JournalEntry],
-    /// Accompanied cases.
-    pub cases: &'a [CaseFact],
-    /// Ratings.
-    pub ratings: &'a [RatingFact],
+/// One ticket's life as the figures need it. The store keeps one per
+/// ticket (the tickets table: reading it is what keeps a year's figures
+/// fast); [`summaries_from_journal`] derives the same from the event
+/// journal, and a test holds the two to the same figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketSummary {
+    /// Identity.
+    pub id: TicketId,
+    /// Service day.
+    pub day: NaiveDate,
+    /// Lane at the end (upgrades count).
+    pub lane: Lane,
+    /// The service it was issued for (shared: a year holds few services).
+    pub service: std::sync::Arc<str>,
+    /// Issue time.
+    pub issued_at: Timestamp,
+    /// First call.
+    pub first_called_at: Option<Timestamp>,
+    /// Last start of service.
+    pub started_at: Option<Timestamp>,
+    /// When it was finished (served to the end), if it was.
+    pub finished_at: Option<Timestamp>,
+    /// The window it was last called to.
+    pub window: Option<u32>,
+    /// Transfers.
+    pub transfers: u32,
+    /// How it ended, if it has.
+    pub end: Option<End>,
+    /// How a priority resident was identified.
+    pub identified: Option<Identified>,
 }
 
-impl<'a> Sources<'a> {
-    /// The journal alone (no cases, no ratings).
-    pub fn journal(journal: &'a [JournalEntry]) -> Sources<'a> {
-        Sources {
-            journal,
-            ..Sources::default()
-        }
-    }
-}
-
-/// [`Sources`] as read from the store, owned.
-#[derive(Debug, Clone, Default)]
-pub struct Records {
-    /// The queue's event journal.
-    pub journal: Vec<JournalEntry>,
-    /// Accompanied cases.
-    pub cases: Vec<CaseFact>,
-    /// Ratings.
-    pub ratings: Vec<RatingFact>,
-}
-
-impl Records {
-    /// The records as [`Sources`].
-    pub fn sources(&self) -> Sources<'_> {
-        Sources {
-            journal: &self.journal,
-            cases: &self.cases,
-            ratings: &self.ratings,
-        }
-    }
-}
-
-#[derive(Debug, Default, Clone)]
-struct Life<'a> {
-    day: Option<NaiveDate>,
-    lane: Option<Lane>,
-    service: &'a str,
-    issued_at: Option<Timestamp>,
-    first_call: Option<Timestamp>,
-    started: Option<Timestamp>,
-    finished: Option<Timestamp>,
-    window: Option<u32>,
-    transfers: u32,
-    end: Option<End>,
-    identified: Option<Identified>,
-    case: Option<&'a CaseFact>,
-    rating: Option<Rating>,
-}
-
+/// How a ticket ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
+pub enum End {
+    /// Served to the end.
     Done,
+    /// Did not come (and did not rejoin).
     NoShow,
+    /// Withdrawn by staff.
     Cancelled,
+    /// Still open at the day's end.
     Expired,
 }
 
-/// Every ticket's life, in issue order, from the sources.
-fn lives<'a>(src: &Sources<'a>) -> Vec<Life<'a>> {
-    let mut lives: Vec<Life<'a>> = Vec::new();
+impl TicketSummary {
+    /// The summary of a ticket as it stands.
+    pub fn of(t: &crate::queue::Ticket) -> TicketSummary {
+        use crate::queue::TicketState;
+        let end = match t.state {
+            TicketState::Done => Some(End::Done),
+            TicketState::NoShow => Some(End::NoShow),
+            TicketState::Cancelled => Some(End::Cancelled),
+            TicketState::Expired => Some(End::Expired),
+            _ => None,
+        };
+        TicketSummary {
+            id: t.id,
+            day: t.day,
+            lane: t.lane,
+            service: t.origin_service.as_str().into(),
+            issued_at: t.issued_at,
+            first_called_at: t.first_called_at,
+            started_at: t.started_at,
+            finished_at: if end == Some(End::Done) {
+                t.closed_at
+            } else {
+                None
+            },
+            window: t.window,
+            transfers: t.transfers,
+            end,
+            identified: t.identified,
+        }
+    }
+}
+
+/// Every ticket's summary from the event journal, in issue order.
+pub fn summaries_from_journal(journal: &[JournalEntry]) -> Vec<TicketSummary> {
+    let mut out: Vec<TicketSummary> = Vec::new();
     let mut index: HashMap<TicketId, usize> = HashMap::new();
-    for e in src.journal {
+    for e in journal {
         if let Event::Issued { ticket } = &e.event {
-            index.insert(ticket.id, lives.len());
-            lives.push(Life {
-                day: Some(ticket.day),
-                lane: Some(ticket.lane),
-                service: &ticket.origin_service,
-                issued_at: Some(ticket.issued_at),
+            index.insert(ticket.id, out.len());
+            out.push(TicketSummary {
+                id: ticket.id,
+                day: ticket.day,
+                lane: ticket.lane,
+                service: ticket.origin_service.as_str().into(),
+                issued_at: ticket.issued_at,
+                first_called_at: None,
+                started_at: None,
+                finished_at: None,
+                window: None,
+                transfers: 0,
+                end: None,
                 identified: ticket.identified,
-                ..Life::default()
             });
             continue;
         }
-        let mut with = |id: &TicketId, f: &mut dyn FnMut(&mut Life<'a>)| {
+        let mut with = |id: &TicketId, f: &mut dyn FnMut(&mut TicketSummary)| {
             if let Some(&i) = index.get(id) {
-                f(&mut lives[i]);
+                f(&mut out[i]);
             }
         };
         match &e.event {
             Event::Issued { .. } => {}
             Event::Called { id, window, at, .. } => with(id, &mut |l| {
-                l.first_call.get_or_insert(*at);
+                l.first_called_at.get_or_insert(*at);
                 l.window = Some(*window);
                 l.end = None;
             }),
-            Event::Started { id, at, .. } => with(id, &mut |l| l.started = Some(*at)),
+            Event::Started { id, at, .. } => with(id, &mut |l| l.started_at = Some(*at)),
             Event::Finished { id, at, .. } => with(id, &mut |l| {
-                l.finished = Some(*at);
+                l.finished_at = Some(*at);
                 l.end = Some(End::Done);
             }),
             Event::NoShow { id, .. } => with(id, &mut |l| l.end = Some(End::NoShow)),
@@ -262,7 +275,7 @@ fn lives<'a>(src: &Sources<'a>) -> Vec<Life<'a>> {
             Event::Transferred { id, .. } => with(id, &mut |l| l.transfers += 1),
             Event::Cancelled { id, .. } => with(id, &mut |l| l.end = Some(End::Cancelled)),
             Event::Upgraded { id, .. } => with(id, &mut |l| {
-                l.lane = Some(Lane::Priority);
+                l.lane = Lane::Priority;
                 l.identified = Some(Identified::Manual);
             }),
             Event::DayRolledOver { expired, .. } => {
@@ -273,6 +286,81 @@ fn lives<'a>(src: &Sources<'a>) -> Vec<Life<'a>> {
             Event::Recalled { .. } | Event::Paused { .. } | Event::Resumed { .. } => {}
         }
     }
+    out
+}
+
+/// What the figures are computed from: one summary per ticket, and the
+/// cases and ratings recorded beside the journal. Cases and ratings count
+/// with their ticket: in its day, service, window and lane.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sources<'a> {
+    /// The tickets.
+    pub tickets: &'a [TicketSummary],
+    /// Accompanied cases.
+    pub cases: &'a [CaseFact],
+    /// Ratings.
+    pub ratings: &'a [RatingFact],
+}
+
+impl<'a> Sources<'a> {
+    /// The tickets alone (no cases, no ratings).
+    pub fn tickets(tickets: &'a [TicketSummary]) -> Sources<'a> {
+        Sources {
+            tickets,
+            ..Sources::default()
+        }
+    }
+}
+
+/// [`Sources`] as read from the store, owned.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    /// The tickets.
+    pub tickets: Vec<TicketSummary>,
+    /// Accompanied cases.
+    pub cases: Vec<CaseFact>,
+    /// Ratings.
+    pub ratings: Vec<RatingFact>,
+}
+
+impl Records {
+    /// The records as [`Sources`].
+    pub fn sources(&self) -> Sources<'_> {
+        Sources {
+            tickets: &self.tickets,
+            cases: &self.cases,
+            ratings: &self.ratings,
+        }
+    }
+}
+
+/// A ticket with its case and rating.
+#[derive(Debug, Clone, Copy)]
+struct Life<'a> {
+    t: &'a TicketSummary,
+    case: Option<&'a CaseFact>,
+    rating: Option<Rating>,
+}
+
+fn lives<'a>(src: &Sources<'a>) -> Vec<Life<'a>> {
+    let mut lives: Vec<Life<'a>> = src
+        .tickets
+        .iter()
+        .map(|t| Life {
+            t,
+            case: None,
+            rating: None,
+        })
+        .collect();
+    if src.cases.is_empty() && src.ratings.is_empty() {
+        return lives;
+    }
+    let index: HashMap<TicketId, usize> = src
+        .tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id, i))
+        .collect();
     for c in src.cases {
         if let Some(&i) = index.get(&c.ticket) {
             lives[i].case = Some(c);
@@ -299,7 +387,7 @@ pub fn figures(
     let mut all: Vec<&Life> = Vec::new();
     let mut last_day: Option<(NaiveDate, String)> = None;
     for l in &lives {
-        let Some(day) = l.day else { continue };
+        let day = l.t.day;
         if from.is_some_and(|f| day < f) || to.is_some_and(|t| day > t) {
             continue;
         }
@@ -313,9 +401,9 @@ pub fn figures(
                     k
                 }
             },
-            GroupBy::Service => l.service.to_string(),
-            GroupBy::Window => l.window.map_or("-".to_string(), |w| w.to_string()),
-            GroupBy::Lane => l.lane.map_or("-", Lane::as_str).to_string(),
+            GroupBy::Service => l.t.service.to_string(),
+            GroupBy::Window => l.t.window.map_or("-".to_string(), |w| w.to_string()),
+            GroupBy::Lane => l.t.lane.as_str().to_string(),
             GroupBy::Helper => l
                 .case
                 .and_then(|c| c.helper.clone())
@@ -347,9 +435,9 @@ pub fn figures(
 }
 
 fn summarise(lives: &[&Life]) -> Figures {
-    let count = |e: End| lives.iter().filter(|l| l.end == Some(e)).count();
+    let count = |e: End| lives.iter().filter(|l| l.t.end == Some(e)).count();
     let issued = lives.len();
-    let is_priority = |l: &&&Life| l.lane == Some(Lane::Priority);
+    let is_priority = |l: &&&Life| l.t.lane == Lane::Priority;
     let priority = lives.iter().filter(is_priority).count();
     let secs = |a: Timestamp, b: Timestamp| b.since(a).as_secs_f64();
     let rated = |r: Rating| lives.iter().filter(|l| l.rating == Some(r)).count();
@@ -364,7 +452,7 @@ fn summarise(lives: &[&Life]) -> Figures {
         lives
             .iter()
             .filter(is_priority)
-            .filter(|l| l.identified == Some(w))
+            .filter(|l| l.t.identified == Some(w))
             .count()
     };
     Figures {
@@ -372,27 +460,27 @@ fn summarise(lives: &[&Life]) -> Figures {
         priority,
         served: count(End::Done),
         no_show: count(End::NoShow),
-        transferred: lives.iter().filter(|l| l.transfers > 0).count(),
+        transferred: lives.iter().filter(|l| l.t.transfers > 0).count(),
         cancelled: count(End::Cancelled),
         expired: count(End::Expired),
         priority_share: ratio(priority, issued),
         wait: Dist::of(
             lives
                 .iter()
-                .filter_map(|l| Some(secs(l.issued_at?, l.first_call?)))
+                .filter_map(|l| Some(secs(l.t.issued_at, l.t.first_called_at?)))
                 .collect(),
         ),
         service: Dist::of(
             lives
                 .iter()
-                .filter(|l| l.end == Some(End::Done))
-                .filter_map(|l| Some(secs(l.started?, l.finished?)))
+                .filter(|l| l.t.end == Some(End::Done))
+                .filter_map(|l| Some(secs(l.t.started_at?, l.t.finished_at?)))
                 .collect(),
         ),
         priority_served: lives
             .iter()
             .filter(is_priority)
-            .filter(|l| l.end == Some(End::Done))
+            .filter(|l| l.t.end == Some(End::Done))
             .count(),
         cases: lives.iter().filter(|l| l.case.is_some()).count(),
         cases_closed: lives

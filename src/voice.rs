@@ -431,6 +431,7 @@ mod tests {
             window: None,
             target_window: None,
             called_at: None,
+            first_called_at: None,
             started_at: None,
             closed_at: None,
             calls: 0,

@@ -10,8 +10,8 @@ use greenwave::queue::{
     Timestamp, WindowDef,
 };
 use greenwave::stats::{
-    daily_csv, figures, to_csv, CaseFact, GroupBy, RatingFact, Sources, CSV_HEADER,
-    DAILY_CSV_HEADER,
+    daily_csv, figures, summaries_from_journal, to_csv, CaseFact, GroupBy, RatingFact, Sources,
+    CSV_HEADER, DAILY_CSV_HEADER,
 };
 use greenwave::store::JournalEntry;
 use serde_json::json;
@@ -91,7 +91,12 @@ fn worked_day() -> Vec<JournalEntry> {
 
 #[test]
 fn the_worked_day_gives_the_worked_figures() {
-    let rows = figures(&Sources::journal(&worked_day()), None, None, GroupBy::Day);
+    let rows = figures(
+        &Sources::tickets(&summaries_from_journal(&worked_day())),
+        None,
+        None,
+        GroupBy::Day,
+    );
     assert_eq!(rows.len(), 2, "one day and the total");
     let total = &rows[1];
     assert_eq!(total.key, "合计");
@@ -121,15 +126,15 @@ fn the_worked_day_gives_the_worked_figures() {
 
 #[test]
 fn grouping_by_lane_service_and_window() {
-    let j = worked_day();
-    let by_lane = figures(&Sources::journal(&j), None, None, GroupBy::Lane);
+    let j = summaries_from_journal(&worked_day());
+    let by_lane = figures(&Sources::tickets(&j), None, None, GroupBy::Lane);
     let keys: Vec<&str> = by_lane.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["normal", "priority", "合计"]);
     assert_eq!(by_lane[1].figures.issued, 2);
     assert_eq!(by_lane[1].figures.wait.mean_s, 60.0);
     assert_eq!(by_lane[0].figures.wait.mean_s, (600.0 + 600.0 + 60.0) / 3.0);
 
-    let by_service = figures(&Sources::journal(&j), None, None, GroupBy::Service);
+    let by_service = figures(&Sources::tickets(&j), None, None, GroupBy::Service);
     assert_eq!(by_service[0].key, "civil");
     assert_eq!(
         by_service[0].figures.issued, 4,
@@ -137,7 +142,7 @@ fn grouping_by_lane_service_and_window() {
     );
     assert_eq!(by_service[1].figures.issued, 1);
 
-    let by_window = figures(&Sources::journal(&j), None, None, GroupBy::Window);
+    let by_window = figures(&Sources::tickets(&j), None, None, GroupBy::Window);
     let keys: Vec<&str> = by_window.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["1", "2", "-", "合计"]);
     assert_eq!(by_window[0].figures.served, 1);
@@ -145,7 +150,7 @@ fn grouping_by_lane_service_and_window() {
 
     // Outside the range: nothing but an empty total.
     let later = NaiveDate::from_ymd_opt(2026, 11, 25);
-    let none = figures(&Sources::journal(&j), later, None, GroupBy::Day);
+    let none = figures(&Sources::tickets(&j), later, None, GroupBy::Day);
     assert_eq!(none.len(), 1);
     assert_eq!(none[0].figures.issued, 0);
 }
@@ -153,7 +158,7 @@ fn grouping_by_lane_service_and_window() {
 #[test]
 fn csv_has_the_documented_columns() {
     let csv = to_csv(&figures(
-        &Sources::journal(&worked_day()),
+        &Sources::tickets(&summaries_from_journal(&worked_day())),
         None,
         None,
         GroupBy::Lane,
@@ -295,8 +300,9 @@ fn mechanism_day() -> (Vec<JournalEntry>, Vec<CaseFact>, Vec<RatingFact>) {
 #[test]
 fn the_mechanism_day_gives_the_bureau_figures() {
     let (journal, cases, ratings) = mechanism_day();
+    let tickets = summaries_from_journal(&journal);
     let src = Sources {
-        journal: &journal,
+        tickets: &tickets,
         cases: &cases,
         ratings: &ratings,
     };
@@ -344,8 +350,9 @@ fn the_mechanism_day_gives_the_bureau_figures() {
 #[test]
 fn the_daily_export_has_the_total_then_each_grouping() {
     let (journal, cases, ratings) = mechanism_day();
+    let tickets = summaries_from_journal(&journal);
     let src = Sources {
-        journal: &journal,
+        tickets: &tickets,
         cases: &cases,
         ratings: &ratings,
     };

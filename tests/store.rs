@@ -249,3 +249,66 @@ fn subscribers_hear_committed_events_only() {
         .collect();
     assert_eq!(kinds, ["issued", "called"]);
 }
+
+/// The statistics read one row per ticket from the tickets table instead
+/// of replaying the journal; over a day with every kind of event, and a
+/// rollover, both give the same summaries and so the same figures.
+#[test]
+fn the_tickets_table_gives_the_journals_statistics() {
+    use greenwave::stats::{figures, summaries_from_journal, GroupBy, Sources};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(morning()));
+    let mut h = open(dir.path(), &clock);
+    let step = |h: &mut Hall,
+                f: &dyn Fn(
+        &greenwave::queue::Queue,
+        Timestamp,
+    ) -> Result<Event, greenwave::queue::QueueError>| {
+        clock.advance(Duration::from_secs(60));
+        h.exec(|q, now| f(q, now)).unwrap();
+    };
+    for lane in [
+        Lane::Normal,
+        Lane::Priority,
+        Lane::Normal,
+        Lane::Normal,
+        Lane::Normal,
+    ] {
+        step(&mut h, &|q, now| q.issue("civil", lane, now));
+    }
+    step(&mut h, &|q, now| q.call_next(1, now)); // GA001
+    step(&mut h, &|q, now| q.recall(1, now));
+    step(&mut h, &|q, now| q.start(1, now));
+    step(&mut h, &|q, now| q.finish(1, now));
+    step(&mut h, &|q, now| q.call_next(2, now)); // A001
+    step(&mut h, &|q, now| q.no_show(2, now));
+    step(&mut h, &|q, now| q.rejoin("A001", now));
+    step(&mut h, &|q, now| q.upgrade("A003", now));
+    step(&mut h, &|q, now| q.call_next(1, now)); // A003, now priority
+    step(&mut h, &|q, now| q.transfer(1, None, Some(2), None, now));
+    step(&mut h, &|q, now| q.call_next(2, now));
+    step(&mut h, &|q, now| q.start(2, now));
+    step(&mut h, &|q, now| q.finish(2, now));
+    step(&mut h, &|q, now| q.cancel("A004", now));
+    // The next morning: A001 and A002 still waiting expire.
+    clock.set(Timestamp(morning().0 + 20 * 3_600_000));
+    h.tick().unwrap().expect("rolled over");
+    step(&mut h, &|q, now| q.issue("civil", Lane::Normal, now));
+    drop(h);
+
+    let store = Store::open(&dir.path().join("greenwave.db")).unwrap();
+    let from_table = store.ticket_summaries(None, None).unwrap();
+    let from_journal = summaries_from_journal(&store.journal_between(None, None).unwrap());
+    assert_eq!(from_table.len(), 6);
+    assert_eq!(from_table, from_journal);
+    for by in [GroupBy::Day, GroupBy::Window, GroupBy::Lane] {
+        assert_eq!(
+            figures(&Sources::tickets(&from_table), None, None, by),
+            figures(&Sources::tickets(&from_journal), None, None, by)
+        );
+    }
+    let rows = figures(&Sources::tickets(&from_table), None, None, GroupBy::Day);
+    let f = &rows[0].figures;
+    assert_eq!((f.issued, f.served, f.expired, f.cancelled), (5, 2, 2, 1));
+    assert_eq!((f.transferred, f.by_manual), (1, 1));
+}

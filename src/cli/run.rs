@@ -31,16 +31,18 @@ pub(super) fn run(config: Option<&Path>, args: RunArgs) -> anyhow::Result<ExitCo
         .build()?;
     rt.block_on(async move {
         let hall = cfg.hall_name.clone();
+        // Signals first: a SIGHUP right after the address is printed (what
+        // scripts wait for) must reload, not kill the daemon.
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let daemon = Daemon::start(cfg, Arc::new(SystemClock)).await?;
         println!("greenwave 已启动: {hall}，员工接口 http://{}", daemon.addr);
         std::io::stdout().flush().ok();
         let mut daemon = daemon;
-        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-        let shutdown = shutdown_signal();
-        tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                _ = &mut shutdown => break,
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
                 _ = hup.recv() => match daemon.reload() {
                     Ok(msg) => {
                         tracing::info!("{msg}");
@@ -59,21 +61,4 @@ pub(super) fn run(config: Option<&Path>, args: RunArgs) -> anyhow::Result<ExitCo
         println!("greenwave 已停止");
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot watch SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
 }

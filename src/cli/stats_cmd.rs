@@ -9,7 +9,6 @@ use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
-use crate::queue::Event;
 use crate::stats::{daily_csv, daily_file_name, figures, to_csv, to_table, GroupBy, Sources};
 use crate::store::Store;
 
@@ -73,14 +72,7 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
 /// temporary name first, so that a reader never sees half a file.
 fn write_daily(dir: &Path, src: &Sources<'_>, hall: &str) -> anyhow::Result<usize> {
     std::fs::create_dir_all(dir).with_context(|| format!("无法创建导出目录 {}", dir.display()))?;
-    let days: BTreeSet<NaiveDate> = src
-        .journal
-        .iter()
-        .filter_map(|e| match &e.event {
-            Event::Issued { ticket } => Some(ticket.day),
-            _ => None,
-        })
-        .collect();
+    let days: BTreeSet<NaiveDate> = src.tickets.iter().map(|t| t.day).collect();
     for day in &days {
         let path = dir.join(daily_file_name(*day));
         let tmp = path.with_extension("csv.part");

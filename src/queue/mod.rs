@@ -411,6 +411,7 @@ impl Queue {
                 window: None,
                 target_window: None,
                 called_at: None,
+                first_called_at: None,
                 started_at: None,
                 closed_at: None,
                 calls: 0,
@@ -643,6 +644,7 @@ impl Queue {
                     t.window = Some(*window);
                     t.target_window = None;
                     t.called_at = Some(*at);
+                    t.first_called_at.get_or_insert(*at);
                     t.calls += 1;
                 });
                 if let Some(lane) = lane {

@@ -187,6 +187,9 @@ pub struct Ticket {
     pub target_window: Option<u32>,
     /// The last time it was called.
     pub called_at: Option<Timestamp>,
+    /// The first time it was called (waiting time ends here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_called_at: Option<Timestamp>,
     /// When the window started serving it.
     pub started_at: Option<Timestamp>,
     /// When it was finished, cancelled, expired or marked no-show.
