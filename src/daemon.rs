@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::hall::{Clock, Hall};
+use crate::kiosk::screen::Update;
 use crate::kiosk::{Kiosk, Outcome};
 use crate::voice::Voice;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,10 +49,45 @@ struct KioskThreads {
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 
+/// Where the kiosk's screen goes: each [`Update`] as it happens.
+pub type KioskOut = Arc<dyn Fn(Update) + Send + Sync>;
+
+/// What a process embedding the daemon may plug in instead of the
+/// terminal: `greenwave run` with its kiosk screen, `greenwave demo`.
+#[derive(Default)]
+pub struct Options {
+    /// The kiosk screen; default: `[自助机] ...` lines on stdout.
+    pub kiosk_out: Option<KioskOut>,
+    /// Keys for the kiosk instead of stdin lines (a digit, `0` for a
+    /// ticket without an ID card).
+    pub keys: Option<std::sync::mpsc::Receiver<String>>,
+    /// Steers the simulated ID card reader (`kind = "simulated"`).
+    pub sim_reader: Option<greenwave_drivers::idcard::sim::SimControl>,
+}
+
+/// The kiosk screen as lines on stdout.
+pub fn kiosk_lines() -> KioskOut {
+    Arc::new(|u: Update| {
+        use std::io::Write;
+        println!("[自助机] {}", u.line());
+        std::io::stdout().flush().ok();
+    })
+}
+
 impl Daemon {
     /// Opens the hall and starts serving. Returns once the listener is
     /// bound, so that `addr` is usable at once.
     pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Daemon> {
+        Daemon::start_with(cfg, clock, Options::default()).await
+    }
+
+    /// [`Daemon::start`] with the kiosk's screen, keys or simulated reader
+    /// plugged in.
+    pub async fn start_with(
+        cfg: Config,
+        clock: Arc<dyn Clock>,
+        options: Options,
+    ) -> anyhow::Result<Daemon> {
         let listen = cfg.api.listen;
         let case_clock = clock.clone();
         let hall = {
@@ -124,7 +160,7 @@ impl Daemon {
             _ => None,
         };
         let kiosk_handle = kiosk.clone();
-        let kiosk = start_kiosk(&cfg_for_inbox, kiosk, voice.clone())?;
+        let kiosk = start_kiosk(&cfg_for_inbox, kiosk, voice.clone(), options)?;
         let server = tokio::spawn(api::serve(listener, state, async move {
             let _ = stopped.wait_for(|s| *s).await;
         }));
@@ -424,7 +460,9 @@ fn start_kiosk(
     cfg: &Config,
     kiosk: Arc<Mutex<Kiosk>>,
     voice: Voice,
+    options: Options,
 ) -> anyhow::Result<Option<KioskThreads>> {
+    let out = options.kiosk_out.unwrap_or_else(kiosk_lines);
     use crate::config::IdReaderSetting;
     use greenwave_drivers::card::{
         open_card_source, spawn_card_source, CardEvent, CardSourceConfig,
@@ -435,7 +473,7 @@ fn start_kiosk(
         Some(IdReaderSetting::Ga467(c)) => sources.push(CardSourceConfig::IdReader(c.clone())),
         Some(IdReaderSetting::Simulated { poll_interval }) => {
             sources.push(CardSourceConfig::SimulatedIdReader {
-                control: greenwave_drivers::idcard::sim::SimControl::new(),
+                control: options.sim_reader.clone().unwrap_or_default(),
                 poll_interval: *poll_interval,
             })
         }
@@ -462,17 +500,28 @@ fn start_kiosk(
     // Enter). Not joined on shutdown: a read of stdin cannot be interrupted,
     // and the thread ends with the process.
     let keys = tx.clone();
-    std::thread::Builder::new()
-        .name("keypad".into())
-        .spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::stdin().lock().lines() {
-                let Ok(line) = line else { return };
-                if keys.send(Input::Key(line)).is_err() {
-                    return;
+    match options.keys {
+        Some(from) => std::thread::Builder::new()
+            .name("keypad".into())
+            .spawn(move || {
+                for k in from {
+                    if keys.send(Input::Key(k)).is_err() {
+                        return;
+                    }
                 }
-            }
-        })?;
+            })?,
+        None => std::thread::Builder::new()
+            .name("keypad".into())
+            .spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::stdin().lock().lines() {
+                    let Ok(line) = line else { return };
+                    if keys.send(Input::Key(line)).is_err() {
+                        return;
+                    }
+                }
+            })?,
+    };
     drop(tx);
     let loop_stop = stop.clone();
     threads.push(
@@ -484,11 +533,12 @@ fn start_kiosk(
                         &mut kiosk.lock().unwrap_or_else(|p| p.into_inner()),
                         ev,
                         &voice,
+                        &out,
                     ),
                     Ok(Input::Key(k)) => {
                         let mut k_ = kiosk.lock().unwrap_or_else(|p| p.into_inner());
                         if let Some(outcome) = k_.key(&k) {
-                            show(&k_, outcome, &voice);
+                            show(&k_, outcome, &voice, &out);
                         }
                     }
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
@@ -504,28 +554,30 @@ fn start_kiosk(
     Ok(Some(KioskThreads { stop, threads }))
 }
 
-/// One card event at the kiosk: what the kiosk screen says goes to stdout
+/// One card event at the kiosk: what the kiosk screen says goes to `out`
 /// (and, with `[voice] kiosk_prompts`, the prompts to the speaker).
-fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent, voice: &Voice) {
+fn kiosk_event(
+    kiosk: &mut Kiosk,
+    ev: greenwave_drivers::card::CardEvent,
+    voice: &Voice,
+    out: &KioskOut,
+) {
     use greenwave_drivers::card::CardEvent;
-    let screen = |s: &str| {
-        println!("[自助机] {s}");
-    };
     kiosk.note_device(&ev);
     match &ev {
         CardEvent::DeviceError { device, message } => {
             tracing::warn!(%device, %message, "card device problem");
-            screen(&format!("读卡器未连接：{message}"));
+            out(Update::ReaderDown(message.clone()));
             return;
         }
         CardEvent::Reconnected { device } => {
             tracing::info!(%device, "card device back");
-            screen("读卡器已恢复，请刷身份证");
+            out(Update::ReaderUp);
             voice.prompt(crate::voice::PROMPT_SWIPE);
             return;
         }
         CardEvent::ReadFailed { message, .. } => {
-            screen(message);
+            out(Update::Message(message.clone()));
             return;
         }
         CardEvent::Removed { .. } => return,
@@ -535,26 +587,42 @@ fn kiosk_event(kiosk: &mut Kiosk, ev: greenwave_drivers::card::CardEvent, voice:
         return;
     };
     let outcome = kiosk.serve(who, None);
-    show(kiosk, outcome, voice);
+    show(kiosk, outcome, voice, out);
 }
 
 /// What the kiosk screen says (and speaks) after serving a resident.
-fn show(kiosk: &Kiosk, outcome: Result<Outcome, crate::kiosk::KioskError>, voice: &Voice) {
-    let screen = |s: &str| {
-        println!("[自助机] {s}");
-    };
+fn show(
+    kiosk: &Kiosk,
+    outcome: Result<Outcome, crate::kiosk::KioskError>,
+    voice: &Voice,
+    out: &KioskOut,
+) {
     if let Ok(o) = &outcome {
         voice.prompt(&crate::voice::kiosk_prompt(o));
     }
     match outcome {
-        Ok(Outcome::Ticket { screen: s, .. }) => screen(&s),
-        Ok(Outcome::ChooseService) => {
-            screen(&format!("请选择办理的业务：{}", kiosk.service_keys()))
-        }
-        Ok(Outcome::Refused(s)) => screen(&s),
+        Ok(Outcome::Ticket {
+            ticket,
+            reprint,
+            ahead,
+            print_error,
+            screen,
+            ..
+        }) => out(Update::Ticket {
+            number: ticket.number.clone(),
+            lane: ticket.lane,
+            ahead,
+            reprint,
+            print_problem: print_error
+                .as_deref()
+                .map(|e| crate::kiosk::screen::printer_words(e).to_string()),
+            sentence: screen,
+        }),
+        Ok(Outcome::ChooseService) => out(Update::Choose(kiosk.service_key_list())),
+        Ok(Outcome::Refused(s)) => out(Update::Message(s)),
         Err(e) => {
             tracing::error!(error = %e, "kiosk could not issue a ticket");
-            screen("暂时无法取号，请联系工作人员");
+            out(Update::Message("暂时无法取号，请联系工作人员".into()));
             voice.prompt("暂时无法取号，请联系工作人员");
         }
     }

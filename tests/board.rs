@@ -6,9 +6,6 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
-
 use common::screen_text as text;
 use greenwave::api::{CalledView, QueueView, ServiceCounts, TicketView, WindowView};
 use greenwave::board::apply;
@@ -279,59 +276,6 @@ fn a_lost_stream_keeps_the_last_state_and_says_connecting() {
 
 // ----- the real board in tmux ------------------------------------------------
 
-/// A tmux server of its own, killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str, w: u16, h: u16) -> Tmux {
-        let socket = format!("greenwave-board-{}-{}", std::process::id(), NOW % 1000);
-        let st = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", &w.to_string(), "-y", &h.to_string()])
-            .args(["-e", "LANG=C.UTF-8", "-e", "TERM=xterm-256color"])
-            .arg(cmd)
-            .status()
-            .unwrap();
-        assert!(st.success(), "tmux did not start");
-        Tmux { socket }
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the pane shows every one of `texts` (or fails with the
-    /// pane's last contents).
-    fn wait_for(&self, texts: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let pane = self.capture();
-            if texts.iter().all(|t| pane.contains(t)) {
-                return pane;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "pane never showed {texts:?}:\n{pane}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
-
 #[test]
 fn the_real_board_follows_a_live_daemon_and_survives_its_restart() {
     let hall = common::TestHall::new("[kiosk]\nnotice = \"政策咨询热线 12345\"\n");
@@ -348,7 +292,7 @@ fn the_real_board_follows_a_live_daemon_and_survives_its_restart() {
     )
     .unwrap();
     let d = hall.start();
-    let tmux = Tmux::start(
+    let tmux = common::Tmux::start(
         &format!(
             "GREENWAVE_TOKEN={} {} board --server {}",
             common::MANAGER,

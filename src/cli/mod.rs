@@ -88,9 +88,19 @@ pub enum Command {
 
 /// Sets up logging to stderr; `GREENWAVE_LOG` overrides the level. The
 /// daemon logs at info; commands a person reads log only warnings.
+/// `greenwave run` sets up its own (it may log to a file while its kiosk
+/// screen has the terminal): see [`init_logging_to`].
 pub fn init_logging(cli: &Cli) {
-    let quiet = !matches!(cli.command, Command::Run(_));
-    let default = match cli.verbose {
+    if let Command::Run(_) = cli.command {
+        return;
+    }
+    init_logging_to(cli.verbose, true, None);
+}
+
+/// Logging at the level `verbose` asks for (`quiet`: warnings only by
+/// default), to `file` or else stderr.
+pub fn init_logging_to(verbose: u8, quiet: bool, file: Option<std::fs::File>) {
+    let default = match verbose {
         0 if quiet => "warn",
         0 => "info",
         1 => "debug",
@@ -98,18 +108,23 @@ pub fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("GREENWAVE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match file {
+        Some(f) => builder
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f))
+            .try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
 }
 
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_deref();
     match cli.command {
-        Command::Run(a) => run::run(config, a),
+        Command::Run(a) => run::run(config, cli.verbose, a),
         Command::Config(c) => config_cmd::run(config, c),
         Command::Demo(a) => demo::run(a),
         Command::Roster(c) => roster_cmd::run(config, c),

@@ -6,10 +6,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
 use clap::Args;
 
 use crate::config::Config;
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, Options};
 use crate::hall::SystemClock;
 
 /// Arguments of `greenwave run`.
@@ -18,13 +19,49 @@ pub struct RunArgs {
     /// Listen here instead of api.listen (e.g. 127.0.0.1:0 for any free port)
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Never take over the terminal: write the kiosk's screen as lines on
+    /// stdout and read its keys as lines from stdin
+    #[arg(long)]
+    pub no_screen: bool,
 }
 
-pub(super) fn run(config: Option<&Path>, args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut cfg = Config::load(&Config::locate(config)?)?;
+pub(super) fn run(config: Option<&Path>, verbose: u8, args: RunArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let loaded = Config::locate(config).and_then(|p| Config::load(&p));
+    let mut cfg = match loaded {
+        Ok(c) => c,
+        Err(e) => {
+            super::init_logging_to(verbose, false, None);
+            return Err(e.into());
+        }
+    };
     if let Some(l) = args.listen {
         cfg.api.listen = l;
     }
+    // The kiosk screen takes the terminal when there is one and a kiosk
+    // device is configured; the log then goes to a file beside the
+    // database instead of the screen.
+    let has_kiosk = cfg.devices.id_reader.is_some()
+        || cfg.devices.printer.is_some()
+        || cfg.devices.pcsc.is_some();
+    let screen = !args.no_screen
+        && has_kiosk
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal();
+    let log_file = if screen && std::io::stderr().is_terminal() {
+        std::fs::create_dir_all(&cfg.data_dir)?;
+        let path = cfg.data_dir.join("greenwave.log");
+        Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("cannot open the log {}", path.display()))?,
+        )
+    } else {
+        None
+    };
+    super::init_logging_to(verbose, false, log_file);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -35,30 +72,71 @@ pub(super) fn run(config: Option<&Path>, args: RunArgs) -> anyhow::Result<ExitCo
         // scripts wait for) must reload, not kill the daemon.
         let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let daemon = Daemon::start(cfg, Arc::new(SystemClock)).await?;
-        println!("greenwave 已启动: {hall}，员工接口 http://{}", daemon.addr);
-        std::io::stdout().flush().ok();
+        let mut options = Options::default();
+        let mut terminal = None;
+        let mut quit = None;
+        if screen {
+            let keys = crate::kiosk::screen::service_keys(&cfg);
+            let (t, out, keys, q) = crate::kiosk::terminal::Terminal::start(&hall, keys)?;
+            options.kiosk_out = Some(out);
+            options.keys = Some(keys);
+            terminal = Some(t);
+            quit = Some(q);
+        }
+        let daemon = match Daemon::start_with(cfg, Arc::new(SystemClock), options).await {
+            Ok(d) => d,
+            Err(e) => {
+                if let Some(t) = terminal {
+                    t.stop();
+                }
+                return Err(e);
+            }
+        };
+        let say = |msg: &str| {
+            if screen {
+                tracing::info!("{msg}");
+            } else {
+                println!("{msg}");
+                std::io::stdout().flush().ok();
+            }
+        };
+        say(&format!(
+            "greenwave 已启动: {hall}，员工接口 http://{}",
+            daemon.addr
+        ));
         let mut daemon = daemon;
         loop {
             tokio::select! {
                 _ = term.recv() => break,
                 _ = tokio::signal::ctrl_c() => break,
+                Some(()) = async {
+                    match quit.as_mut() {
+                        Some(q) => q.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => break,
                 _ = hup.recv() => match daemon.reload() {
                     Ok(msg) => {
                         tracing::info!("{msg}");
-                        println!("{msg}");
+                        if !screen {
+                            say(&msg);
+                        }
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "configuration not reloaded");
-                        println!("配置未重新加载：{e}");
+                        say(&format!("配置未重新加载：{e}"));
                     }
                 },
             }
             std::io::stdout().flush().ok();
         }
         tracing::info!("shutting down");
-        daemon.shutdown().await?;
-        println!("greenwave 已停止");
+        let res = daemon.shutdown().await;
+        if let Some(t) = terminal {
+            t.stop();
+        }
+        res?;
+        say("greenwave 已停止");
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -9,6 +9,7 @@
 //! the reprint list.
 
 pub mod screen;
+pub mod terminal;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -450,14 +451,16 @@ impl Kiosk {
 
     /// The service keys, for the screen: `1 民政救助  2 医保业务`.
     pub fn service_keys(&self) -> String {
-        self.cfg
-            .services
+        self.service_key_list()
             .iter()
-            .take(9)
-            .enumerate()
-            .map(|(i, s)| format!("{} {}", i + 1, s.name))
+            .map(|(k, n)| format!("{k} {n}"))
             .collect::<Vec<_>>()
             .join("  ")
+    }
+
+    /// The service keys as `(key, service name)`, `1` to `9`.
+    pub fn service_key_list(&self) -> Vec<(String, String)> {
+        screen::service_keys(&self.cfg)
     }
 
     /// Prints a ticket and records the attempt; the error text if it failed.

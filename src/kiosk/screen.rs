@@ -69,6 +69,17 @@ impl Update {
     }
 }
 
+/// The service keys of the configuration, `1` to `9`, as
+/// `(key, service name)`.
+pub fn service_keys(cfg: &crate::config::Config) -> Vec<(String, String)> {
+    cfg.services
+        .iter()
+        .take(9)
+        .enumerate()
+        .map(|(i, s)| ((i + 1).to_string(), s.name.clone()))
+        .collect()
+}
+
 /// The printer's problem in the words a resident understands, from the
 /// driver's error text.
 pub fn printer_words(error: &str) -> &'static str {
@@ -77,7 +88,11 @@ pub fn printer_words(error: &str) -> &'static str {
         "打印机缺纸"
     } else if e.contains("cover open") {
         "打印机盖未合上"
-    } else if e.contains("offline") || e.contains("connect") || e.contains("timed out") {
+    } else if e.contains("offline")
+        || e.contains("connect")
+        || e.contains("timed out")
+        || e.contains("no such file")
+    {
         "打印机未连接"
     } else if error.contains("未配置") {
         "未配置打印机"
@@ -353,6 +368,10 @@ mod tests {
             "打印机未连接"
         );
         assert_eq!(printer_words("printer not ready: offline"), "打印机未连接");
+        assert_eq!(
+            printer_words("printer /dev/usb/lp0: open: No such file or directory (os error 2)"),
+            "打印机未连接"
+        );
         assert_eq!(printer_words("未配置打印机"), "未配置打印机");
         assert_eq!(printer_words("something odd"), "打印机故障");
     }

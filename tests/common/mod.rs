@@ -370,3 +370,76 @@ pub fn screen_text(buf: &ratatui::buffer::Buffer) -> String {
     }
     out
 }
+
+/// A tmux server of its own, killed on drop.
+pub struct Tmux {
+    pub socket: String,
+}
+
+impl Tmux {
+    pub fn start(cmd: &str, w: u16, h: u16) -> Tmux {
+        let socket = format!("greenwave-test-{}-{}", std::process::id(), rand_suffix());
+        let st = std::process::Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", &w.to_string(), "-y", &h.to_string()])
+            .args(["-e", "LANG=C.UTF-8", "-e", "TERM=xterm-256color"])
+            .arg(cmd)
+            .status()
+            .unwrap();
+        assert!(st.success(), "tmux did not start");
+        Tmux { socket }
+    }
+
+    pub fn capture(&self) -> String {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the pane shows every one of `texts` (or fails with the
+    /// pane's last contents).
+    pub fn wait_for(&self, texts: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let pane = self.capture();
+            if texts.iter().all(|t| pane.contains(t)) {
+                return pane;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "pane never showed {texts:?}:\n{pane}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+impl Tmux {
+    /// Types `keys` into the pane (tmux key names: `0`, `C-c`, `Enter`).
+    pub fn send(&self, keys: &str) {
+        let st = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "0", keys])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    /// Whether the pane's program is still running.
+    pub fn alive(&self) -> bool {
+        std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "has-session"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+}

@@ -1,0 +1,78 @@
+//! `greenwave run` on a terminal of its own (tmux): the kiosk screen takes
+//! the terminal, a key press takes a ticket without an ID card, the screen
+//! shows it and the printer prints it, the log goes to a file instead of
+//! the screen, and Ctrl-C stops the daemon cleanly.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+#[test]
+fn the_kiosk_screen_on_a_real_terminal() {
+    let hall = common::TestHall::new("");
+    // Stands for /dev/usb/lp0: a device file that exists.
+    let printer = hall.dir.path().join("printer.out");
+    std::fs::write(&printer, b"").unwrap();
+    let text = std::fs::read_to_string(&hall.config).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        &hall.config,
+        format!(
+            "{}\n[devices.id_reader]\nkind = \"simulated\"\n[devices.printer]\nuri = \"file://{}\"\n",
+            text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
+            printer.display()
+        ),
+    )
+    .unwrap();
+    let tmux = common::Tmux::start(
+        &format!(
+            "exec {} --config {} run",
+            common::BIN,
+            hall.config.display()
+        ),
+        100,
+        30,
+    );
+    let pane = tmux.wait_for(&["测试大厅 · 自助取号", "请 刷 身 份 证", "0 无身份证取号"]);
+    assert!(!pane.contains("INFO"), "no log lines on the screen: {pane}");
+
+    // A service must be chosen (two services, no default): 0 asks which.
+    tmux.send("0");
+    tmux.wait_for(&["请选择办理的业务", "1   民政救助"]);
+    tmux.send("1");
+    let pane = tmux.wait_for(&["您的号码", "前面还有 0 人", "请取票"]);
+    assert!(!pane.contains("请选择办理的业务"), "{pane}");
+
+    // It is a real ticket, printed.
+    let base = format!("http://127.0.0.1:{port}");
+    let (st, t) = common::http(
+        "GET",
+        &format!("{base}/api/tickets/A001"),
+        Some(common::MANAGER),
+        None,
+    );
+    assert_eq!(st, 200, "{t}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&printer).map(|m| m.len()).unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "nothing printed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // The log went to the data directory.
+    let log = std::fs::read_to_string(hall.data_dir().join("greenwave.log")).unwrap();
+    assert!(log.contains("staff API listening"), "{log}");
+
+    // Ctrl-C stops the daemon and gives the terminal back.
+    tmux.send("C-c");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while tmux.alive() {
+        assert!(Instant::now() < deadline, "still running after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(hall.data_dir().join("greenwave.log")).unwrap();
+    assert!(log.contains("shutting down"), "{log}");
+}
