@@ -29,6 +29,8 @@ deps:
 fmt:
 	$(CARGO) fmt --all
 
-## make bench: the criterion benches (figures go to BENCHMARKS.md).
+## make bench: the benches (figures go to BENCHMARKS.md; each names its command there).
 bench:
 	$(CARGO) bench --bench queue
+	$(CARGO) bench --bench stats
+	$(CARGO) bench --bench board
