@@ -223,6 +223,23 @@ fn staff_commands_work_against_the_daemon() {
 fn demo_runs_to_the_end_and_leaves_nothing_running() {
     let (ok, out, err) = greenwave(&["demo"]);
     assert!(ok, "{err}");
+    // Residents on the roster get the green wave through the simulated
+    // reader; the one who swipes twice keeps the number.
+    assert!(out.contains("[自助机] 您的号码 GA001（绿波通道）"), "{out}");
+    assert!(out.contains("[自助机] 您的号码 A001（普通）"), "{out}");
+    assert!(
+        out.contains("[自助机] 您已取号，已为您重新打印。您的号码 GA001"),
+        "{out}"
+    );
+    // Tickets come out of the simulated printer, shown as text.
+    assert!(out.contains("优先服务 · 绿波通道"), "{out}");
     assert!(out.contains("请 GA001 号到 1 号窗口办理"), "{out}");
+    // Paper out: the number is still issued, and reprinted after.
+    assert!(
+        out.contains("A002（普通），前面还有 1 人。打印机故障"),
+        "{out}"
+    );
+    assert!(out.matches("A002").count() >= 3, "{out}");
+    assert!(out.contains("满意率 100%"), "{out}");
     assert!(out.contains("演示结束"), "{out}");
 }

@@ -76,3 +76,24 @@ fn the_kiosk_screen_on_a_real_terminal() {
     let log = std::fs::read_to_string(hall.data_dir().join("greenwave.log")).unwrap();
     assert!(log.contains("shutting down"), "{log}");
 }
+
+#[test]
+fn the_demo_on_a_terminal_shows_kiosk_board_and_printer_and_ends_with_q() {
+    let tmux = common::Tmux::start(&format!("exec {} demo --pace 0.1", common::BIN), 160, 45);
+    let pane = tmux.wait_for(&["演示完毕：按 q 或 Ctrl-C 退出"]);
+    for part in [
+        "自助取号",
+        "打印机 · 最近一张票",
+        "正在呼叫",
+        "等候人数",
+        "请 A001 号 到 1 号窗口办理",
+    ] {
+        assert!(pane.contains(part), "{part} missing:\n{pane}");
+    }
+    tmux.send("q");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while tmux.alive() {
+        assert!(Instant::now() < deadline, "the demo did not end on q");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -88,10 +88,10 @@ pub enum Command {
 
 /// Sets up logging to stderr; `GREENWAVE_LOG` overrides the level. The
 /// daemon logs at info; commands a person reads log only warnings.
-/// `greenwave run` sets up its own (it may log to a file while its kiosk
-/// screen has the terminal): see [`init_logging_to`].
+/// `greenwave run` and `greenwave demo` set up their own (they may log to
+/// a file while a screen has the terminal): see [`init_logging_to`].
 pub fn init_logging(cli: &Cli) {
-    if let Command::Run(_) = cli.command {
+    if let Command::Run(_) | Command::Demo(_) = cli.command {
         return;
     }
     init_logging_to(cli.verbose, true, None);

@@ -420,6 +420,7 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = std::process::Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
+            .stderr(std::process::Stdio::null())
             .status();
     }
 }
@@ -438,6 +439,7 @@ impl Tmux {
     pub fn alive(&self) -> bool {
         std::process::Command::new("tmux")
             .args(["-L", &self.socket, "has-session"])
+            .stderr(std::process::Stdio::null())
             .status()
             .map(|s| s.success())
             .unwrap_or(false)
