@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::hall::{Clock, Hall};
-use crate::kiosk::screen::Update;
+use crate::kiosk::screen::{TicketShown, Update};
 use crate::kiosk::{Kiosk, Outcome};
 use crate::voice::Voice;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -609,13 +609,15 @@ fn show(
             screen,
             ..
         }) => out(Update::Ticket {
-            number: ticket.number.clone(),
-            lane: ticket.lane,
-            ahead,
-            reprint,
-            print_problem: print_error
-                .as_deref()
-                .map(|e| crate::kiosk::screen::printer_words(e).to_string()),
+            ticket: TicketShown {
+                number: ticket.number.clone(),
+                lane: ticket.lane,
+                ahead,
+                reprint,
+                print_problem: print_error
+                    .as_deref()
+                    .map(|e| crate::kiosk::screen::printer_words(e).to_string()),
+            },
             sentence: screen,
         }),
         Ok(Outcome::ChooseService) => out(Update::Choose(kiosk.service_key_list())),

@@ -6,7 +6,7 @@
 mod common;
 
 use common::screen_text;
-use greenwave::kiosk::screen::{render, KioskScreen, Update, View, SHOW_MS};
+use greenwave::kiosk::screen::{render, KioskScreen, TicketShown, Update, View, SHOW_MS};
 use greenwave::queue::Lane;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -36,15 +36,21 @@ fn draw(s: &KioskScreen, w: u16, h: u16) -> Buffer {
     t.backend().buffer().clone()
 }
 
-fn priority_ticket(problem: Option<&str>) -> Update {
+fn ticket(number: &str, lane: Lane, ahead: usize, problem: Option<&str>) -> Update {
     Update::Ticket {
-        number: "GA012".into(),
-        lane: Lane::Priority,
-        ahead: 2,
-        reprint: false,
-        print_problem: problem.map(String::from),
+        ticket: TicketShown {
+            number: number.into(),
+            lane,
+            ahead,
+            reprint: false,
+            print_problem: problem.map(String::from),
+        },
         sentence: String::new(),
     }
+}
+
+fn priority_ticket(problem: Option<&str>) -> Update {
+    ticket("GA012", Lane::Priority, 2, problem)
 }
 
 #[test]
@@ -93,17 +99,7 @@ fn device_problems_in_plain_words() {
     assert!(!text.contains("ttyUSB0"), "no device paths for residents");
     // The ticket goes, the prompt returns; the problem stays until fixed.
     assert_eq!(s.view_at(SHOW_MS), &View::Swipe);
-    s.update(
-        &Update::Ticket {
-            number: "A001".into(),
-            lane: Lane::Normal,
-            ahead: 0,
-            reprint: false,
-            print_problem: None,
-            sentence: String::new(),
-        },
-        SHOW_MS,
-    );
+    s.update(&ticket("A001", Lane::Normal, 0, None), SHOW_MS);
     assert_eq!(s.printer_problem, None, "a printed ticket clears it");
 }
 

@@ -22,21 +22,28 @@ pub const SHOW_MS: i64 = 15_000;
 /// The idle prompt.
 pub const SWIPE: &str = "请刷身份证";
 
+/// A ticket as the kiosk screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketShown {
+    /// Its number.
+    pub number: String,
+    /// Its lane.
+    pub lane: Lane,
+    /// People ahead.
+    pub ahead: usize,
+    /// The resident already had it: printed again.
+    pub reprint: bool,
+    /// Why it was not printed, in plain words, if it was not.
+    pub print_problem: Option<String>,
+}
+
 /// What the kiosk has to say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Update {
     /// A ticket was issued (or the open one printed again).
     Ticket {
-        /// Its number.
-        number: String,
-        /// Its lane.
-        lane: Lane,
-        /// People ahead.
-        ahead: usize,
-        /// The resident already had it.
-        reprint: bool,
-        /// Why it was not printed, in plain words, if it was not.
-        print_problem: Option<String>,
+        /// The ticket.
+        ticket: TicketShown,
         /// The full sentence (for the line mode).
         sentence: String,
     },
@@ -109,18 +116,7 @@ pub enum View {
     /// Choosing a service.
     Choose(Vec<(String, String)>),
     /// A ticket.
-    Ticket {
-        /// Number.
-        number: String,
-        /// Lane.
-        lane: Lane,
-        /// People ahead.
-        ahead: usize,
-        /// Printed again.
-        reprint: bool,
-        /// Not printed, why.
-        print_problem: Option<String>,
-    },
+    Ticket(TicketShown),
     /// A message.
     Message(String),
 }
@@ -159,25 +155,9 @@ impl KioskScreen {
     /// Applies an update at `now_ms`.
     pub fn update(&mut self, u: &Update, now_ms: i64) {
         match u {
-            Update::Ticket {
-                number,
-                lane,
-                ahead,
-                reprint,
-                print_problem,
-                ..
-            } => {
-                self.printer_problem = print_problem.clone();
-                self.show(
-                    View::Ticket {
-                        number: number.clone(),
-                        lane: *lane,
-                        ahead: *ahead,
-                        reprint: *reprint,
-                        print_problem: print_problem.clone(),
-                    },
-                    now_ms,
-                );
+            Update::Ticket { ticket, .. } => {
+                self.printer_problem = ticket.print_problem.clone();
+                self.show(View::Ticket(ticket.clone()), now_ms);
             }
             Update::Choose(keys) => self.show(View::Choose(keys.clone()), now_ms),
             Update::Message(m) => self.show(View::Message(m.clone()), now_ms),
@@ -271,13 +251,13 @@ pub fn render(s: &KioskScreen, clock: &str, now_ms: i64, area: Rect, buf: &mut B
             lines.push(Line::from("请按数字键"));
             centered(lines, inner, buf);
         }
-        View::Ticket {
+        View::Ticket(TicketShown {
             number,
             lane,
             ahead,
             reprint,
             print_problem,
-        } => {
+        }) => {
             let lane_style = match lane {
                 Lane::Priority => bold.fg(Color::Green),
                 Lane::Normal => bold,
