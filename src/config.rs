@@ -139,6 +139,9 @@ pub struct Config {
     pub policies: crate::cases::Policies,
     /// Spoken calls and kiosk prompts (`[voice]`).
     pub voice: VoiceConfig,
+    /// Where the daemon writes each finished day's statistics
+    /// (`[stats] daily_csv_dir`); none when unset.
+    pub daily_csv_dir: Option<PathBuf>,
 }
 
 /// `[voice]`: the announce hook (see `crate::voice`).
@@ -407,6 +410,14 @@ struct RawConfig {
     policies: Option<RawPolicies>,
     #[serde(default)]
     voice: RawVoice,
+    #[serde(default)]
+    stats: RawStats,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStats {
+    daily_csv_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -754,6 +765,17 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         None => base.join("policies.toml"),
     };
 
+    let daily_csv_dir = match raw.stats.daily_csv_dir {
+        Some(d) if d.as_os_str().is_empty() => {
+            return Err((
+                KeyPath::new("stats").key("daily_csv_dir"),
+                "must not be empty".into(),
+            ))
+        }
+        Some(d) if d.is_relative() => Some(base.join(d)),
+        other => other,
+    };
+
     let cp = KeyPath::new("call_policy");
     let streak = raw.call_policy.max_priority_streak.unwrap_or(3);
     if !(0..=100).contains(&streak) {
@@ -867,6 +889,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         policies_file,
         policies: crate::cases::Policies::default(),
         voice,
+        daily_csv_dir,
     })
 }
 

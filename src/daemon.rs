@@ -38,6 +38,7 @@ pub struct Daemon {
     kiosk: Option<KioskThreads>,
     cases: JoinHandle<()>,
     calls: JoinHandle<()>,
+    exports: Option<JoinHandle<()>>,
     voice: Voice,
     kiosk_handle: Arc<Mutex<Kiosk>>,
     config: Config,
@@ -101,6 +102,7 @@ impl Daemon {
         let cfg_for_inbox = cfg.clone();
         let hall_events = hall.subscribe();
         let call_events = hall.subscribe();
+        let export_events = hall.subscribe();
         let voice = Voice::start(&cfg.voice).context("cannot start the voice worker")?;
         let state = AppState::new(hall, cfg);
         let printer = match &cfg_for_inbox.devices.printer {
@@ -120,6 +122,19 @@ impl Daemon {
             hall_events,
             stop.subscribe(),
         ));
+        let exports = cfg_for_inbox.daily_csv_dir.clone().map(|dir| {
+            tokio::spawn(export_days(
+                dir,
+                cfg_for_inbox.database_path(),
+                cfg_for_inbox
+                    .hall_code
+                    .clone()
+                    .unwrap_or_else(|| cfg_for_inbox.hall_name.clone()),
+                state.hall(),
+                export_events,
+                stop.subscribe(),
+            ))
+        });
         let calls = tokio::spawn(announce_calls(
             state.hall(),
             voice.clone(),
@@ -174,6 +189,7 @@ impl Daemon {
             kiosk,
             cases,
             calls,
+            exports,
             voice,
             kiosk_handle,
             config: cfg_for_inbox.clone(),
@@ -210,6 +226,9 @@ impl Daemon {
         }
         if new.data_dir != old.data_dir || new.roster != old.roster {
             restart.push("data_dir/roster");
+        }
+        if new.daily_csv_dir != old.daily_csv_dir || new.hall_code != old.hall_code {
+            restart.push("stats/hall.code");
         }
         let kiosk_changed = new.kiosk != old.kiosk || new.hall_name != old.hall_name;
         if kiosk_changed {
@@ -255,6 +274,9 @@ impl Daemon {
         self.ticker.await.ok();
         self.cases.await.ok();
         self.calls.await.ok();
+        if let Some(e) = self.exports {
+            e.await.ok();
+        }
         let voice = self.voice;
         tokio::task::spawn_blocking(move || voice.stop()).await.ok();
         if let Some(i) = self.inbox {
@@ -344,6 +366,58 @@ async fn follow_cases(
 /// recall (a recall repeats the call's words). The ticket's number and lane
 /// are read from the queue; nothing else about the resident is used.
 /// Events missed after a lag are not announced late: the display shows them.
+/// The daily statistics export: at start (days missed while the daemon
+/// was down) and after each rollover, the finished days' files, each read
+/// on a connection of its own off the hall's mutex.
+async fn export_days(
+    dir: std::path::PathBuf,
+    db: std::path::PathBuf,
+    hall_label: String,
+    hall: Arc<Mutex<crate::hall::Hall>>,
+    mut events: tokio::sync::broadcast::Receiver<crate::queue::Event>,
+    mut stop: watch::Receiver<bool>,
+) {
+    use crate::queue::Event;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut today = {
+        let h = hall.clone();
+        tokio::task::spawn_blocking(move || {
+            h.lock().unwrap_or_else(|p| p.into_inner()).queue().day()
+        })
+        .await
+        .ok()
+    };
+    loop {
+        if let Some(day) = today.take() {
+            let (dir, db, label) = (dir.clone(), db.clone(), hall_label.clone());
+            let res = tokio::task::spawn_blocking(move || {
+                let store = crate::store::Store::open(&db)?;
+                crate::export::export_missing(&store, &dir, &label, day, 31)
+            })
+            .await;
+            match res {
+                Ok(Ok(days)) if !days.is_empty() => {
+                    tracing::info!(days = days.len(), "daily statistics exported")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "daily statistics not exported; will retry at the next rollover")
+                }
+                Err(e) => tracing::error!(error = %e, "daily statistics export panicked"),
+            }
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            ev = events.recv() => match ev {
+                Ok(Event::DayRolledOver { to, .. }) => today = Some(to),
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return,
+            },
+        }
+    }
+}
+
 async fn announce_calls(
     hall: Arc<Mutex<crate::hall::Hall>>,
     voice: Voice,

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod export;
 pub mod hall;
 pub mod kiosk;
 pub mod queue;

@@ -453,3 +453,51 @@ fn the_manager_api_and_the_daily_export_agree_with_the_cli() {
     let cli_total = cli_csv.lines().last().unwrap();
     assert_eq!(total.split_once(",total,").unwrap().1, cli_total);
 }
+
+/// With `[stats] daily_csv_dir`, the daemon writes each finished day's
+/// file by itself: here a day it was not running for, at start.
+#[test]
+fn the_daemon_exports_the_days_it_missed_at_start() {
+    use greenwave::config::Config;
+    use greenwave::hall::{Clock, Hall, ManualClock};
+    use std::sync::Arc;
+    let hall = common::TestHall::new("[stats]\ndaily_csv_dir = \"exports\"\n");
+    let cfg = Config::load(&hall.config).unwrap();
+    let yesterday_ms = chrono::Utc::now().timestamp_millis() - 24 * 3_600_000;
+    let clock = Arc::new(ManualClock::new(Timestamp(yesterday_ms)));
+    let day = {
+        let mut h = Hall::open(&cfg, clock.clone() as Arc<dyn Clock>).unwrap();
+        h.issue("civil", Lane::Priority).unwrap();
+        h.issue("civil", Lane::Normal).unwrap();
+        h.call_next(1).unwrap();
+        h.queue().day()
+    };
+    let d = hall.start();
+    let file = hall
+        .dir
+        .path()
+        .join("exports")
+        .join(format!("greenwave-stats-{day}.csv"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !file.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no export; log:\n{}",
+            d.stderr()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(DAILY_CSV_HEADER));
+    let total = lines.next().unwrap();
+    assert!(
+        total.starts_with(&format!("测试大厅,{day},total,合计,2,1,")),
+        "{total}"
+    );
+    // Today is not over: no file for it.
+    let files = std::fs::read_dir(hall.dir.path().join("exports"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1);
+}

@@ -1,15 +1,13 @@
 //! `greenwave stats`: figures over the event journal.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
-use crate::stats::{daily_csv, daily_file_name, figures, to_csv, to_table, GroupBy, Sources};
+use crate::stats::{figures, to_csv, to_table, GroupBy};
 use crate::store::Store;
 
 /// Output formats.
@@ -55,8 +53,8 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
     let src = records.sources();
     if let Some(dir) = a.daily_csv {
         let hall = cfg.hall_code.as_deref().unwrap_or(&cfg.hall_name);
-        let written = write_daily(&dir, &src, hall)?;
-        println!("已导出 {written} 天的统计到 {}", dir.display());
+        let written = crate::export::write_days(&dir, &src, hall)?;
+        println!("已导出 {} 天的统计到 {}", written.len(), dir.display());
         return Ok(ExitCode::SUCCESS);
     }
     let rows = figures(&src, a.from, a.to, a.by);
@@ -66,19 +64,4 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes one file per service day that has tickets; each file goes to a
-/// temporary name first, so that a reader never sees half a file.
-fn write_daily(dir: &Path, src: &Sources<'_>, hall: &str) -> anyhow::Result<usize> {
-    std::fs::create_dir_all(dir).with_context(|| format!("无法创建导出目录 {}", dir.display()))?;
-    let days: BTreeSet<NaiveDate> = src.tickets.iter().map(|t| t.day).collect();
-    for day in &days {
-        let path = dir.join(daily_file_name(*day));
-        let tmp = path.with_extension("csv.part");
-        std::fs::write(&tmp, daily_csv(src, hall, *day))
-            .with_context(|| format!("无法写入 {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("无法写入 {}", path.display()))?;
-    }
-    Ok(days.len())
 }

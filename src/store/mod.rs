@@ -390,6 +390,29 @@ impl Store {
         Ok(out)
     }
 
+    /// The service days `from..=to` that have tickets, in order.
+    pub fn ticket_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<NaiveDate>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT day FROM tickets WHERE day >= ?1 AND day <= ?2 ORDER BY day")
+            .map_err(|e| self.err(e))?;
+        let days = stmt
+            .query_map([from.to_string(), to.to_string()], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for d in days {
+            let d = d.map_err(|e| self.err(e))?;
+            out.push(parse_day(&d).ok_or_else(|| self.corrupt("tickets", format!("day {d:?}")))?);
+        }
+        Ok(out)
+    }
+
     /// The journal entries of one ticket, oldest first.
     pub fn ticket_history(&self, id: TicketId) -> Result<Vec<JournalEntry>, StoreError> {
         self.journal_where("ticket_id = ?1", [id.0 as i64])
