@@ -97,6 +97,8 @@ pub struct ApiConfig {
     pub listen: SocketAddr,
     /// Token of the hall manager (sees and acts for every window).
     pub manager_token: Option<Secret>,
+    /// Token of the hall displays: the event stream only, nothing else.
+    pub display_token: Option<Secret>,
 }
 
 /// The validated configuration.
@@ -541,6 +543,7 @@ struct RawDay {
 struct RawApi {
     listen: Option<String>,
     manager_token: Option<String>,
+    display_token: Option<String>,
 }
 
 // ----- validation ----------------------------------------------------------
@@ -753,6 +756,27 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     }
 
     let helpers = helpers_config(raw.helpers, &windows, manager_token.as_ref())?;
+    let display_token = match raw.api.display_token {
+        Some(t) => {
+            let k = KeyPath::new("api").key("display_token");
+            let tok = token(t, k.clone())?;
+            let clash = if manager_token.as_ref() == Some(&tok) {
+                Some("api.manager_token".to_string())
+            } else if let Some(j) = windows.iter().position(|w| w.token == tok) {
+                Some(format!("windows[{j}].token"))
+            } else {
+                helpers
+                    .iter()
+                    .position(|h| h.token == tok)
+                    .map(|j| format!("helpers[{j}].token"))
+            };
+            if let Some(other) = clash {
+                return Err((k, format!("is the same as {other}")));
+            }
+            Some(tok)
+        }
+        None => None,
+    };
     let policies_file = match raw.policies.and_then(|p| p.file) {
         Some(f) if f.as_os_str().is_empty() => {
             return Err((
@@ -881,6 +905,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         api: ApiConfig {
             listen,
             manager_token,
+            display_token,
         },
         roster,
         devices,

@@ -183,3 +183,42 @@ fn sigterm_ends_open_event_streams_and_the_daemon_exits() {
         Err(mpsc::RecvTimeoutError::Disconnected)
     ));
 }
+
+/// A hall display gets a token of its own (`[api] display_token`): it
+/// follows the stream, and nothing else — no call, no queue, no case, no
+/// figures — so a stolen display token cannot act for a window.
+#[test]
+fn the_display_token_follows_the_stream_and_can_do_nothing_else() {
+    const DISPLAY: &str = "test-display-token-0001";
+    let hall = TestHall::new(&format!("display_token = \"{DISPLAY}\"\n"));
+    // `extra` lands after [api]: the key belongs to it.
+    let d = hall.start();
+    let display = Display::connect(&format!("{}/api/events", d.base), Some(DISPLAY));
+    let (kind, _) = display.next();
+    assert_eq!(kind, "snapshot");
+    d.post("/api/tickets", MANAGER, json!({ "service": "civil" }));
+    let (kind, data) = display.next();
+    assert_eq!(kind, "issued");
+    assert_eq!(data["ticket"]["number"], "A001");
+    for (method, path) in [
+        ("POST", "/api/windows/1/call"),
+        ("POST", "/api/tickets"),
+        ("GET", "/api/queue"),
+        ("GET", "/api/cases"),
+        ("GET", "/api/stats"),
+        ("GET", "/api/tickets/A001"),
+    ] {
+        let body = (method == "POST").then(|| json!({ "service": "civil" }));
+        let (st, e) = http(method, &format!("{}{path}", d.base), Some(DISPLAY), body);
+        assert_eq!(st, 403, "{method} {path}: {e}");
+        assert_eq!(e["code"], "forbidden", "{e}");
+    }
+    // The same token for a window is refused when the file is read.
+    let bad = TestHall::new(&format!("display_token = \"{}\"\n", window_token(1)));
+    let (st, _, err) = bad.cli(&["config", "check"]);
+    assert!(!st.success());
+    assert!(
+        err.contains("api.display_token") && err.contains("windows[0].token"),
+        "{err}"
+    );
+}

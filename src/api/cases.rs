@@ -100,6 +100,7 @@ fn case_actor(cfg: &Config, headers: &HeaderMap) -> Result<Actor, ApiError> {
         Principal::Manager => Ok(Actor::Manager),
         Principal::Helper(id) => Ok(Actor::Helper(id)),
         Principal::Window(_) => Err(forbidden("窗口令牌不能使用协办接口")),
+        Principal::Display => Err(super::display_refused()),
     }
 }
 
@@ -882,6 +883,7 @@ async fn rate(
                 }
                 Actor::Helper(me)
             }
+            Principal::Display => return Err(super::display_refused()),
         };
         let already = h.store().rating(t.id)?.is_some();
         let (rating, comment) =

@@ -31,7 +31,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
 use super::{
-    bearer, principal_of, with_hall, ApiError, AppState, DisplayTicket, ErrorBody, QueueView,
+    bearer, viewer_of, with_hall, ApiError, AppState, DisplayTicket, ErrorBody, QueueView,
 };
 use crate::config::Config;
 use crate::queue::{Event, Ticket, TicketId};
@@ -76,7 +76,7 @@ pub(super) async fn events(
             format!("查询参数无效: {}", e.body_text()),
         )
     })?;
-    principal_of(&state.cfg, bearer(&headers).or(query.token.as_deref()))?;
+    viewer_of(&state.cfg, bearer(&headers).or(query.token.as_deref()))?;
     let (rx, view, shown) = open(&state).await?;
     let mut feed = Feed {
         stopping: state.stopping.clone(),

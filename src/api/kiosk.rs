@@ -168,6 +168,7 @@ fn actor(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
         super::Principal::Manager => "manager".to_string(),
         super::Principal::Window(w) => format!("window {w}"),
         super::Principal::Helper(h) => format!("helper {h}"),
+        super::Principal::Display => return Err(super::display_refused()),
     })
 }
 

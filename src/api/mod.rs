@@ -250,6 +250,16 @@ enum Principal {
     Window(u32),
     /// A helper (协办员), by id: case routes only.
     Helper(String),
+    /// A hall display (`[api] display_token`): the event stream only.
+    Display,
+}
+
+fn display_refused() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "显示屏令牌只能用于事件流 (/api/events)",
+    )
 }
 
 /// The bearer token of the `Authorization` header, if any.
@@ -275,13 +285,27 @@ fn principal_of(cfg: &Config, token: Option<&str>) -> Result<Principal, ApiError
             "forbidden",
             "协办员令牌只能用于协办接口",
         )),
+        Principal::Display => Err(display_refused()),
         p => Ok(p),
     }
 }
 
-/// Any valid token: the manager's, a window's or a helper's.
+/// Who may follow the event stream: staff (not helpers) and the hall
+/// displays' own token.
+fn viewer_of(cfg: &Config, token: Option<&str>) -> Result<Principal, ApiError> {
+    match authenticate_token(cfg, token)? {
+        Principal::Display => Ok(Principal::Display),
+        _ => principal_of(cfg, token),
+    }
+}
+
+/// Any valid token but a display's: the manager's, a window's or a
+/// helper's.
 fn authenticate(cfg: &Config, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    authenticate_token(cfg, bearer(headers))
+    match authenticate_token(cfg, bearer(headers))? {
+        Principal::Display => Err(display_refused()),
+        p => Ok(p),
+    }
 }
 
 fn authenticate_token(cfg: &Config, token: Option<&str>) -> Result<Principal, ApiError> {
@@ -299,6 +323,14 @@ fn authenticate_token(cfg: &Config, token: Option<&str>) -> Result<Principal, Ap
         .is_some_and(|m| constant_eq(m.expose(), token))
     {
         return Ok(Principal::Manager);
+    }
+    if cfg
+        .api
+        .display_token
+        .as_ref()
+        .is_some_and(|d| constant_eq(d.expose(), token))
+    {
+        return Ok(Principal::Display);
     }
     if let Some(w) = cfg
         .windows
@@ -328,6 +360,7 @@ fn for_window(cfg: &Config, headers: &HeaderMap, window: u32) -> Result<(), ApiE
             "forbidden",
             "协办员令牌只能用于协办接口",
         )),
+        Principal::Display => Err(display_refused()),
     }
 }
 

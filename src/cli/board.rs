@@ -10,7 +10,7 @@ pub struct BoardArgs {
     /// The daemon's address, e.g. http://192.168.1.10:8080
     #[arg(long, env = "GREENWAVE_SERVER")]
     pub server: String,
-    /// A token for the event stream (a window's or the manager's); prefer
+    /// A token for the event stream (`[api] display_token`, or staff); prefer
     /// the environment variable, which `ps` does not show
     #[arg(long, env = "GREENWAVE_TOKEN", hide_env_values = true)]
     pub token: String,
