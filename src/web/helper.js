@@ -104,23 +104,24 @@
         const done = explained.has(p.id);
         parts.push(
           el(
-            'details',
-            {},
+            'div',
+            { class: 'policy' },
+            el('input', { type: 'checkbox', id: `p-${p.id}`, value: p.id, checked: done, disabled: done }),
+            ' ',
+            el('label', { for: `p-${p.id}` }, p.title, done ? '（已讲解）' : ''),
             el(
-              'summary',
+              'details',
               {},
-              el('input', { type: 'checkbox', id: `p-${p.id}`, value: p.id, checked: done, disabled: done }),
-              ' ',
-              el('label', { for: `p-${p.id}` }, p.title, done ? '（已讲解）' : ''),
-            ),
-            el(
-              'dl',
-              {},
-              el('dt', {}, '适用对象'), el('dd', {}, p.eligibility),
-              el('dt', {}, '申请方式'), el('dd', {}, p.how_to_apply),
-              el('dt', {}, '保障内容'), el('dd', {}, p.benefit),
-              el('dt', {}, '保障标准'), el('dd', {}, p.standard),
-              el('dt', {}, '咨询电话'), el('dd', {}, p.phone),
+              el('summary', {}, '政策详情'),
+              el(
+                'dl',
+                {},
+                el('dt', {}, '适用对象'), el('dd', {}, p.eligibility),
+                el('dt', {}, '申请方式'), el('dd', {}, p.how_to_apply),
+                el('dt', {}, '保障内容'), el('dd', {}, p.benefit),
+                el('dt', {}, '保障标准'), el('dd', {}, p.standard),
+                el('dt', {}, '咨询电话'), el('dd', {}, p.phone),
+              ),
             ),
           ),
         );

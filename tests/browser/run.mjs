@@ -248,6 +248,7 @@ try {
   await waitText(hp, '#rating-state', '已评价：满意');
   await hp.evaluate(() => window.scrollTo(0, 0));
   await hp.screenshot({ path: `${shots}/helper.png` });
+  await hp.screenshot({ path: `${shots}/helper-full.png`, fullPage: true });
   await hp.click('#close-case');
   await waitText(hp, '#c-msg', '已结案');
   await waitText(hp, '#c-timeline', '结案');
@@ -280,6 +281,24 @@ try {
   const after = await ask({ op: 'key', key: '1' });
   const afterNumber = (await (await fetch(`${base}/api/status/${after.token}`)).json()).number;
   await con.locator(`#waiting tr[data-number="${afterNumber}"]`).waitFor();
+
+  step('console: F9 reprints, F2 recalls, F5 marks a no-show (and does not reload the page)');
+  await con.evaluate(() => {
+    window.stillHere = true;
+  });
+  await con.keyboard.press('F9');
+  await con.locator('#dlg-reprint').waitFor();
+  check((await con.inputValue('#reprint-number')) === manualNumber, 'the reprint dialog offers the current ticket');
+  await con.press('#reprint-number', 'Enter');
+  await waitText(con, '#reprint-msg', `已补打 ${manualNumber}`);
+  await con.keyboard.press('Escape');
+  await con.locator('#dlg-reprint').waitFor({ state: 'hidden' });
+  await con.keyboard.press('F2');
+  await waitText(con, '#msg', '已重呼');
+  await con.keyboard.press('F5');
+  await waitText(con, '#msg', '已标记未到');
+  await con.locator('#current-empty').waitFor();
+  check(await con.evaluate(() => window.stillHere === true), 'F5 did not reload the console');
 
   check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
   console.log('browser: all steps passed');
