@@ -401,10 +401,13 @@ async fn progress_page(
     Path(token): Path<String>,
 ) -> axum::response::Response {
     use super::pages::{progress_page as page, Progress};
+    let cfg = state.cfg.clone();
+    let hall = cfg.hall_name.as_str();
     match status(State(state), Path(token)).await {
         Ok(Json(s)) => page(
             StatusCode::OK,
             &Progress {
+                hall,
                 number: &s.number,
                 service: &s.service_name,
                 message: &s.message,
@@ -414,6 +417,7 @@ async fn progress_page(
         Err(_) => page(
             StatusCode::NOT_FOUND,
             &Progress {
+                hall,
                 number: "没有找到这张票",
                 service: "",
                 message: "请核对号码或咨询工作人员",

@@ -248,6 +248,8 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me
 
 /// What the progress page shows.
 pub(super) struct Progress<'a> {
+    /// The hall's name.
+    pub hall: &'a str,
     /// Ticket number, or the "not found" headline.
     pub number: &'a str,
     /// Service name.
@@ -261,12 +263,45 @@ pub(super) struct Progress<'a> {
 /// The progress page (`/t/{token}`), filled in on the server so that it
 /// reads right without JavaScript; `progress.js` then keeps it up to date.
 pub(super) fn progress_page(status: StatusCode, p: &Progress<'_>) -> Response {
-    let body = PROGRESS
-        .replace("{{status}}", &escape(p.status))
-        .replace("{{number}}", &escape(p.number))
-        .replace("{{service}}", &escape(p.service))
-        .replace("{{message}}", &escape(p.message));
+    let body = fill(
+        PROGRESS,
+        &[
+            ("hall", p.hall),
+            ("status", p.status),
+            ("number", p.number),
+            ("service", p.service),
+            ("message", p.message),
+        ],
+    );
     html(status, body)
+}
+
+/// Replaces each `{{key}}` of `template` by its value, HTML-escaped, in
+/// one pass (a value is never read as a placeholder); unknown keys stay.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after.find("}}").and_then(|j| {
+            values
+                .iter()
+                .find(|(k, _)| *k == &after[..j])
+                .map(|(_, v)| (j, v))
+        }) {
+            Some((j, v)) => {
+                out.push_str(&escape(v));
+                rest = &after[j + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// HTML-escapes text for element content and quoted attributes.
@@ -295,6 +330,12 @@ mod tests {
             escape("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn fill_escapes_values_and_never_reads_them_as_placeholders() {
+        let out = fill("<b>{{a}}</b>{{b}}{{c}}", &[("a", "{{b}}<i>"), ("b", "x&y")]);
+        assert_eq!(out, "<b>{{b}}&lt;i&gt;</b>x&amp;y{{c}}");
     }
 
     #[test]
