@@ -87,6 +87,7 @@
       ];
       $('figures-note').textContent = '按今日号票实时计算；完整统计（各时段、各窗口、百分位）见 greenwave stats。';
     }
+    $('figures').classList.toggle('six', figs.length > 8);
     $('figures').replaceChildren(...figs);
   }
 

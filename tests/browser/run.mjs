@@ -261,6 +261,10 @@ try {
   await login(mp, man);
   await waitText(mp, '#fig-issued', '5');
   await waitText(mp, '#fig-done', '1');
+  // From GET /api/stats: the case rated 满意, the manual identification.
+  await waitText(mp, '#fig-ratings', '1 / 100%');
+  await waitText(mp, '#fig-manual', '1');
+  await waitText(mp, '#fig-cases', '2（1）');
   await waitText(mp, '#helpers', '王协办');
   await waitText(mp, '#helpers', '在岗');
   await waitText(mp, '#cases', prio);
