@@ -111,11 +111,12 @@ const GW = (() => {
   // The queue's event stream, kept open: EventSource reconnects by itself
   // after a network error; when it gives up (an HTTP error, e.g. the
   // daemon restarting) we open a new one after 3 s. onState(true) once a
-  // snapshot arrived, onState(false) on every error.
+  // snapshot arrived, onState(false) on every error; onUnauthorized when the
+  // token no longer works.
   const KINDS = ['issued', 'called', 'recalled', 'started', 'finished', 'no_show', 'rejoined',
     'transferred', 'cancelled', 'paused', 'resumed', 'day_rolled_over'];
 
-  function liveQueue(token, { onSnapshot, onEvent, onState }) {
+  function liveQueue(token, { onSnapshot, onEvent, onState, onUnauthorized }) {
     let es = null;
     let retry = null;
     function open() {
@@ -134,9 +135,23 @@ const GW = (() => {
         if (es.readyState === EventSource.CLOSED) {
           es.close();
           clearTimeout(retry);
-          retry = setTimeout(open, 3000);
+          retry = setTimeout(reopen, 3000);
         }
       };
+    }
+    // The stream was refused: a token that stopped working (the
+    // configuration changed) goes back to the login form; anything else
+    // (the daemon restarting) is tried again.
+    async function reopen() {
+      try {
+        await api('GET', '/api/me', token);
+      } catch (e) {
+        if (e.status === 401 && onUnauthorized) {
+          onUnauthorized();
+          return;
+        }
+      }
+      open();
     }
     open();
     return {

@@ -321,6 +321,7 @@
       onState: (up) => {
         $('offline').hidden = up;
       },
+      onUnauthorized: () => GW.logout(KEY),
     });
     setInterval(tick, 1000);
     $('btn-call').focus();

@@ -198,6 +198,7 @@
       onState: (up) => {
         $('offline').hidden = up;
       },
+      onUnauthorized: () => GW.logout(KEY),
     });
     loadStaff();
     setInterval(loadStaff, 15000);
