@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what greenwave needs on Debian 12: the packages listed in the
 # given lists (default: build-packages.txt and test-packages.txt beside this
-# script), the rustfmt/clippy components and, for the package test,
-# cargo-deb (a pinned version, built from crates.io once).
+# script), the rustfmt/clippy components, for the package test
+# cargo-deb (a pinned version, built from crates.io once) and, with the
+# test list, the browser tests' node packages (npm ci in tests/browser;
+# Node.js 20 and npm come with the project's machines).
 #   packaging/deps.sh                      # build + test
 #   packaging/deps.sh build-packages.txt   # build only (make demo)
 # Idempotent, and silent when everything is already there.
@@ -46,4 +48,19 @@ if [[ " ${lists[*]} " == *" test-packages.txt "* ]] &&
     [[ "$(cargo deb --version 2>/dev/null)" != *"$cargo_deb_version"* ]]; then
     echo "deps: installing cargo-deb $cargo_deb_version (a few minutes, once)"
     cargo install --quiet --locked cargo-deb --version "$cargo_deb_version"
+fi
+
+# The browser tests' node side: playwright-core, which drives Debian's
+# chromium (it downloads no browser). Again only when the lock file changed.
+if [[ " ${lists[*]} " == *" test-packages.txt "* ]]; then
+    browser="$here/../tests/browser"
+    stamp="$browser/node_modules/.package-lock.json"
+    if [[ ! -f "$stamp" || "$browser/package-lock.json" -nt "$stamp" ]]; then
+        if ! command -v npm >/dev/null 2>&1; then
+            echo "deps: npm is missing (Node.js 20 with npm is needed for tests/browser)" >&2
+            exit 1
+        fi
+        echo "deps: npm ci in tests/browser"
+        npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error >/dev/null
+    fi
 fi

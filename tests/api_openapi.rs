@@ -48,6 +48,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/cases/{number}/close"),
     ("post", "/api/tickets/{number}/rating"),
     ("get", "/api/tickets/{number}/timeline"),
+    ("get", "/api/me"),
+    ("get", "/console"),
+    ("get", "/helper"),
+    ("get", "/manager"),
+    ("get", "/assets/{file}"),
 ];
 
 /// Routes that need no token.
@@ -57,6 +62,10 @@ const OPEN: &[&str] = &[
     "/api/openapi.json",
     "/api/status/{token}",
     "/t/{token}",
+    "/console",
+    "/helper",
+    "/manager",
+    "/assets/{file}",
 ];
 
 fn statuses(op: &Value) -> BTreeSet<String> {
@@ -79,6 +88,7 @@ fn openapi_document_lists_every_route_with_its_errors_and_bearer_security() {
         ("metrics.rs", include_str!("../src/api/metrics.rs")),
         ("kiosk.rs", include_str!("../src/api/kiosk.rs")),
         ("cases.rs", include_str!("../src/api/cases.rs")),
+        ("pages.rs", include_str!("../src/api/pages.rs")),
     ] {
         assert!(
             !src.contains(".route("),

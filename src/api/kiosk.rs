@@ -388,7 +388,8 @@ async fn status(
 }
 
 /// The page the ticket's QR code opens: the number, `前面还有 N 人` or
-/// `请到 3 号窗口`, refreshing itself every 15 s. Plain HTML, large print, no
+/// `请到 3 号窗口`, kept up to date by its script (`src/web/progress.js`,
+/// every 5 s; without JavaScript it reloads every 15 s). Large print, no
 /// personal data; an unknown token gives a plain "not found".
 #[utoipa::path(get, path = "/t/{token}", tag = "kiosk",
     params(("token" = String, Path, description = "The ticket's token from its QR code")),
@@ -400,28 +401,30 @@ async fn progress_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> axum::response::Response {
-    use axum::response::{Html, IntoResponse};
-    let page = |title: &str, big: &str, line: &str| {
-        format!(
-            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <meta http-equiv=\"refresh\" content=\"15\"><title>{title}</title>\
-             <style>body{{font-family:sans-serif;text-align:center;margin:2em 1em}}\
-             .n{{font-size:4em;font-weight:bold}}.m{{font-size:2em}}</style></head>\
-             <body><div class=\"n\">{big}</div><div class=\"m\">{line}</div></body></html>"
-        )
-    };
+    use super::pages::{progress_page as page, Progress};
+    let cfg = state.cfg.clone();
+    let hall = cfg.hall_name.as_str();
     match status(State(state), Path(token)).await {
-        Ok(Json(s)) => Html(page(&s.number, &s.number, &s.message)).into_response(),
-        Err(_) => (
+        Ok(Json(s)) => page(
+            StatusCode::OK,
+            &Progress {
+                hall,
+                number: &s.number,
+                service: &s.service_name,
+                message: &s.message,
+                status: &s.status,
+            },
+        ),
+        Err(_) => page(
             StatusCode::NOT_FOUND,
-            Html(page(
-                "没有找到",
-                "没有找到这张票",
-                "请核对号码或咨询工作人员",
-            )),
-        )
-            .into_response(),
+            &Progress {
+                hall,
+                number: "没有找到这张票",
+                service: "",
+                message: "请核对号码或咨询工作人员",
+                status: "missing",
+            },
+        ),
     }
 }
 

@@ -12,13 +12,16 @@
 //! handler's `#[utoipa::path]`, so the OpenAPI document served at
 //! `GET /api/openapi.json` ([`openapi`]) and the router cannot drift apart.
 //! Besides the staff operations: `GET /api/events` (server-sent events for
-//! hall displays, [`events`]) and `GET /metrics` (Prometheus, [`metrics`]).
+//! hall displays, [`events`]) and `GET /metrics` (Prometheus, [`metrics`]);
+//! and the browser pages (`/console`, `/helper`, `/manager`, `/t/{token}`,
+//! `pages.rs`), plain HTML/CSS/JS from `src/web/` embedded in the binary.
 
 mod cases;
 pub mod events;
 mod kiosk;
 pub mod metrics;
 mod openapi;
+mod pages;
 mod stats;
 mod views;
 
@@ -124,6 +127,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(kiosk::routes())
         .merge(cases::routes())
         .merge(stats::routes())
+        .merge(pages::routes())
 }
 
 /// The OpenAPI 3 document of the API, as served at `GET /api/openapi.json`.

@@ -1,0 +1,377 @@
+//! The browser pages: the window console (`/console`), the helper's phone
+//! view (`/helper`), the manager's overview (`/manager`), the resident's
+//! progress page (`/t/{token}`, rendered here, routed in `kiosk.rs`), their
+//! scripts and style sheet (`/assets/{file}`), and `GET /api/me`, which
+//! tells a page whose token it holds.
+//!
+//! The pages are plain HTML, CSS and JavaScript from `src/web/`, embedded
+//! with `include_str!`: nothing to build, nothing to install beside the
+//! binary. They hold no data: they log in with a token (kept in the
+//! browser's local storage) and use the staff API like any other client.
+//! Every page is served with a content security policy that allows only
+//! this origin's scripts and styles (no inline script), and no referrer, so
+//! a progress page's token does not leave the hall in a `Referer` header.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{authenticate, ApiError, AppState, ErrorBody, Principal};
+
+/// One embedded file.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static str,
+}
+
+const CONSOLE: &str = include_str!("../web/console.html");
+const HELPER: &str = include_str!("../web/helper.html");
+const MANAGER: &str = include_str!("../web/manager.html");
+const PROGRESS: &str = include_str!("../web/progress.html");
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// What `/assets/{file}` serves; nothing else.
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "greenwave.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("../web/greenwave.css"),
+    },
+    Asset {
+        name: "common.js",
+        content_type: JS,
+        body: include_str!("../web/common.js"),
+    },
+    Asset {
+        name: "console.js",
+        content_type: JS,
+        body: include_str!("../web/console.js"),
+    },
+    Asset {
+        name: "helper.js",
+        content_type: JS,
+        body: include_str!("../web/helper.js"),
+    },
+    Asset {
+        name: "manager.js",
+        content_type: JS,
+        body: include_str!("../web/manager.js"),
+    },
+    Asset {
+        name: "progress.js",
+        content_type: JS,
+        body: include_str!("../web/progress.js"),
+    },
+];
+
+/// Only this origin's scripts, styles and connections; no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The routes, merged into the API's router.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(console))
+        .routes(routes!(helper))
+        .routes(routes!(manager))
+        .routes(routes!(asset))
+}
+
+/// The window console: log in with the window's token, call, recall,
+/// start, finish, no-show, transfer (F1–F6), the live waiting list.
+#[utoipa::path(get, path = "/console", tag = "pages",
+    responses((status = 200, description = "The window console (HTML); it asks for the window's token", content_type = "text/html", body = String)))]
+async fn console() -> Response {
+    html(StatusCode::OK, CONSOLE.to_string())
+}
+
+/// The helper's view, phone-sized: cases, timeline, notes, policies,
+/// rating, closing.
+#[utoipa::path(get, path = "/helper", tag = "pages",
+    responses((status = 200, description = "The helper's view (HTML); it asks for the helper's token", content_type = "text/html", body = String)))]
+async fn helper() -> Response {
+    html(StatusCode::OK, HELPER.to_string())
+}
+
+/// The manager's overview: queues and waits, windows, helpers and cases,
+/// today's figures.
+#[utoipa::path(get, path = "/manager", tag = "pages",
+    responses((status = 200, description = "The manager's overview (HTML); it asks for the manager token", content_type = "text/html", body = String)))]
+async fn manager() -> Response {
+    html(StatusCode::OK, MANAGER.to_string())
+}
+
+/// The pages' scripts and style sheet (embedded in the binary).
+#[utoipa::path(get, path = "/assets/{file}", tag = "pages",
+    params(("file" = String, Path, description = "File name, e.g. `console.js`")),
+    responses(
+        (status = 200, description = "The file", content_type = "text/javascript", body = String),
+        (status = 404, description = "No such file", content_type = "text/plain", body = String),
+    ))]
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|a| a.name == file) {
+        Some(a) => (
+            [
+                (header::CONTENT_TYPE, a.content_type),
+                (header::CACHE_CONTROL, "no-cache"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            a.body,
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "没有找到",
+        )
+            .into_response(),
+    }
+}
+
+/// A service, for the pages' menus.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct ServiceRef {
+    /// Code (`civil`).
+    code: String,
+    /// Name (`民政救助`).
+    name: String,
+}
+
+/// A window and the services it calls.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct WindowRef {
+    /// Number.
+    number: u32,
+    /// Codes of the services it calls.
+    services: Vec<String>,
+}
+
+/// `GET /api/me`: whose token this is, and the hall's services and windows
+/// (what a page needs to draw itself). No secrets, no personal data.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+struct Me {
+    /// `window`, `manager` or `helper`.
+    role: String,
+    /// The window's number, for a window's token.
+    window: Option<u32>,
+    /// The helper's id, for a helper's token.
+    helper: Option<String>,
+    /// The helper's name, for a helper's token.
+    name: Option<String>,
+    /// Whether the helper is on duty, for a helper's token.
+    on_duty: Option<bool>,
+    /// The hall's name.
+    hall: String,
+    /// Every service, in configuration order.
+    services: Vec<ServiceRef>,
+    /// Every window and its services.
+    windows: Vec<WindowRef>,
+}
+
+/// Who holds this token (any valid token: the manager's, a window's or a
+/// helper's), with the hall's services and windows.
+#[utoipa::path(get, path = "/api/me", tag = "pages", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's holder", body = Me),
+        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    ))]
+async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me>, ApiError> {
+    let cfg = &state.cfg;
+    let (role, window, helper) = match authenticate(cfg, &headers)? {
+        Principal::Manager => ("manager", None, None),
+        Principal::Window(w) => ("window", Some(w), None),
+        Principal::Helper(h) => ("helper", None, Some(h)),
+    };
+    let on_duty = match &helper {
+        Some(id) => {
+            let ids = vec![id.clone()];
+            super::with_hall(&state, move |h| Ok(h.store().helper_loads(&ids)?))
+                .await?
+                .first()
+                .map(|l| l.on_duty)
+        }
+        None => None,
+    };
+    Ok(Json(Me {
+        on_duty,
+        role: role.to_string(),
+        window,
+        name: helper
+            .as_deref()
+            .and_then(|h| cfg.helper(h))
+            .map(|h| h.name.clone()),
+        helper,
+        hall: cfg.hall_name.clone(),
+        services: cfg
+            .services
+            .iter()
+            .map(|s| ServiceRef {
+                code: s.code.clone(),
+                name: s.name.clone(),
+            })
+            .collect(),
+        windows: cfg
+            .windows
+            .iter()
+            .map(|w| WindowRef {
+                number: w.number,
+                services: w.services.clone(),
+            })
+            .collect(),
+    }))
+}
+
+/// What the progress page shows.
+pub(super) struct Progress<'a> {
+    /// The hall's name.
+    pub hall: &'a str,
+    /// Ticket number, or the "not found" headline.
+    pub number: &'a str,
+    /// Service name.
+    pub service: &'a str,
+    /// `前面还有 N 人`, `请到 3 号窗口`, ...
+    pub message: &'a str,
+    /// `waiting`, `called`, `serving`, `done`, `closed` or `missing`.
+    pub status: &'a str,
+}
+
+/// The progress page (`/t/{token}`), filled in on the server so that it
+/// reads right without JavaScript; `progress.js` then keeps it up to date.
+pub(super) fn progress_page(status: StatusCode, p: &Progress<'_>) -> Response {
+    let body = fill(
+        PROGRESS,
+        &[
+            ("hall", p.hall),
+            ("status", p.status),
+            ("number", p.number),
+            ("service", p.service),
+            ("message", p.message),
+        ],
+    );
+    html(status, body)
+}
+
+/// Replaces each `{{key}}` of `template` by its value, HTML-escaped, in
+/// one pass (a value is never read as a placeholder); unknown keys stay.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after.find("}}").and_then(|j| {
+            values
+                .iter()
+                .find(|(k, _)| *k == &after[..j])
+                .map(|(_, v)| (j, v))
+        }) {
+            Some((j, v)) => {
+                out.push_str(&escape(v));
+                rest = &after[j + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// HTML-escapes text for element content and quoted attributes.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_covers_markup_and_quotes() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn fill_escapes_values_and_never_reads_them_as_placeholders() {
+        let out = fill("<b>{{a}}</b>{{b}}{{c}}", &[("a", "{{b}}<i>"), ("b", "x&y")]);
+        assert_eq!(out, "<b>{{b}}&lt;i&gt;</b>x&amp;y{{c}}");
+    }
+
+    #[test]
+    fn every_asset_is_referenced_by_a_page_and_every_page_asset_exists() {
+        let pages = [CONSOLE, HELPER, MANAGER, PROGRESS].concat();
+        for a in ASSETS {
+            assert!(
+                pages.contains(&format!("/assets/{}", a.name)),
+                "{} unused",
+                a.name
+            );
+        }
+        for part in pages.split("/assets/").skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+                .collect();
+            assert!(
+                ASSETS.iter().any(|a| a.name == name),
+                "{name} is not embedded"
+            );
+        }
+    }
+
+    #[test]
+    fn pages_have_no_inline_script() {
+        // The content security policy refuses inline scripts: every script
+        // must come from /assets/.
+        for page in [CONSOLE, HELPER, MANAGER, PROGRESS] {
+            for part in page.split("<script").skip(1) {
+                assert!(
+                    part.trim_start().starts_with("src=\"/assets/"),
+                    "inline script: {part}"
+                );
+            }
+            assert!(!page.contains(" onclick="), "inline handler");
+        }
+    }
+}

@@ -1,0 +1,214 @@
+// The manager's overview: queue lengths and waits per service and lane,
+// windows and their state, helpers and cases, today's figures. Live from
+// the event stream (queue and tickets); helpers and cases every 15 s.
+'use strict';
+
+(() => {
+  const { api, $, el, say } = GW;
+  const KEY = 'greenwave.manager.token';
+
+  let token = null;
+  let me = null;
+  let queue = null;
+  let tickets = [];
+
+  const LANES = [['priority', '绿波'], ['normal', '普通']];
+
+  function serviceName(code) {
+    const s = me.services.find((x) => x.code === code);
+    return s ? s.name : code;
+  }
+
+  function figure(k, v, id) {
+    return el('div', { class: 'figure' }, el('div', { class: 'v', id }, v), el('div', { class: 'k' }, k));
+  }
+
+  // Today's figures: from GET /api/stats (the figures of `greenwave stats`,
+  // its 合计 row for today) where the daemon has it; otherwise counted
+  // from the day's tickets (GET /api/tickets).
+  let stats = null; // the 合计 row, or null
+  let statsMissing = false;
+
+  async function loadStats() {
+    if (statsMissing || !queue) return;
+    try {
+      const rows = await api('GET', `/api/stats?from=${queue.day}&to=${queue.day}`, token);
+      stats = (Array.isArray(rows) && rows.find((r) => r.key === '合计')) || null;
+    } catch (e) {
+      // An older daemon: no such route. Other errors: try again later.
+      if (e.status === 404) statsMissing = true;
+      stats = null;
+    }
+    drawFigures();
+  }
+  const statsSoon = GW.debounce(loadStats, 1500);
+
+  function pct(x) {
+    return `${Math.round(x * 100)}%`;
+  }
+
+  function drawFigures() {
+    const count = (f) => tickets.filter(f).length;
+    const waiting = queue ? queue.waiting.length : count((t) => t.state === 'waiting' || t.state === 'transferred');
+    let figs;
+    if (stats) {
+      const f = stats;
+      figs = [
+        figure('今日取号', f.issued, 'fig-issued'),
+        figure('绿波号', `${f.priority}（${pct(f.priority_share)}）`, 'fig-priority'),
+        figure('等候中', waiting, 'fig-waiting'),
+        figure('已办结', f.served, 'fig-done'),
+        figure('过号', f.no_show, 'fig-noshow'),
+        figure('转办', f.transferred, 'fig-transfers'),
+        figure('平均等候 / P90', f.wait && f.wait.count ? `${Math.round(f.wait.mean_s / 60)} / ${Math.round(f.wait.p90_s / 60)} 分钟` : '—', 'fig-wait'),
+        figure('协办案件（已结）', `${f.cases}（${f.cases_closed}）`, 'fig-cases'),
+        figure('政策讲解', f.policies_explained, 'fig-policies'),
+        figure('评价 / 满意率', f.ratings ? `${f.ratings} / ${pct(f.satisfaction_rate)}` : '0', 'fig-ratings'),
+        figure('人工核验', f.by_manual, 'fig-manual'),
+        figure('刷身份证 / 绿波卡', `${f.by_id_card} / ${f.by_priority_card}`, 'fig-cards'),
+      ];
+      $('figures-note').textContent = '数据来自统计接口（与 greenwave stats 一致）；等候中为实时数。';
+    } else {
+      const issued = tickets.length;
+      const priority = count((t) => t.lane === 'priority');
+      const called = tickets.filter((t) => t.called_at_ms);
+      const meanWait = called.length
+        ? called.reduce((a, t) => a + (t.called_at_ms - t.issued_at_ms), 0) / called.length
+        : null;
+      figs = [
+        figure('今日取号', issued, 'fig-issued'),
+        figure('绿波号', `${priority}（${issued ? Math.round((priority * 100) / issued) : 0}%）`, 'fig-priority'),
+        figure('等候中', waiting, 'fig-waiting'),
+        figure('已办结', count((t) => t.state === 'done'), 'fig-done'),
+        figure('过号', count((t) => t.state === 'no_show'), 'fig-noshow'),
+        figure('转办次数', tickets.reduce((a, t) => a + t.transfers, 0), 'fig-transfers'),
+        figure('已取消/过期', count((t) => t.state === 'cancelled' || t.state === 'expired'), 'fig-cancelled'),
+        figure('平均等候（取号至呼叫）', meanWait === null ? '—' : `${Math.round(meanWait / 60000)} 分钟`, 'fig-wait'),
+      ];
+      $('figures-note').textContent = '按今日号票实时计算；完整统计（各时段、各窗口、百分位）见 greenwave stats。';
+    }
+    $('figures').classList.toggle('six', figs.length > 8);
+    $('figures').replaceChildren(...figs);
+  }
+
+  function drawServices() {
+    const rows = [];
+    for (const s of queue.services) {
+      for (const [lane, label] of LANES) {
+        const w = queue.waiting.filter((t) => t.service === s.code && t.lane === lane);
+        const waits = w.map((t) => GW.now() - t.issued_at_ms);
+        rows.push(
+          el(
+            'tr',
+            { class: lane === 'priority' ? 'priority' : '', dataset: { service: s.code, lane } },
+            el('td', {}, s.name),
+            el('td', {}, lane === 'priority' ? GW.laneBadge(lane) : label),
+            el('td', { class: 'num count' }, lane === 'priority' ? s.priority_waiting : s.normal_waiting),
+            el('td', { class: 'num' }, waits.length ? GW.minutes(Math.max(...waits)) : '—'),
+            el('td', { class: 'num' }, waits.length ? GW.minutes(waits.reduce((a, b) => a + b, 0) / waits.length) : '—'),
+          ),
+        );
+      }
+    }
+    $('services').replaceChildren(...rows);
+  }
+
+  function drawWindows() {
+    $('windows').replaceChildren(
+      ...queue.windows.map((w) => {
+        const conf = me.windows.find((x) => x.number === w.number);
+        const t = w.current ? tickets.find((x) => x.number === w.current) : null;
+        let state = w.paused ? '暂停' : '空闲';
+        if (t) state = t.state_label + (w.paused ? '（暂停）' : '');
+        return el(
+          'tr',
+          { dataset: { window: w.number } },
+          el('td', {}, `${w.number} 号`),
+          el('td', {}, conf ? conf.services.map(serviceName).join('、') : ''),
+          el('td', { class: 'state' }, w.paused ? el('span', { class: 'badge warn' }, state) : state),
+          el('td', {}, w.current || '—', ' ', t ? GW.laneBadge(t.lane) : ''),
+          el('td', { class: 'num' }, t && t.called_at_ms ? GW.clock(GW.now() - t.called_at_ms) : ''),
+        );
+      }),
+    );
+  }
+
+  function draw() {
+    if (!queue) return;
+    $('day').textContent = `营业日 ${queue.day}`;
+    drawFigures();
+    drawServices();
+    drawWindows();
+  }
+
+  async function refresh() {
+    try {
+      [queue, tickets] = await Promise.all([api('GET', '/api/queue', token), api('GET', '/api/tickets', token)]);
+      draw();
+      statsSoon();
+    } catch (e) {
+      say($('msg'), e.message, 'error');
+    }
+  }
+  const refreshSoon = GW.debounce(refresh, 150);
+
+  async function loadStaff() {
+    try {
+      const [helpers, cases] = await Promise.all([api('GET', '/api/helpers', token), api('GET', '/api/cases', token)]);
+      $('helpers').replaceChildren(
+        ...(helpers.length
+          ? helpers.map((h) =>
+            el('tr', {}, el('td', {}, h.name), el('td', {}, h.on_duty ? '在岗' : '未上岗'), el('td', { class: 'num' }, h.open_cases)))
+          : [el('tr', {}, el('td', { colspan: 3 }, '未配置协办员'))]),
+      );
+      $('cases').replaceChildren(
+        ...(cases.length
+          ? cases.map((c) =>
+            el(
+              'tr',
+              {},
+              el('td', {}, c.number, ' ', GW.laneBadge(c.lane)),
+              el('td', {}, c.service_name),
+              el('td', {}, c.state_label, c.window ? ` · ${c.window} 号窗口` : ''),
+              el('td', {}, c.helper_name || el('span', { class: 'badge warn' }, '待分配')),
+              el('td', {}, c.status === 'open' ? '进行中' : '已结案'),
+            ))
+          : [el('tr', {}, el('td', { colspan: 5 }, '今日暂无协办案件'))]),
+      );
+    } catch (e) {
+      say($('msg'), e.message, 'error');
+    }
+  }
+
+  const staffSoon = GW.debounce(loadStaff, 500);
+
+  function start(t, who) {
+    token = t;
+    me = who;
+    $('hall').textContent = `${me.hall} · 大厅管理`;
+    $('logout').hidden = false;
+    $('logout').addEventListener('click', () => GW.logout(KEY));
+    $('app').hidden = false;
+    GW.liveQueue(token, {
+      onSnapshot: () => refreshSoon(),
+      onEvent: () => {
+        refreshSoon();
+        staffSoon();
+      },
+      onState: (up) => {
+        $('offline').hidden = up;
+      },
+      onUnauthorized: () => GW.logout(KEY),
+    });
+    loadStaff();
+    setInterval(loadStaff, 15000);
+    setInterval(() => {
+      if (queue) {
+        drawServices();
+        drawWindows();
+      }
+    }, 5000);
+  }
+
+  GW.login({ key: KEY, role: 'manager', roleError: '请使用管理员令牌登录', onReady: start });
+})();

@@ -1,0 +1,326 @@
+//! The browser pages in a real browser: Debian's chromium, driven by
+//! `playwright-core` (tests/browser/run.mjs), against the real daemon on
+//! 127.0.0.1 with a simulated ticket printer and a signed roster. The
+//! script logs in on `/console`, calls with F1, sees the list follow the
+//! kiosk's keypad and the API, transfers, finishes, pauses, identifies a
+//! resident by hand, works a case on `/helper` to its rating and close,
+//! watches `/t/{token}` change from waiting to called, reads `/manager`,
+//! survives a daemon restart, and is refused a wrong token. Screenshots
+//! go to target/screenshots/.
+//!
+//! It needs `chromium` (packaging/test-packages.txt) and `npm ci` in
+//! tests/browser (packaging/deps.sh); `make test` installs both.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{window_token, Daemon, TestHall, BIN, MANAGER};
+use greenwave_drivers::idcard::sim::fake;
+use greenwave_drivers::printer::sim::{PrinterSim, SimState};
+use serde_json::{json, Value};
+
+const HELPER: &str = "test-helper-1-token-0001";
+/// The whole browser run, at most.
+const LIMIT: Duration = Duration::from_secs(240);
+
+fn run_cli(dir: &Path, args: &[&str]) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A free port on 127.0.0.1 (so the daemon can come back on the same one).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The node process and every process under it (chromium and its
+/// helpers); killed and reaped on drop, whatever happened.
+struct Node {
+    child: Child,
+}
+
+impl Node {
+    /// Every descendant of `pid`, from /proc.
+    fn descendants(pid: u32) -> Vec<u32> {
+        let mut parent_of = Vec::new();
+        if let Ok(dir) = std::fs::read_dir("/proc") {
+            for e in dir.flatten() {
+                let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                    continue;
+                };
+                let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                    continue;
+                };
+                // pid (comm) state ppid ...: comm may hold spaces.
+                let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+                    continue;
+                };
+                if let Some(ppid) = rest
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse::<u32>().ok())
+                {
+                    parent_of.push((p, ppid));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut frontier = vec![pid];
+        while let Some(p) = frontier.pop() {
+            for &(c, pp) in &parent_of {
+                if pp == p && !out.contains(&c) {
+                    out.push(c);
+                    frontier.push(c);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // Children first, while they can still be found under node.
+        for p in Self::descendants(self.child.id()) {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(p.to_string())
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What the script asks of the harness.
+fn serve(
+    req: &Value,
+    daemon: &mut Option<Daemon>,
+    config: &Path,
+    printer: &PrinterSim,
+) -> Result<Value, String> {
+    match req["op"].as_str() {
+        Some("key") => {
+            let d = daemon.as_mut().ok_or("the daemon is stopped")?;
+            let before = printer.control().jobs().len();
+            d.key(req["key"].as_str().ok_or("no key")?);
+            let jobs = printer
+                .control()
+                .wait_for_jobs(before + 1, Duration::from_secs(20));
+            let job = jobs
+                .get(before)
+                .ok_or_else(|| format!("no ticket printed; log:\n{}", d.stderr()))?;
+            let raw = String::from_utf8_lossy(job);
+            let at = raw.find("/t/").ok_or("no progress URL on the ticket")? + 3;
+            let token: String = raw[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase())
+                .collect();
+            Ok(json!({ "token": token }))
+        }
+        Some("stop") => {
+            let d = daemon.take().ok_or("already stopped")?;
+            let st = d
+                .terminate(Duration::from_secs(10))
+                .ok_or("the daemon did not stop within 10 s")?;
+            if !st.success() {
+                return Err(format!("the daemon exited with {st:?}"));
+            }
+            Ok(json!({}))
+        }
+        Some("start") => {
+            *daemon = Some(Daemon::start(config));
+            Ok(json!({}))
+        }
+        other => Err(format!("unknown request {other:?}")),
+    }
+}
+
+#[test]
+fn pages_work_in_a_real_browser() {
+    let browser_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"));
+    assert!(
+        browser_dir.join("node_modules/playwright-core").is_dir(),
+        "tests/browser has no node_modules: run `make deps` (npm ci --prefix tests/browser)"
+    );
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "no /usr/bin/chromium: run `make deps` (packaging/test-packages.txt)"
+    );
+
+    // The roster: one listed resident (低保), one stranger.
+    let listed = fake::resident(81).id_number.expose().to_string();
+    let stranger = fake::resident(82).id_number.expose().to_string();
+    let printer = PrinterSim::start(SimState::Ready).unwrap();
+    let port = free_port();
+    let hall = TestHall::new(&format!(
+        r#"
+[[helpers]]
+id = "h1"
+name = "王协办"
+token = "{HELPER}"
+[roster]
+public_key = "keys/roster-public.key"
+hash_key = "keys/roster-hash.key"
+[devices.printer]
+uri = "{uri}"
+[kiosk]
+public_url = "http://hall.example"
+"#,
+        uri = printer.uri()
+    ));
+    let dir = hall.dir.path();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config/policies.toml"),
+        dir.join("policies.toml"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&hall.config).unwrap();
+    std::fs::write(
+        &hall.config,
+        text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+    run_cli(dir, &["roster", "keygen", "--out", "keys"]);
+    std::fs::write(
+        dir.join("export.csv"),
+        format!("姓名,身份证号码,救助类别,有效期至\n甲,{listed},低保,2099-12-31\n"),
+    )
+    .unwrap();
+    run_cli(
+        dir,
+        &[
+            "roster",
+            "prepare",
+            "export.csv",
+            "--keys",
+            "keys",
+            "--version",
+            "1",
+            "--out",
+            "r1.gwr",
+        ],
+    );
+    let config = hall.config.clone();
+    run_cli(
+        dir,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "roster",
+            "import",
+            "r1.gwr",
+        ],
+    );
+
+    let mut daemon = Some(hall.start());
+    let base = daemon.as_ref().unwrap().base.clone();
+    let shots = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots"));
+    let mut child = Command::new("node")
+        .arg(browser_dir.join("run.mjs"))
+        .env("GW_BASE", &base)
+        .env("GW_WINDOW1", window_token(1))
+        .env("GW_MANAGER", MANAGER)
+        .env("GW_HELPER", HELPER)
+        .env("GW_LISTED", &listed)
+        .env("GW_STRANGER", &stranger)
+        .env("GW_SHOTS", &shots)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node (Node.js 20, as on the project's machines)");
+    let stdout = child.stdout.take().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut node = Node { child };
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let deadline = Instant::now() + LIMIT;
+    let mut log = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                eprintln!("{line}");
+                if let Some(req) = line.strip_prefix("@@ ") {
+                    let req: Value = serde_json::from_str(req).unwrap();
+                    let reply = serve(&req, &mut daemon, &config, &printer)
+                        .unwrap_or_else(|e| json!({ "error": e }));
+                    writeln!(stdin, "{reply}").unwrap();
+                    stdin.flush().unwrap();
+                }
+                log.push(line);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!(
+                    "the browser run took more than {LIMIT:?}; last lines:\n{}",
+                    log[log.len().saturating_sub(10)..].join("\n")
+                )
+            }
+        }
+    }
+    let status = node.child.wait().unwrap();
+    let daemon_log = daemon.as_ref().map(|d| d.stderr()).unwrap_or_default();
+    assert!(
+        status.success() && log.last().map(String::as_str) == Some("browser: all steps passed"),
+        "the browser run failed ({status:?}):\n{}\ndaemon log:\n{daemon_log}",
+        log.join("\n")
+    );
+
+    // What the pages did, seen through the API.
+    let d = daemon.as_ref().unwrap();
+    let (st, case) = d.get("/api/cases/GA001", MANAGER);
+    assert_eq!(st, 200, "{case}");
+    assert_eq!(case["rating"]["rating"], "满意", "{case}");
+    assert_eq!(case["rating"]["comment"], "服务很周到", "{case}");
+    assert_eq!(case["case"]["status"], "closed", "{case}");
+    let (_, a1) = d.get("/api/tickets/A001", MANAGER);
+    assert_eq!(a1["ticket"]["service"], "medical", "{a1}");
+    assert_eq!(a1["ticket"]["state"], "transferred", "{a1}");
+    for name in ["console", "manager", "helper", "progress"] {
+        let p = shots.join(format!("{name}.png"));
+        let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 10_000, "{} missing or empty", p.display());
+    }
+    // The pages' tokens never reach the daemon's logs (both runs').
+    let daemon_log: String = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("stderr"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    for t in [window_token(1), MANAGER.to_string(), HELPER.to_string()] {
+        assert!(!daemon_log.contains(&t), "a token in the log");
+    }
+    assert!(!daemon_log.contains(&listed), "an ID number in the log");
+}

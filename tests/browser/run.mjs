@@ -1,0 +1,315 @@
+// Drives greenwave's pages in Debian's chromium against a live daemon.
+// Started by tests/browser.rs, which owns the daemon: this script asks it
+// for what only it can do (a key on the kiosk's keypad, stopping and
+// starting the daemon) by printing `@@ {json}` and reading one JSON line
+// back on stdin. Every other line is a log. Exit 0 only when every step
+// passed; the last line is then `browser: all steps passed`.
+//
+// Environment: GW_BASE (http://127.0.0.1:PORT), GW_WINDOW1, GW_MANAGER,
+// GW_HELPER (tokens), GW_LISTED (an ID number on the roster), GW_STRANGER
+// (a valid ID number not on it), GW_SHOTS (screenshot directory),
+// GW_CHROMIUM (default /usr/bin/chromium).
+
+import { mkdirSync } from 'node:fs';
+import readline from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set`);
+  return v;
+};
+const base = env('GW_BASE');
+const shots = env('GW_SHOTS');
+mkdirSync(shots, { recursive: true });
+
+const replies = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function ask(req) {
+  console.log('@@ ' + JSON.stringify(req));
+  const { value, done } = await replies.next();
+  if (done) throw new Error('the harness closed stdin');
+  const r = JSON.parse(value);
+  if (r.error) throw new Error(`harness: ${r.error}`);
+  return r;
+}
+
+function step(name) {
+  console.log(`step: ${name}`);
+}
+
+async function api(method, path, token, body) {
+  const r = await fetch(base + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await r.json().catch(() => null);
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+// Waits until the element's text contains `text` (or, with `not`, stops
+// containing it).
+async function waitText(page, sel, text, { timeout = 15000, not = false } = {}) {
+  try {
+    await page.waitForFunction(
+      ([s, t, n]) => {
+        const e = document.querySelector(s);
+        const has = !!e && e.textContent.includes(t);
+        return n ? !has : has;
+      },
+      [sel, text, not],
+      { timeout },
+    );
+  } catch (e) {
+    const now = await page.locator(sel).first().textContent().catch(() => '(no element)');
+    throw new Error(`${sel} ${not ? 'still has' : 'never had'} "${text}"; it reads "${now}"`);
+  }
+}
+
+async function text(page, sel) {
+  return (await page.locator(sel).first().textContent()).trim();
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+
+async function login(page, token) {
+  await page.locator('#login-token').waitFor();
+  await page.fill('#login-token', token);
+  await page.press('#login-token', 'Enter');
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.GW_CHROMIUM || '/usr/bin/chromium',
+  // Root in CI: chromium's sandbox needs a user namespace it may not get.
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+let failed = false;
+try {
+  const desk = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
+  const phone = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    locale: 'zh-CN',
+  });
+  for (const c of [desk, phone]) c.setDefaultTimeout(15000);
+  const pageErrors = [];
+  const watch = (p, name) => {
+    p.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+    p.on('console', (m) => {
+      if (m.type() === 'error' && !/ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/.test(m.text())) {
+        pageErrors.push(`${name} console: ${m.text()}`);
+      }
+    });
+  };
+
+  // ----- the console refuses a wrong token, and a helper's ---------------
+  step('console: a wrong token is refused');
+  const con = await desk.newPage();
+  watch(con, 'console');
+  await con.goto(base + '/console');
+  await login(con, 'this-is-not-a-valid-token');
+  await waitText(con, '#login-msg', '令牌无效');
+  check(await con.locator('#app').isHidden(), 'the console stays hidden after a wrong token');
+  await login(con, env('GW_HELPER'));
+  await waitText(con, '#login-msg', '请使用窗口令牌');
+  check(await con.locator('#app').isHidden(), 'a helper token does not open the console');
+
+  step('console: log in as window 1');
+  await login(con, env('GW_WINDOW1'));
+  await waitText(con, '#who', '1 号窗口');
+  await con.locator('#waiting-empty').waitFor();
+  check(await con.locator('#offline').isHidden(), 'no lost-connection banner once connected');
+
+  // ----- the helper goes on duty (so the priority case comes to them) -----
+  step('helper: log in and go on duty');
+  const hp = await phone.newPage();
+  watch(hp, 'helper');
+  await hp.goto(base + '/helper');
+  await login(hp, env('GW_HELPER'));
+  await waitText(hp, '#who', '王协办');
+  await waitText(hp, '#duty-state', '未上岗');
+  await hp.click('#duty');
+  await waitText(hp, '#duty-state', '在岗');
+
+  // ----- tickets appear in the live list ----------------------------------
+  step('kiosk keypad: a ticket appears in the console list');
+  const kiosk = await ask({ op: 'key', key: '1' });
+  const status = await (await fetch(`${base}/api/status/${kiosk.token}`)).json();
+  const normal = status.number;
+  check(normal === 'A001', `the keypad ticket is A001, got ${normal}`);
+  await con.locator(`#waiting tr[data-number="${normal}"]`).waitFor();
+
+  step('API: a priority ticket appears first, marked 绿波');
+  const man = env('GW_MANAGER');
+  const prio = (await api('POST', '/api/tickets', man, { service: 'civil', lane: 'priority' })).number;
+  await con.locator(`#waiting tr[data-number="${prio}"]`).waitFor();
+  check((await text(con, '#waiting tr:first-child td:first-child')) === prio, 'the priority ticket is first');
+  check((await text(con, `#waiting tr[data-number="${prio}"]`)).includes('绿波'), 'the priority ticket is marked 绿波');
+  const other = (await api('POST', '/api/tickets', man, { service: 'medical' })).number;
+  await api('POST', '/api/tickets', man, { service: 'civil' });
+  await waitText(con, '#waiting-count', '3 人');
+  check((await con.locator(`#waiting tr[data-number="${other}"]`).count()) === 0, 'another service\'s ticket is not in window 1\'s list');
+
+  step('progress page: waiting');
+  const prog = await phone.newPage();
+  watch(prog, 'progress');
+  await prog.goto(`${base}/t/${kiosk.token}`);
+  await waitText(prog, '#number', normal);
+  await waitText(prog, '#message', '前面还有 1 人');
+  const progText = await prog.locator('body').innerText();
+  check(!/身份证|姓名/.test(progText), 'no personal data on the progress page');
+  const lost = await phone.newPage();
+  const resp = await lost.goto(`${base}/t/nosuchtokenatallxxxxxxxxxxxxx`);
+  check(resp.status() === 404, `an unknown token gives 404, got ${resp.status()}`);
+  await waitText(lost, '#number', '没有找到');
+  await lost.close();
+
+  // ----- calling with the keyboard ------------------------------------------
+  step('console: F1 calls the priority ticket, F3 starts, F4 finishes');
+  await con.keyboard.press('F1');
+  await waitText(con, '#current-number', prio);
+  await waitText(con, '#current-state', '已呼叫');
+  await con.keyboard.press('F3');
+  await waitText(con, '#current-state', '办理中');
+  await waitText(con, '#current-elapsed', '办理用时');
+  await con.screenshot({ path: `${shots}/console.png` });
+  await con.keyboard.press('F4');
+  await con.locator('#current-empty').waitFor();
+  await waitText(con, '#msg', '已办结');
+
+  step('console: F1 calls the keypad ticket; its progress page says where to go');
+  await con.keyboard.press('F1');
+  await waitText(con, '#current-number', normal);
+  await waitText(prog, '#message', '请到 1 号窗口', { timeout: 20000 });
+  check((await prog.locator('body').getAttribute('data-status')) === 'called', 'the page shows it is called');
+  await prog.screenshot({ path: `${shots}/progress.png` });
+
+  step('console: F6 transfers it to 医保业务');
+  await con.keyboard.press('F6');
+  await con.locator('#dlg-transfer').waitFor();
+  await con.selectOption('#transfer-service', 'medical');
+  await con.fill('#transfer-note', '需要医保窗口办理');
+  await con.press('#transfer-note', 'Tab');
+  await con.keyboard.press('Tab');
+  check(await con.evaluate(() => document.activeElement.id === 'transfer-ok'), 'Tab reaches the confirm button');
+  await con.keyboard.press('Enter');
+  await waitText(con, '#msg', '已转办');
+  await con.locator('#current-empty').waitFor();
+  check((await con.locator(`#waiting tr[data-number="${normal}"]`).count()) === 0, 'the transferred ticket left window 1\'s list');
+  await waitText(prog, '#message', '前面还有', { timeout: 20000 });
+
+  step('console: F8 pauses and resumes');
+  await con.keyboard.press('F8');
+  await con.locator('#paused-note').waitFor();
+  check(await con.locator('#btn-call').isDisabled(), 'no calling while paused');
+  await con.keyboard.press('F8');
+  await con.locator('#paused-note').waitFor({ state: 'hidden' });
+
+  step('console: F7 manual identification shows the roster answer, never the number');
+  const listed = env('GW_LISTED');
+  await con.keyboard.press('F7');
+  await con.locator('#dlg-manual').waitFor();
+  await con.fill('#manual-id', listed);
+  await con.press('#manual-id', 'Enter');
+  await waitText(con, '#manual-answer', '符合绿波条件');
+  await waitText(con, '#manual-answer', '低保');
+  await waitText(con, '#manual-answer', '**********');
+  const manualNumber = await text(con, '#manual-number');
+  check(manualNumber.startsWith('GA'), `a priority number, got ${manualNumber}`);
+  check(!(await con.content()).includes(listed), 'the ID number is not kept in the page');
+  await con.fill('#manual-id', env('GW_STRANGER'));
+  await con.press('#manual-id', 'Enter');
+  await waitText(con, '#manual-answer', '未发绿波号');
+  await con.keyboard.press('Escape');
+  await con.locator('#dlg-manual').waitFor({ state: 'hidden' });
+  await con.locator(`#waiting tr[data-number="${manualNumber}"]`).waitFor();
+
+  // ----- the helper's case ----------------------------------------------
+  step('helper: the priority case, note, policy, rating, close');
+  await hp.reload();
+  await hp.locator(`#mine [data-number="${prio}"] button`).click({ timeout: 20000 });
+  await waitText(hp, '#c-number', prio);
+  await waitText(hp, '#c-state', '已办结');
+  await hp.fill('#c-note', '已陪同办理，材料齐全');
+  await hp.click('#f-note button[type=submit]');
+  await waitText(hp, '#c-timeline', '已陪同办理');
+  const box = hp.locator('#c-policies input[type=checkbox]').first();
+  const policyId = await box.getAttribute('value');
+  await box.check();
+  await hp.click('#f-policies button[type=submit]');
+  await waitText(hp, '#c-timeline', '政策解读');
+  check(await hp.locator(`#p-${policyId}`).isDisabled(), 'an explained policy is ticked for good');
+  await hp.fill('#c-comment', '服务很周到');
+  await hp.click('[data-rating="满意"]');
+  await waitText(hp, '#rating-state', '已评价：满意');
+  await hp.evaluate(() => window.scrollTo(0, 0));
+  await hp.screenshot({ path: `${shots}/helper.png` });
+  await hp.screenshot({ path: `${shots}/helper-full.png`, fullPage: true });
+  await hp.click('#close-case');
+  await waitText(hp, '#c-msg', '已结案');
+  await waitText(hp, '#c-timeline', '结案');
+
+  // ----- the manager's overview -------------------------------------------
+  step('manager: queues, windows, helpers, figures');
+  const mp = await desk.newPage();
+  watch(mp, 'manager');
+  await mp.goto(base + '/manager');
+  await login(mp, man);
+  await waitText(mp, '#fig-issued', '5');
+  await waitText(mp, '#fig-done', '1');
+  // From GET /api/stats: the case rated 满意, the manual identification.
+  await waitText(mp, '#fig-ratings', '1 / 100%');
+  await waitText(mp, '#fig-manual', '1');
+  await waitText(mp, '#fig-cases', '2（1）');
+  await waitText(mp, '#helpers', '王协办');
+  await waitText(mp, '#helpers', '在岗');
+  await waitText(mp, '#cases', prio);
+  await waitText(mp, '#services tr[data-service="civil"][data-lane="priority"] .count', '1');
+  await waitText(mp, '#windows tr[data-window="1"]', '空闲');
+  await con.keyboard.press('F1');
+  await waitText(con, '#current-number', manualNumber);
+  await waitText(mp, '#windows tr[data-window="1"]', '已呼叫');
+  await waitText(mp, '#cases', '已呼叫');
+  await mp.screenshot({ path: `${shots}/manager.png` });
+
+  // ----- the connection is lost and comes back ------------------------------
+  step('console: the lost-connection banner shows, and goes once the daemon is back');
+  await ask({ op: 'stop' });
+  await con.locator('#offline').waitFor();
+  await ask({ op: 'start' });
+  await con.locator('#offline').waitFor({ state: 'hidden', timeout: 30000 });
+  const after = await ask({ op: 'key', key: '1' });
+  const afterNumber = (await (await fetch(`${base}/api/status/${after.token}`)).json()).number;
+  await con.locator(`#waiting tr[data-number="${afterNumber}"]`).waitFor();
+
+  step('console: F9 reprints, F2 recalls, F5 marks a no-show (and does not reload the page)');
+  await con.evaluate(() => {
+    window.stillHere = true;
+  });
+  await con.keyboard.press('F9');
+  await con.locator('#dlg-reprint').waitFor();
+  check((await con.inputValue('#reprint-number')) === manualNumber, 'the reprint dialog offers the current ticket');
+  await con.press('#reprint-number', 'Enter');
+  await waitText(con, '#reprint-msg', `已补打 ${manualNumber}`);
+  await con.keyboard.press('Escape');
+  await con.locator('#dlg-reprint').waitFor({ state: 'hidden' });
+  await con.keyboard.press('F2');
+  await waitText(con, '#msg', '已重呼');
+  await con.keyboard.press('F5');
+  await waitText(con, '#msg', '已标记未到');
+  await con.locator('#current-empty').waitFor();
+  check(await con.evaluate(() => window.stillHere === true), 'F5 did not reload the console');
+
+  check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
+  console.log('browser: all steps passed');
+} catch (e) {
+  failed = true;
+  console.log(`browser: FAILED: ${e.stack || e}`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
