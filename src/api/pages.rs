@@ -198,6 +198,7 @@ struct Me {
     responses(
         (status = 200, description = "The token's holder", body = Me),
         (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        (status = 403, description = "The display token (event stream only)", body = ErrorBody),
         (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me>, ApiError> {
@@ -206,6 +207,7 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me
         Principal::Manager => ("manager", None, None),
         Principal::Window(w) => ("window", Some(w), None),
         Principal::Helper(h) => ("helper", None, Some(h)),
+        Principal::Display => return Err(super::display_refused()),
     };
     let on_duty = match &helper {
         Some(id) => {
