@@ -97,3 +97,30 @@ fn the_demo_on_a_terminal_shows_kiosk_board_and_printer_and_ends_with_q() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Regression: closing tmux sends SIGHUP, which the daemon takes as
+/// "reload"; a tmux test that ended early used to leave its daemon running.
+#[test]
+fn a_tmux_test_that_ends_early_leaves_no_daemon_behind() {
+    let hall = common::TestHall::new("");
+    let tmux = common::Tmux::start(
+        &format!(
+            "exec {} --config {} run",
+            common::BIN,
+            hall.config.display()
+        ),
+        100,
+        30,
+    );
+    tmux.wait_for(&["greenwave 已启动"]);
+    let pid = tmux.pane_pid();
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    drop(tmux);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| c.contains("greenwave"))
+    {
+        assert!(Instant::now() < deadline, "daemon {pid} outlived its tmux");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -418,6 +418,20 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        // The pane's program first: a daemon takes the SIGHUP of a closing
+        // tmux as "reload" and would outlive a failed test.
+        if let Ok(out) = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "list-panes", "-a", "-F", "#{pane_pid}"])
+            .stderr(std::process::Stdio::null())
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", pid])
+                    .stderr(std::process::Stdio::null())
+                    .status();
+            }
+        }
         let _ = std::process::Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .stderr(std::process::Stdio::null())
@@ -433,6 +447,15 @@ impl Tmux {
             .status()
             .unwrap();
         assert!(st.success());
+    }
+
+    /// The pane's program's process id.
+    pub fn pane_pid(&self) -> u32 {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "list-panes", "-F", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
     }
 
     /// Whether the pane's program is still running.
