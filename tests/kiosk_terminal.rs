@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn the_kiosk_screen_on_a_real_terminal() {
@@ -56,11 +56,12 @@ fn the_kiosk_screen_on_a_real_terminal() {
         None,
     );
     assert_eq!(st, 200, "{t}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::fs::metadata(&printer).map(|m| m.len()).unwrap_or(0) == 0 {
-        assert!(Instant::now() < deadline, "nothing printed");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::eventually(
+        Duration::from_secs(10),
+        "nothing printed",
+        || std::fs::metadata(&printer).is_ok_and(|m| m.len() > 0),
+        String::new,
+    );
 
     // The log went to the data directory.
     let log = std::fs::read_to_string(hall.data_dir().join("greenwave.log")).unwrap();
@@ -68,11 +69,12 @@ fn the_kiosk_screen_on_a_real_terminal() {
 
     // Ctrl-C stops the daemon and gives the terminal back.
     tmux.send("C-c");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while tmux.alive() {
-        assert!(Instant::now() < deadline, "still running after Ctrl-C");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::eventually(
+        Duration::from_secs(15),
+        "still running after Ctrl-C",
+        || !tmux.alive(),
+        || tmux.capture(),
+    );
     let log = std::fs::read_to_string(hall.data_dir().join("greenwave.log")).unwrap();
     assert!(log.contains("shutting down"), "{log}");
 }
@@ -91,11 +93,12 @@ fn the_demo_on_a_terminal_shows_kiosk_board_and_printer_and_ends_with_q() {
         assert!(pane.contains(part), "{part} missing:\n{pane}");
     }
     tmux.send("q");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while tmux.alive() {
-        assert!(Instant::now() < deadline, "the demo did not end on q");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::eventually(
+        Duration::from_secs(15),
+        "the demo did not end on q",
+        || !tmux.alive(),
+        || tmux.capture(),
+    );
 }
 
 /// Regression: closing tmux sends SIGHUP, which the daemon takes as
@@ -116,11 +119,13 @@ fn a_tmux_test_that_ends_early_leaves_no_daemon_behind() {
     let pid = tmux.pane_pid();
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
     drop(tmux);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
-        .is_ok_and(|c| c.contains("greenwave"))
-    {
-        assert!(Instant::now() < deadline, "daemon {pid} outlived its tmux");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::eventually(
+        Duration::from_secs(10),
+        &format!("daemon {pid} outlived its tmux"),
+        || {
+            !std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.contains("greenwave"))
+        },
+        String::new,
+    );
 }

@@ -478,15 +478,12 @@ fn the_daemon_exports_the_days_it_missed_at_start() {
         .path()
         .join("exports")
         .join(format!("greenwave-stats-{day}.csv"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !file.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no export; log:\n{}",
-            d.stderr()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    common::eventually(
+        std::time::Duration::from_secs(20),
+        "no export",
+        || file.exists(),
+        || d.stderr(),
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some(DAILY_CSV_HEADER));

@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -119,7 +119,7 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     let tickets_shown = Arc::new(AtomicUsize::new(0));
     let (kiosk_tx, kiosk_rx) = mpsc::channel::<Update>();
     let kiosk_out: KioskOut = {
-        let tx = Mutex::new(kiosk_tx);
+        let tx = kiosk_tx;
         let shown = tickets_shown.clone();
         Arc::new(move |u: Update| {
             if matches!(u, Update::Ticket { .. }) {
@@ -128,7 +128,7 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
             if !screen {
                 println!("  [自助机] {}", u.line());
             }
-            let _ = tx.lock().unwrap_or_else(|p| p.into_inner()).send(u);
+            let _ = tx.send(u);
         })
     };
     let (_keys_tx, keys_rx) = mpsc::channel();

@@ -93,12 +93,10 @@ impl Terminal {
                 }
                 ratatui::restore();
             })?;
-        let sender = std::sync::Mutex::new(tx.clone());
+        // mpsc senders are Sync: the sink needs no lock.
+        let sender = tx.clone();
         let out: KioskOut = Arc::new(move |u: Update| {
-            let _ = sender
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .send(Msg::Update(u));
+            let _ = sender.send(Msg::Update(u));
         });
         Ok((
             Terminal {

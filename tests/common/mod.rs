@@ -401,18 +401,17 @@ impl Tmux {
     /// Waits until the pane shows every one of `texts` (or fails with the
     /// pane's last contents).
     pub fn wait_for(&self, texts: &[&str]) -> String {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let pane = self.capture();
-            if texts.iter().all(|t| pane.contains(t)) {
-                return pane;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "pane never showed {texts:?}:\n{pane}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        let mut pane = String::new();
+        eventually(
+            Duration::from_secs(20),
+            &format!("pane never showed {texts:?}"),
+            || {
+                pane = self.capture();
+                texts.iter().all(|t| pane.contains(t))
+            },
+            || self.capture(),
+        );
+        pane
     }
 }
 
@@ -466,5 +465,21 @@ impl Tmux {
             .status()
             .map(|s| s.success())
             .unwrap_or(false)
+    }
+}
+
+/// Waits until `done` holds, checking every 20 ms, for at most `limit`;
+/// fails naming `what` (and whatever `why` says then). For states of
+/// other processes (a file written, a process gone) that send no event.
+pub fn eventually(
+    limit: Duration,
+    what: &str,
+    mut done: impl FnMut() -> bool,
+    why: impl Fn() -> String,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}: {}", why());
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
