@@ -111,7 +111,7 @@ fn main() {
         let store = Store::open(&path).unwrap();
         let records = store.stats_records(None, None).unwrap();
         let loaded = t.elapsed();
-        let rows = figures(&records.sources(), None, None, by);
+        let rows = figures(&greenwave::stats::Sources::of(&records), None, None, by);
         let all = t.elapsed();
         assert_eq!(
             rows.last().unwrap().figures,

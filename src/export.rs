@@ -78,7 +78,7 @@ pub fn export_missing(
             continue;
         }
         let records = store.stats_records(Some(day), Some(day))?;
-        written.extend(write_days(dir, &records.sources(), hall)?);
+        written.extend(write_days(dir, &crate::stats::Sources::of(&records), hall)?);
     }
     Ok(written)
 }

@@ -13,8 +13,13 @@ pub mod daemon;
 pub mod export;
 pub mod hall;
 pub mod kiosk;
-pub mod queue;
 pub mod roster;
 pub mod stats;
-pub mod store;
 pub mod voice;
+
+// The core and the store are crates of their own, so that their rules
+// hold at compile time: the core depends on no database and no runtime,
+// and only the store depends on rusqlite. Re-exported under their old
+// names.
+pub use greenwave_core::queue;
+pub use greenwave_store as store;

@@ -17,6 +17,9 @@ use serde::Serialize;
 use crate::cases::Rating;
 use crate::queue::{Event, Identified, Lane, TicketId, Timestamp};
 use crate::store::JournalEntry;
+// The facts are the store's (the figures depend on the store, not both
+// ways); re-exported for the callers of the figures.
+pub use crate::store::{CaseFact, End, RatingFact, Records, TicketSummary};
 
 /// How rows are grouped.
 #[derive(
@@ -131,105 +134,6 @@ pub struct Row {
     pub figures: Figures,
 }
 
-/// An accompanied case, as the figures need it (from the store).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseFact {
-    /// The ticket it followed.
-    pub ticket: TicketId,
-    /// Its helper (`None`: never assigned).
-    pub helper: Option<String>,
-    /// Distinct policies explained.
-    pub policies: usize,
-    /// Closed.
-    pub closed: bool,
-}
-
-/// A rating, as the figures need it (from the store).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RatingFact {
-    /// The rated ticket.
-    pub ticket: TicketId,
-    /// The rating.
-    pub rating: Rating,
-}
-
-/// One ticket's life as the figures need it. The store keeps one per
-/// ticket (the tickets table: reading it is what keeps a year's figures
-/// fast); [`summaries_from_journal`] derives the same from the event
-/// journal, and a test holds the two to the same figures.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketSummary {
-    /// Identity.
-    pub id: TicketId,
-    /// Service day.
-    pub day: NaiveDate,
-    /// Lane at the end (upgrades count).
-    pub lane: Lane,
-    /// The service it was issued for (shared: a year holds few services).
-    pub service: std::sync::Arc<str>,
-    /// Issue time.
-    pub issued_at: Timestamp,
-    /// First call.
-    pub first_called_at: Option<Timestamp>,
-    /// Last start of service.
-    pub started_at: Option<Timestamp>,
-    /// When it was finished (served to the end), if it was.
-    pub finished_at: Option<Timestamp>,
-    /// The window it was last called to.
-    pub window: Option<u32>,
-    /// Transfers.
-    pub transfers: u32,
-    /// How it ended, if it has.
-    pub end: Option<End>,
-    /// How a priority resident was identified.
-    pub identified: Option<Identified>,
-}
-
-/// How a ticket ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    /// Served to the end.
-    Done,
-    /// Did not come (and did not rejoin).
-    NoShow,
-    /// Withdrawn by staff.
-    Cancelled,
-    /// Still open at the day's end.
-    Expired,
-}
-
-impl TicketSummary {
-    /// The summary of a ticket as it stands.
-    pub fn of(t: &crate::queue::Ticket) -> TicketSummary {
-        use crate::queue::TicketState;
-        let end = match t.state {
-            TicketState::Done => Some(End::Done),
-            TicketState::NoShow => Some(End::NoShow),
-            TicketState::Cancelled => Some(End::Cancelled),
-            TicketState::Expired => Some(End::Expired),
-            _ => None,
-        };
-        TicketSummary {
-            id: t.id,
-            day: t.day,
-            lane: t.lane,
-            service: t.origin_service.as_str().into(),
-            issued_at: t.issued_at,
-            first_called_at: t.first_called_at,
-            started_at: t.started_at,
-            finished_at: if end == Some(End::Done) {
-                t.closed_at
-            } else {
-                None
-            },
-            window: t.window,
-            transfers: t.transfers,
-            end,
-            identified: t.identified,
-        }
-    }
-}
-
 /// Every ticket's summary from the event journal, in issue order.
 pub fn summaries_from_journal(journal: &[JournalEntry]) -> Vec<TicketSummary> {
     let mut out: Vec<TicketSummary> = Vec::new();
@@ -303,33 +207,20 @@ pub struct Sources<'a> {
 }
 
 impl<'a> Sources<'a> {
+    /// The records read from the store.
+    pub fn of(records: &'a Records) -> Sources<'a> {
+        Sources {
+            tickets: &records.tickets,
+            cases: &records.cases,
+            ratings: &records.ratings,
+        }
+    }
+
     /// The tickets alone (no cases, no ratings).
     pub fn tickets(tickets: &'a [TicketSummary]) -> Sources<'a> {
         Sources {
             tickets,
             ..Sources::default()
-        }
-    }
-}
-
-/// [`Sources`] as read from the store, owned.
-#[derive(Debug, Clone, Default)]
-pub struct Records {
-    /// The tickets.
-    pub tickets: Vec<TicketSummary>,
-    /// Accompanied cases.
-    pub cases: Vec<CaseFact>,
-    /// Ratings.
-    pub ratings: Vec<RatingFact>,
-}
-
-impl Records {
-    /// The records as [`Sources`].
-    pub fn sources(&self) -> Sources<'_> {
-        Sources {
-            tickets: &self.tickets,
-            cases: &self.cases,
-            ratings: &self.ratings,
         }
     }
 }

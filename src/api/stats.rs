@@ -82,7 +82,12 @@ async fn stats(
     let rows = tokio::task::spawn_blocking(move || -> Result<Vec<Row>, HallError> {
         let store = Store::open(std::path::Path::new(&path))?;
         let records = store.stats_records(q.from, q.to)?;
-        Ok(figures(&records.sources(), q.from, q.to, by))
+        Ok(figures(
+            &crate::stats::Sources::of(&records),
+            q.from,
+            q.to,
+            by,
+        ))
     })
     .await
     .map_err(|e| {

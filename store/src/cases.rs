@@ -1,6 +1,6 @@
 //! The SQL of accompanied service: cases, their events (assigned, notes,
 //! policies explained, closed), ratings and helpers' duty. The decisions
-//! (who gets a case, what may be done) are `crate::cases`'s; this file only
+//! (who gets a case, what may be done) are `greenwave_core::cases`'s; this file only
 //! reads and writes, each change in one IMMEDIATE transaction so that the
 //! daemon's connection and the API's never assign one case twice.
 
@@ -9,12 +9,12 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use chrono::NaiveDate;
 
 use super::{day_bounds, read_ticket, Store, StoreError, TICKET_COLUMNS};
-use crate::cases::{
+use crate::facts::{CaseFact, RatingFact};
+use crate::queue::{Ticket, TicketId, Timestamp};
+use greenwave_core::cases::{
     backlog_order, pick_helper, Case, CaseEvent, CaseEventKind, CaseId, HelperLoad, Rating,
     RatingRecord,
 };
-use crate::queue::{Ticket, TicketId, Timestamp};
-use crate::stats::{CaseFact, RatingFact};
 
 /// A case with its ticket as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

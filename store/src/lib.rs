@@ -1,4 +1,5 @@
-//! The store: the only module that speaks SQL.
+//! The store: the only crate that speaks SQL (the main crate does not
+//! depend on rusqlite at all).
 //!
 //! SQLite in WAL mode with `synchronous = FULL`: when [`Store::commit`]
 //! returns, the event is in the journal and the current state is updated, in
@@ -6,11 +7,17 @@
 //! open tickets expired.
 
 mod cases;
+mod facts;
 mod kiosk;
 mod migrations;
 mod roster;
 
+// The core's queue under its usual name: `crate::queue::...` reads the
+// same here as in the main crate.
+use greenwave_core::queue;
+
 pub use cases::CaseRow;
+pub use facts::{CaseFact, End, RatingFact, Records, TicketSummary};
 pub use roster::{AuditEntry, RosterBuild, RosterHit, RosterLookup, RosterState};
 
 use std::path::Path;
@@ -21,7 +28,6 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use crate::queue::{
     Changes, Event, Identified, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState,
 };
-use crate::stats::{End, TicketSummary};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -297,8 +303,8 @@ impl Store {
         &self,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> Result<crate::stats::Records, StoreError> {
-        Ok(crate::stats::Records {
+    ) -> Result<Records, StoreError> {
+        Ok(Records {
             tickets: self.ticket_summaries(from, to)?,
             cases: self.case_facts(from, to)?,
             ratings: self.rating_facts(from, to)?,

@@ -1,0 +1,122 @@
+//! The facts the statistics are computed from, as the store reads them:
+//! one summary per ticket (the tickets table), the cases and the ratings.
+//! The store owns these types so that the statistics depend on the store
+//! and not the other way round; the figures themselves are pure functions
+//! in the main crate (`greenwave::stats`).
+
+use chrono::NaiveDate;
+
+use greenwave_core::cases::Rating;
+use greenwave_core::queue::{Identified, Lane, TicketId, Timestamp};
+
+/// An accompanied case, as the figures need it (from the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFact {
+    /// The ticket it followed.
+    pub ticket: TicketId,
+    /// Its helper (`None`: never assigned).
+    pub helper: Option<String>,
+    /// Distinct policies explained.
+    pub policies: usize,
+    /// Closed.
+    pub closed: bool,
+}
+
+/// A rating, as the figures need it (from the store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingFact {
+    /// The rated ticket.
+    pub ticket: TicketId,
+    /// The rating.
+    pub rating: Rating,
+}
+
+/// One ticket's life as the figures need it. The store keeps one per
+/// ticket (the tickets table: reading it is what keeps a year's figures
+/// fast); `greenwave::stats::summaries_from_journal` derives the same from the event
+/// journal, and a test holds the two to the same figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketSummary {
+    /// Identity.
+    pub id: TicketId,
+    /// Service day.
+    pub day: NaiveDate,
+    /// Lane at the end (upgrades count).
+    pub lane: Lane,
+    /// The service it was issued for (shared: a year holds few services).
+    pub service: std::sync::Arc<str>,
+    /// Issue time.
+    pub issued_at: Timestamp,
+    /// First call.
+    pub first_called_at: Option<Timestamp>,
+    /// Last start of service.
+    pub started_at: Option<Timestamp>,
+    /// When it was finished (served to the end), if it was.
+    pub finished_at: Option<Timestamp>,
+    /// The window it was last called to.
+    pub window: Option<u32>,
+    /// Transfers.
+    pub transfers: u32,
+    /// How it ended, if it has.
+    pub end: Option<End>,
+    /// How a priority resident was identified.
+    pub identified: Option<Identified>,
+}
+
+/// How a ticket ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// Served to the end.
+    Done,
+    /// Did not come (and did not rejoin).
+    NoShow,
+    /// Withdrawn by staff.
+    Cancelled,
+    /// Still open at the day's end.
+    Expired,
+}
+
+impl TicketSummary {
+    /// The summary of a ticket as it stands.
+    pub fn of(t: &greenwave_core::queue::Ticket) -> TicketSummary {
+        use greenwave_core::queue::TicketState;
+        let end = match t.state {
+            TicketState::Done => Some(End::Done),
+            TicketState::NoShow => Some(End::NoShow),
+            TicketState::Cancelled => Some(End::Cancelled),
+            TicketState::Expired => Some(End::Expired),
+            _ => None,
+        };
+        TicketSummary {
+            id: t.id,
+            day: t.day,
+            lane: t.lane,
+            service: t.origin_service.as_str().into(),
+            issued_at: t.issued_at,
+            first_called_at: t.first_called_at,
+            started_at: t.started_at,
+            finished_at: if end == Some(End::Done) {
+                t.closed_at
+            } else {
+                None
+            },
+            window: t.window,
+            transfers: t.transfers,
+            end,
+            identified: t.identified,
+        }
+    }
+}
+
+/// What the statistics are computed from, as read from the store: one
+/// summary per ticket, the cases and the ratings (`greenwave::stats`
+/// borrows them as its `Sources`).
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    /// The tickets.
+    pub tickets: Vec<TicketSummary>,
+    /// Accompanied cases.
+    pub cases: Vec<CaseFact>,
+    /// Ratings.
+    pub ratings: Vec<RatingFact>,
+}
