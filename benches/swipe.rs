@@ -204,7 +204,8 @@ public_url = "http://hall.example"
     let hall = Arc::new(Mutex::new(Hall::open(&cfg, Arc::new(SystemClock)).unwrap()));
     let printer =
         greenwave_drivers::printer::open_printer(cfg.devices.printer.as_ref().unwrap()).unwrap();
-    let mut kiosk = Kiosk::new(Arc::new(cfg.clone()), hall, Some(printer)).unwrap();
+    let (mut kiosk, _desk) =
+        Kiosk::in_process(&cfg, hall, Some(printer), Arc::new(|_| {})).unwrap();
 
     let control = SimControl::new();
     let replies = Arc::new(Mutex::new(Vec::new()));
@@ -237,14 +238,9 @@ public_url = "http://hall.example"
                 _ => continue,
             }
         };
-        let who = kiosk.identity_of(&ev).unwrap();
-        match kiosk.serve(who, None).unwrap() {
-            Outcome::Ticket {
-                ticket,
-                print_error,
-                ..
-            } => {
-                assert!(print_error.is_none(), "swipe {i}: {print_error:?}");
+        match kiosk.card(ev) {
+            Some(Outcome::Ticket { ticket, print, .. }) => {
+                assert!(print.is_ok(), "swipe {i}: {print:?}");
                 if ticket.lane == greenwave::queue::Lane::Priority {
                     priority += 1;
                 }

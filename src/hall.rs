@@ -154,6 +154,11 @@ impl Hall {
         &self.queue
     }
 
+    /// The hall's clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     /// The clock's current instant.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
@@ -219,6 +224,41 @@ impl Hall {
         Ok((ev, ticket))
     }
 
+    /// The open ticket of `person` for `service`, or else a new one issued
+    /// durably: one person, one number, decided and committed under the one
+    /// lock the caller holds. `person` is the keyed identity hash (`None`:
+    /// no card, always a new ticket).
+    pub fn open_or_issue(&mut self, ask: Ask<'_>) -> Result<Issued, HallError> {
+        let now = self.clock.now();
+        self.roll_if_due(now)?;
+        let open = ask
+            .person
+            .and_then(|p| self.queue.open_ticket_of(p, ask.service).cloned());
+        let (ticket, reprint) = match open {
+            Some(t) => (t, true),
+            None => {
+                let ev = self.queue.issue_with(
+                    ask.service,
+                    ask.lane,
+                    now,
+                    ask.token,
+                    ask.person.map(str::to_string),
+                    ask.identified,
+                )?;
+                self.record(ev.clone())?;
+                let id = ev.ticket_id().expect("an issue concerns a ticket");
+                let t = self.queue.ticket(id).cloned();
+                (t.expect("an issued ticket is in the queue"), false)
+            }
+        };
+        let ahead = self.queue.ahead(ticket.id).unwrap_or(0);
+        Ok(Issued {
+            ticket,
+            reprint,
+            ahead,
+        })
+    }
+
     /// Issues a ticket durably.
     pub fn issue(&mut self, service: &str, lane: Lane) -> Result<Ticket, HallError> {
         let (_, t) = self.exec(|q, now| q.issue(service, lane, now))?;
@@ -241,6 +281,32 @@ impl Hall {
     pub fn history(&self, id: TicketId) -> Result<Vec<JournalEntry>, HallError> {
         Ok(self.store.ticket_history(id)?)
     }
+}
+
+/// A request for [`Hall::open_or_issue`].
+#[derive(Debug, Clone)]
+pub struct Ask<'a> {
+    /// The service.
+    pub service: &'a str,
+    /// The keyed identity hash (hex) of the resident, if known.
+    pub person: Option<&'a str>,
+    /// The lane of a new ticket.
+    pub lane: Lane,
+    /// The progress token of a new ticket.
+    pub token: String,
+    /// How a priority resident was identified.
+    pub identified: Option<crate::queue::Identified>,
+}
+
+/// What [`Hall::open_or_issue`] did.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The ticket, as stored.
+    pub ticket: Ticket,
+    /// It was the resident's open ticket: no new number.
+    pub reprint: bool,
+    /// People ahead of it now.
+    pub ahead: usize,
 }
 
 /// One difference between the journal and the stored state.

@@ -15,6 +15,7 @@ pub mod hall;
 pub mod kiosk;
 pub mod roster;
 pub mod stats;
+pub mod sync;
 pub mod voice;
 
 // The core and the store are crates of their own, so that their rules

@@ -4,8 +4,8 @@
 //! (a priority ticket is read with its lane first:
 //! `请 绿色通道 GA012 号 到 3 号窗口办理`); a recall repeats the same words.
 //! The kiosk speaks its prompts (`请取票`, ...) when `[voice] kiosk_prompts`
-//! is on. The words are made by pure functions ([`call_text`],
-//! [`kiosk_prompt`]); saying them is [`Voice`]'s job: one worker thread runs
+//! is on. The words are made by pure functions ([`call_text`] here, the
+//! kiosk's in `crate::kiosk::words`); saying them is [`Voice`]'s job: one worker thread runs
 //! the configured command for one announcement at a time, in order, from a
 //! bounded queue, and kills a command that outlives `[voice] timeout`, so a
 //! hung speaker never stalls the calls behind it.
@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::VoiceConfig;
-use crate::kiosk::{Outcome, PRINTER_FAULT};
 use crate::queue::Lane;
 
 /// The command used when `[voice] command` is not set and espeak-ng is
@@ -39,12 +38,6 @@ pub const PRIORITY_LANE: &str = "绿色通道";
 /// Announcements waiting beyond this many are dropped (and logged): a call
 /// spoken minutes late is worse than none, and the display still shows it.
 pub const QUEUE_LEN: usize = 32;
-/// The kiosk's prompt after a ticket is issued (or reprinted).
-pub const PROMPT_TAKE_TICKET: &str = "请取票";
-/// The kiosk's prompt when it is ready for a card again.
-pub const PROMPT_SWIPE: &str = "请刷身份证";
-/// The kiosk's prompt when a resident must choose a service.
-pub const PROMPT_CHOOSE_SERVICE: &str = "请选择办理的业务";
 /// How often the worker looks at a running command.
 const POLL: Duration = Duration::from_millis(20);
 
@@ -56,22 +49,6 @@ pub fn call_text(number: &str, lane: Lane, window: u32) -> String {
     match lane {
         Lane::Priority => format!("请 {PRIORITY_LANE} {number} 号 到 {window} 号窗口办理"),
         Lane::Normal => format!("请 {number} 号 到 {window} 号窗口办理"),
-    }
-}
-
-/// What the kiosk says aloud after serving a resident: `请取票` after a
-/// ticket (the printer fault instead, when the ticket did not print), the
-/// service question, or the refusal shown on the screen. Never a name or
-/// an ID number (the kiosk's refusals hold none).
-pub fn kiosk_prompt(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Ticket {
-            print_error: Some(_),
-            ..
-        } => PRINTER_FAULT.to_string(),
-        Outcome::Ticket { .. } => PROMPT_TAKE_TICKET.to_string(),
-        Outcome::ChooseService => PROMPT_CHOOSE_SERVICE.to_string(),
-        Outcome::Refused(s) => s.clone(),
     }
 }
 
@@ -412,53 +389,6 @@ mod tests {
         assert_eq!(
             command_for(&placed, "请取票"),
             ["say", "--text=请取票", "--out", "hall"]
-        );
-    }
-
-    #[test]
-    fn kiosk_prompts_say_what_to_do_next() {
-        use crate::queue::{TicketId, TicketState, Timestamp};
-        let ticket = crate::queue::Ticket {
-            id: TicketId(1),
-            day: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-            number: "GA001".into(),
-            service: "civil".into(),
-            origin_service: "civil".into(),
-            lane: Lane::Priority,
-            seq: 1,
-            issued_at: Timestamp(0),
-            state: TicketState::Waiting,
-            window: None,
-            target_window: None,
-            called_at: None,
-            first_called_at: None,
-            started_at: None,
-            closed_at: None,
-            calls: 0,
-            transfers: 0,
-            token: String::new(),
-            person: None,
-            identified: None,
-        };
-        let issued = |print_error: Option<String>| Outcome::Ticket {
-            ticket: Box::new(ticket.clone()),
-            reprint: false,
-            ahead: 0,
-            reason: None,
-            print_error,
-            screen: "您的号码 GA001（绿波通道），前面还有 0 人".into(),
-        };
-        assert_eq!(kiosk_prompt(&issued(None)), "请取票");
-        assert_eq!(
-            kiosk_prompt(&issued(Some("paper out".into()))),
-            PRINTER_FAULT
-        );
-        assert_eq!(kiosk_prompt(&Outcome::ChooseService), "请选择办理的业务");
-        assert_eq!(
-            kiosk_prompt(&Outcome::Refused(
-                "此卡尚未绑定，请刷身份证或联系工作人员".into()
-            )),
-            "此卡尚未绑定，请刷身份证或联系工作人员"
         );
     }
 

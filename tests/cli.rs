@@ -236,7 +236,7 @@ fn demo_runs_to_the_end_and_leaves_nothing_running() {
     assert!(out.contains("请 GA001 号到 1 号窗口办理"), "{out}");
     // Paper out: the number is still issued, and reprinted after.
     assert!(
-        out.contains("A002（普通），前面还有 1 人。打印机故障"),
+        out.contains("A002（普通），前面还有 1 人。打印机缺纸，请记下号码"),
         "{out}"
     );
     assert!(out.matches("A002").count() >= 3, "{out}");

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use common::Socat;
 use common::{Daemon, BIN, MANAGER};
+use greenwave::kiosk::ticket::PRIORITY_BANNER;
 use greenwave_drivers::idcard::sim::{fake, SimCard, SimControl, SimHandle};
 use greenwave_drivers::idcard::CardRead;
 use greenwave_drivers::printer::sim::{PrinterSim, SimState};
-use greenwave_drivers::printer::{render_text, PaperWidth, PRIORITY_BANNER};
+use greenwave_drivers::printer::{render_text, PaperWidth};
 
 fn run(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(BIN)

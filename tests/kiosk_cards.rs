@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use greenwave::config::Config;
 use greenwave::hall::{Hall, SystemClock};
-use greenwave::kiosk::{Identity, Kiosk, KioskError, Outcome, PriorityReason};
+use greenwave::kiosk::{Identity, Kiosk, KioskError, Outcome, PrintProblem, PriorityReason};
 use greenwave::queue::{Identified, Lane};
 use greenwave::roster::install::{import, ImportOptions};
 use greenwave::store::Store;
@@ -78,50 +78,40 @@ hash_key = "roster-hash.key"
     drop(store);
 
     let hall = Arc::new(Mutex::new(Hall::open(&cfg, Arc::new(SystemClock)).unwrap()));
-    let mut kiosk = Kiosk::new(Arc::new(cfg.clone()), hall.clone(), None).unwrap();
+    let (mut kiosk, desk) = Kiosk::in_process(&cfg, hall.clone(), None, Arc::new(|_| {})).unwrap();
     // Two services and no default: a swipe waits for the service key.
     let who = Identity::IdCard {
         id: listed.id_number.as_gb11643().unwrap().clone(),
         birth: listed.birth_date,
     };
-    assert!(matches!(
-        kiosk.serve(who, None).unwrap(),
-        Outcome::ChooseService
-    ));
-    match kiosk.key("2").unwrap().unwrap() {
+    assert!(matches!(kiosk.serve(who, None), Outcome::ChooseService));
+    match kiosk.key("2").unwrap() {
         Outcome::Ticket { ticket, .. } => assert_eq!(ticket.number, "GB001"),
         o => panic!("{o:?}"),
     }
     let uid = vec![0x04, 0x11, 0x22, 0x33];
 
     // Unbound: nothing issued.
-    match kiosk
-        .serve(Identity::PriorityCard { uid: uid.clone() }, Some("civil"))
-        .unwrap()
-    {
-        Outcome::Refused(msg) => assert!(msg.contains("未绑定"), "{msg}"),
+    match kiosk.serve(Identity::PriorityCard { uid: uid.clone() }, Some("civil")) {
+        Outcome::CardNotBound => {}
         o => panic!("{o:?}"),
     }
     assert_eq!(hall.lock().unwrap().queue().tickets().len(), 1);
 
     // Binding someone not on the roster is refused.
-    let refused = kiosk.bind_card(&uid, other.id_number.as_gb11643().unwrap(), "test");
+    let refused = desk.bind_card(&uid, other.id_number.as_gb11643().unwrap(), "test");
     assert!(
         matches!(refused, Err(KioskError::Refused(_))),
         "{refused:?}"
     );
 
-    kiosk
-        .bind_card(&uid, listed.id_number.as_gb11643().unwrap(), "test")
+    desk.bind_card(&uid, listed.id_number.as_gb11643().unwrap(), "test")
         .unwrap();
-    let first = match kiosk
-        .serve(Identity::PriorityCard { uid: uid.clone() }, Some("civil"))
-        .unwrap()
-    {
+    let first = match kiosk.serve(Identity::PriorityCard { uid: uid.clone() }, Some("civil")) {
         Outcome::Ticket {
             ticket,
             reason,
-            print_error,
+            print,
             ..
         } => {
             assert_eq!(ticket.lane, Lane::Priority);
@@ -134,7 +124,11 @@ hash_key = "roster-hash.key"
                 Some(Identified::PriorityCard),
                 "the statistics count the card, not the ID card"
             );
-            assert!(print_error.is_some(), "no printer configured");
+            assert_eq!(
+                print,
+                Err(PrintProblem::NotConfigured),
+                "no printer configured"
+            );
             ticket.number.clone()
         }
         o => panic!("{o:?}"),
@@ -146,7 +140,7 @@ hash_key = "roster-hash.key"
         id: listed.id_number.as_gb11643().unwrap().clone(),
         birth: listed.birth_date,
     };
-    match kiosk.serve(who, Some("civil")).unwrap() {
+    match kiosk.serve(who, Some("civil")) {
         Outcome::Ticket {
             ticket, reprint, ..
         } => {

@@ -7,7 +7,9 @@ mod common;
 
 use common::screen_text;
 use greenwave::kiosk::screen::{render, KioskScreen, TicketShown, Update, View, SHOW_MS};
+use greenwave::kiosk::words;
 use greenwave::queue::Lane;
+use greenwave_drivers::card::DeviceFault;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
@@ -88,7 +90,12 @@ fn a_priority_ticket_in_green() {
 fn device_problems_in_plain_words() {
     let mut s = screen();
     s.update(&priority_ticket(Some("打印机缺纸")), 0);
-    s.update(&Update::ReaderDown("/dev/ttyUSB0: No such file".into()), 0);
+    s.update(
+        &words::reader_down(&DeviceFault::Disconnected(
+            "/dev/ttyUSB0: No such file".into(),
+        )),
+        0,
+    );
     let text = screen_text(&draw(&s, 80, 24));
     insta::assert_snapshot!("kiosk_problems_80x24", text);
     assert!(
@@ -107,7 +114,7 @@ fn device_problems_in_plain_words() {
 fn every_line_fits_its_width() {
     let mut s = screen();
     s.update(&priority_ticket(Some("打印机缺纸")), 0);
-    s.update(&Update::ReaderDown("x".into()), 0);
+    s.update(&words::reader_down(&DeviceFault::NoAnswer("x".into())), 0);
     for (w, h) in [(80, 24), (120, 40), (200, 60), (40, 12)] {
         for (y, line) in screen_text(&draw(&s, w, h)).lines().enumerate() {
             assert_eq!(line.width(), w as usize, "row {y} at {w}x{h}");

@@ -2,8 +2,10 @@
 //!
 //! Each source runs on its own thread (its drivers are blocking) and pushes
 //! events into a [`CardSink`]. The trait is object safe: the daemon holds
-//! `Box<dyn CardSource>`s from [`open_card_source`] and hands each one to
-//! [`spawn_card_source`].
+//! `Box<dyn CardSource>`s from [`crate::sources::open_card_source`] and
+//! hands each one to [`spawn_card_source`]. This module knows no driver:
+//! the list of sources lives apart, in [`crate::sources`] (as probe-rs
+//! keeps its probe list apart from the probe trait).
 //!
 //! Why a [`CardSink`] rather than a bare `mpsc::Sender`: the daemon can pass a
 //! closure that forwards straight into a tokio channel (`blocking_send` or
@@ -14,10 +16,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
-use crate::idcard::reader::{IdCardReader, IdReaderConfig};
-use crate::idcard::sim::{SimConnector, SimControl};
 use crate::idcard::text::CardRead;
 
 /// Something that happened at a card source. `Debug` never shows personal
@@ -31,13 +30,13 @@ pub enum CardEvent {
         /// The card's UID.
         uid: Vec<u8>,
     },
-    /// A card was placed but could not be read; `message` is for the
-    /// resident (Simplified Chinese). Sent at most once per placement.
+    /// A card was placed but could not be read. Sent at most once per
+    /// placement.
     ReadFailed {
         /// Source name.
         device: String,
-        /// What went wrong, for the screen.
-        message: String,
+        /// Why (the kiosk words it for the resident).
+        reason: ReadFailure,
     },
     /// The card that produced `IdCard`/`ReadFailed` was taken away.
     Removed {
@@ -48,14 +47,56 @@ pub enum CardEvent {
     DeviceError {
         /// Source name.
         device: String,
-        /// What went wrong, for staff.
-        message: String,
+        /// What is wrong (the kiosk words it for residents and staff).
+        fault: DeviceFault,
     },
     /// The device answers again after a `DeviceError`.
     Reconnected {
         /// Source name.
         device: String,
     },
+}
+
+/// Why a card placed on a reader could not be read. The `String`s are
+/// technical details for the log (English), never shown to a resident:
+/// the kiosk words each kind for the screen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadFailure {
+    /// The card was read, but what it holds is not a usable card (an
+    /// invalid identity number, a date that does not exist, a missing
+    /// field). Rereading the same card will not help.
+    #[error("not a usable card: {0}")]
+    BadCard(String),
+    /// The reader could not read the card, after retrying (a damaged
+    /// reply, a timeout, the card moved).
+    #[error("card could not be read: {0}")]
+    Unreadable(String),
+    /// A contactless card that gives no UID: not a priority card.
+    #[error("not a priority card: {0}")]
+    NotAPriorityCard(String),
+}
+
+/// Why a card reader is out of service. The `String`s are technical
+/// details for the log and for ops (English).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceFault {
+    /// The device cannot be opened, or it went away (unplugged, device
+    /// node gone, port failure).
+    #[error("disconnected: {0}")]
+    Disconnected(String),
+    /// The device is there but does not answer.
+    #[error("no answer: {0}")]
+    NoAnswer(String),
+    /// The reader's security module (SAM) reports a fault: cards cannot be
+    /// read although the reader answers.
+    #[error("security module fault: {0}")]
+    ModuleFault(String),
+    /// The platform service the reader needs is unavailable (pcscd).
+    #[error("service unavailable: {0}")]
+    ServiceUnavailable(String),
+    /// No matching reader is plugged in.
+    #[error("no reader found: {0}")]
+    NotFound(String),
 }
 
 /// Where a source delivers its events.
@@ -96,63 +137,23 @@ impl std::fmt::Debug for CardEvent {
                 .debug_struct("PriorityCard")
                 .field("uid", &crate::pcsc::mask_uid(uid))
                 .finish(),
-            CardEvent::ReadFailed { device, message } => f
+            CardEvent::ReadFailed { device, reason } => f
                 .debug_struct("ReadFailed")
                 .field("device", device)
-                .field("message", message)
+                .field("reason", reason)
                 .finish(),
             CardEvent::Removed { device } => {
                 f.debug_struct("Removed").field("device", device).finish()
             }
-            CardEvent::DeviceError { device, message } => f
+            CardEvent::DeviceError { device, fault } => f
                 .debug_struct("DeviceError")
                 .field("device", device)
-                .field("message", message)
+                .field("fault", fault)
                 .finish(),
             CardEvent::Reconnected { device } => f
                 .debug_struct("Reconnected")
                 .field("device", device)
                 .finish(),
-        }
-    }
-}
-
-/// Which card source to open.
-#[derive(Debug, Clone)]
-pub enum CardSourceConfig {
-    /// The GA 467 reader on a serial port.
-    IdReader(IdReaderConfig),
-    /// The PC/SC reader for contactless priority cards.
-    Pcsc(crate::pcsc::PcscConfig),
-    /// An in-process simulated GA 467 reader (demo mode, tests), steered
-    /// through `control`. It runs the real driver against the simulator.
-    SimulatedIdReader {
-        /// Place/remove cards, unplug, etc.
-        control: SimControl,
-        /// Poll interval of the driver.
-        poll_interval: Duration,
-    },
-}
-
-/// Builds the source `config` describes. Opening the device happens in
-/// [`CardSource::run`], so this never fails.
-pub fn open_card_source(config: &CardSourceConfig) -> Box<dyn CardSource> {
-    match config {
-        CardSourceConfig::IdReader(c) => Box::new(IdCardReader::new(c.clone())),
-        CardSourceConfig::Pcsc(c) => Box::new(crate::pcsc::PcscWatcher::new(c.clone())),
-        CardSourceConfig::SimulatedIdReader {
-            control,
-            poll_interval,
-        } => {
-            let config = IdReaderConfig {
-                poll_interval: *poll_interval,
-                ..IdReaderConfig::default()
-            };
-            Box::new(IdCardReader::with_connector(
-                "idcard:simulated",
-                config,
-                Box::new(SimConnector::new(control.clone())),
-            ))
         }
     }
 }

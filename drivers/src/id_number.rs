@@ -17,16 +17,16 @@ const CHECK: [u8; 11] = *b"10X98765432";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdNumberError {
     /// Not 18 characters after trimming.
-    #[error("身份证号码应为 18 位，实际 {0} 位")]
+    #[error("ID number has {0} characters, expected 18")]
     Length(usize),
     /// A character other than a digit (or `X` in the last place).
-    #[error("身份证号码第 {0} 位不是数字")]
+    #[error("ID number character {0} is not a digit")]
     BadCharacter(usize),
     /// The birth date (characters 7–14) is not a real calendar date.
-    #[error("身份证号码中的出生日期无效")]
+    #[error("ID number holds an impossible birth date")]
     BirthDate,
     /// The last character does not match the GB 11643 check digit.
-    #[error("身份证号码校验位错误")]
+    #[error("ID number check digit is wrong")]
     CheckDigit,
 }
 

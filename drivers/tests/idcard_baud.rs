@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use greenwave_drivers::card::{CardEvent, CardSource};
+use greenwave_drivers::card::{CardEvent, CardSource, DeviceFault};
 use greenwave_drivers::idcard::reader::{Connector, Link, ReaderProbe};
 use greenwave_drivers::idcard::sim::{fake, pipe_pair, PipeEnd, SimCard, SimControl, SimHandle};
 use greenwave_drivers::idcard::{Backoff, Baud, IdCardReader, IdReaderConfig, Timeouts};
@@ -174,7 +174,8 @@ fn devices_with_a_fixed_baud_tries_only_that_rate() {
     // Fixed at the wrong rate: no answer, and no other rate tried.
     let (mut r, log) = reader(&control, 9_600, Baud::Fixed(115_200));
     let err = r.probe().unwrap_err();
-    assert!(err.contains("读卡器无应答"), "{err}");
+    assert!(matches!(err, DeviceFault::NoAnswer(_)), "{err}");
+    assert!(err.to_string().contains("115200"), "{err}");
     assert_eq!(rates(&log), [115_200]);
 }
 
@@ -184,7 +185,8 @@ fn devices_says_a_mute_reader_does_not_answer_at_either_rate() {
     control.set_mute(true);
     let (mut r, log) = reader(&control, 115_200, Baud::Auto);
     let err = r.probe().unwrap_err();
-    assert!(err.contains("读卡器无应答"), "{err}");
+    assert!(matches!(err, DeviceFault::NoAnswer(_)), "{err}");
+    assert!(err.to_string().contains("115200 or 9600"), "{err}");
     assert_eq!(rates(&log), [115_200, 9_600]);
 }
 
@@ -194,7 +196,8 @@ fn devices_says_the_port_cannot_be_opened_when_the_reader_is_unplugged() {
     control.unplug();
     let (mut r, log) = reader(&control, 115_200, Baud::Auto);
     let err = r.probe().unwrap_err();
-    assert!(err.contains("无法打开读卡器端口"), "{err}");
+    assert!(matches!(err, DeviceFault::Disconnected(_)), "{err}");
+    assert!(err.to_string().contains("cannot open"), "{err}");
     assert!(rates(&log).is_empty());
 }
 
@@ -254,9 +257,10 @@ fn a_mute_reader_on_auto_baud_is_reported_once_naming_both_rates() {
     let (r, log) = reader(&control, 115_200, Baud::Auto);
     let running = Running::start(r);
     match running.next() {
-        CardEvent::DeviceError { message, .. } => {
-            assert!(message.contains("115200 和 9600"), "{message}")
-        }
+        CardEvent::DeviceError {
+            fault: DeviceFault::NoAnswer(detail),
+            ..
+        } => assert!(detail.contains("115200 or 9600"), "{detail}"),
         other => panic!("expected DeviceError, got {other:?}"),
     }
     // Retried (both rates each time), not reported again.
@@ -280,7 +284,10 @@ fn a_fixed_baud_reader_that_does_not_answer_is_polled_and_reported_unresponsive(
     let (r, log) = reader(&control, 9_600, Baud::Fixed(115_200));
     let running = Running::start(r);
     match running.next() {
-        CardEvent::DeviceError { message, .. } => assert_eq!(message, "读卡器无应答"),
+        CardEvent::DeviceError {
+            fault: DeviceFault::NoAnswer(_),
+            ..
+        } => {}
         other => panic!("expected DeviceError, got {other:?}"),
     }
     // Opened once: the fixed rate is trusted and polled, never changed.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use greenwave_drivers::card::{CardEvent, CardSource};
+use greenwave_drivers::card::{CardEvent, CardSource, DeviceFault, ReadFailure};
 use greenwave_drivers::idcard::sim::{fake, SimCard, SimControl, SimHandle, SimTiming};
 use greenwave_drivers::idcard::text::{self, CardKind, CardRead};
 use greenwave_drivers::idcard::{Backoff, Baud, IdCardReader, IdReaderConfig, Timeouts};
@@ -262,9 +262,10 @@ fn invalid_id_number_is_a_read_error_reported_once() {
     block[last] = if block[last] == b'5' { b'6' } else { b'5' };
     rig.control.place(SimCard::raw_text(block));
     match rig.next() {
-        CardEvent::ReadFailed { message, .. } => {
-            assert!(message.contains("校验位"), "{message}")
-        }
+        CardEvent::ReadFailed {
+            reason: ReadFailure::BadCard(detail),
+            ..
+        } => assert!(detail.contains("check digit"), "{detail}"),
         other => panic!("expected ReadFailed, got {other:?}"),
     }
     rig.expect_quiet_for_polls(3);
@@ -278,7 +279,10 @@ fn card_removed_mid_read() {
     rig.control.remove_during_next_read();
     rig.control.place(SimCard::from_read(&fake::resident(7)));
     match rig.next() {
-        CardEvent::ReadFailed { message, .. } => assert!(message.contains("请重新放置")),
+        CardEvent::ReadFailed {
+            reason: ReadFailure::Unreadable(_),
+            ..
+        } => {}
         other => panic!("expected ReadFailed, got {other:?}"),
     }
     rig.expect_removed();
@@ -353,7 +357,10 @@ fn port_vanishes_and_returns() {
     }
     rig.expect_removed();
     match rig.next() {
-        CardEvent::DeviceError { message, .. } => assert!(!message.is_empty()),
+        CardEvent::DeviceError {
+            fault: DeviceFault::Disconnected(detail),
+            ..
+        } => assert!(!detail.is_empty()),
         other => panic!("expected DeviceError, got {other:?}"),
     }
     rig.sim.take();

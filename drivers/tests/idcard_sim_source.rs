@@ -6,8 +6,9 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use greenwave_drivers::card::{open_card_source, spawn_card_source, CardEvent, CardSourceConfig};
+use greenwave_drivers::card::{spawn_card_source, CardEvent, DeviceFault};
 use greenwave_drivers::idcard::sim::{fake, SimCard, SimControl};
+use greenwave_drivers::sources::{open_card_source, CardSourceConfig};
 
 const SOON: Duration = Duration::from_secs(15);
 
@@ -91,9 +92,9 @@ fn mute_reader_is_reported_and_recovers() {
 
     control.set_mute(true);
     match rx.recv_timeout(SOON) {
-        Ok(CardEvent::DeviceError { device, message }) => {
+        Ok(CardEvent::DeviceError { device, fault }) => {
             assert_eq!(device, "idcard:test");
-            assert!(message.contains("无应答"), "{message}");
+            assert!(matches!(fault, DeviceFault::NoAnswer(_)), "{fault}");
         }
         other => panic!("expected DeviceError, got {other:?}"),
     }

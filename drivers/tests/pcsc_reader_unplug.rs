@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use greenwave_drivers::card::{spawn_card_source, CardEvent};
+use greenwave_drivers::card::{spawn_card_source, CardEvent, DeviceFault};
 use greenwave_drivers::pcsc::{probe_with, PcscConfig, PcscError, PcscWatcher};
 use pcsc_support::{Behaviour, FakePcsc};
 
@@ -82,10 +82,10 @@ impl Running {
         );
     }
 
-    /// The next event is a `DeviceError`; its message.
-    fn expect_device_error(&self) -> String {
+    /// The next event is a `DeviceError`; its fault.
+    fn expect_device_error(&self) -> DeviceFault {
         match self.next("DeviceError") {
-            CardEvent::DeviceError { message, .. } => message,
+            CardEvent::DeviceError { fault, .. } => fault,
             other => panic!("expected DeviceError, got {other:?}"),
         }
     }
@@ -151,9 +151,9 @@ fn unplugging_the_reader_is_reported_once_and_cards_are_read_again_after_replugg
     w.expect_removed();
 
     fake.unplug(READER);
-    let message = w.expect_device_error();
-    assert!(message.contains("读卡器已断开"), "{message}");
-    assert!(message.contains(READER), "{message}");
+    let fault = w.expect_device_error();
+    assert!(matches!(fault, DeviceFault::Disconnected(_)), "{fault}");
+    assert!(fault.to_string().contains(READER), "{fault}");
     // Once, not at every poll, nor when other readers come and go.
     w.expect_quiet(&fake);
     fake.plug("Some Other Reader 00 00");
@@ -184,8 +184,8 @@ fn a_reader_unplugged_with_a_card_on_it_reports_the_card_removed_then_the_reader
     w.expect_card(&uid);
     fake.unplug(READER);
     w.expect_removed();
-    let message = w.expect_device_error();
-    assert!(message.contains("读卡器已断开"), "{message}");
+    let fault = w.expect_device_error();
+    assert!(matches!(fault, DeviceFault::Disconnected(_)), "{fault}");
     w.expect_quiet(&fake);
 
     // Plugged back with the card already on it: read once.
@@ -202,9 +202,9 @@ fn a_reader_plugged_in_after_the_watcher_started_is_picked_up() {
     let fake = FakePcsc::new(&[]);
     let w = Running::start(&fake);
 
-    let message = w.expect_device_error();
-    assert!(message.contains("未找到读卡器"), "{message}");
-    assert!(message.contains("ACR122U"), "{message}");
+    let fault = w.expect_device_error();
+    assert!(matches!(fault, DeviceFault::NotFound(_)), "{fault}");
+    assert!(fault.to_string().contains("ACR122U"), "{fault}");
     w.expect_quiet(&fake);
 
     fake.plug(READER);
@@ -267,8 +267,11 @@ fn the_pcsc_service_stopping_is_reported_once_and_cards_are_read_when_it_is_back
     fake.stop_service();
     // The card's state can no longer be known: Removed, then the error.
     w.expect_removed();
-    let message = w.expect_device_error();
-    assert!(message.contains("PC/SC 服务不可用"), "{message}");
+    let fault = w.expect_device_error();
+    assert!(
+        matches!(fault, DeviceFault::ServiceUnavailable(_)),
+        "{fault}"
+    );
     // Retried with backoff, reported once.
     w.expect_quiet(&fake);
 

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use greenwave_drivers::card::{spawn_card_source, CardEvent};
+use greenwave_drivers::card::{spawn_card_source, CardEvent, DeviceFault};
 use greenwave_drivers::pcsc::vcard::{ApduBehaviour, VirtualCard};
 use greenwave_drivers::pcsc::{PcscConfig, PcscWatcher};
 
@@ -255,8 +255,9 @@ fn watcher_against_pcscd_and_vpcd() {
     )
     .unwrap();
     match next_event(&other_rx, "DeviceError (no reader)") {
-        CardEvent::DeviceError { message, .. } => {
-            assert!(message.contains("No Such Reader"), "{message}")
+        CardEvent::DeviceError { fault, .. } => {
+            assert!(matches!(fault, DeviceFault::NotFound(_)), "{fault}");
+            assert!(fault.to_string().contains("No Such Reader"), "{fault}")
         }
         ev => panic!("expected DeviceError, got {ev:?}"),
     }

@@ -14,13 +14,17 @@ use greenwave_drivers::printer::{
 };
 use printer_support::decode;
 
+/// The kiosk's banner for priority tickets (the driver prints whatever
+/// banner it is given).
+const PRIORITY_BANNER: &str = "优先服务 · 绿波通道";
+
 fn ticket() -> TicketLayout {
     TicketLayout {
         hall_name: "西湖区市民之家".into(),
-        priority: true,
+        banner: Some(PRIORITY_BANNER.into()),
         number: "GB007".into(),
         service_name: "医保报销".into(),
-        people_ahead: 3,
+        ahead: "前面还有 3 人".into(),
         issued_at: "2026-11-23 10:05".into(),
         qr_payload: None,
         notice: None,

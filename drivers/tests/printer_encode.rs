@@ -4,18 +4,22 @@ mod printer_support;
 
 use greenwave_drivers::printer::{
     encode_ticket, render_text, validate_layout, CutMode, LayoutError, PaperWidth, PrinterOptions,
-    TicketLayout, PRIORITY_BANNER,
+    TicketLayout,
 };
 use printer_support::{decode, has_id_number, hex, Align};
 use proptest::prelude::*;
 
+/// The kiosk's banner for priority tickets (the driver prints whatever
+/// banner it is given).
+const PRIORITY_BANNER: &str = "优先服务 · 绿波通道";
+
 fn normal_ticket() -> TicketLayout {
     TicketLayout {
         hall_name: "朝阳区政务服务中心".into(),
-        priority: false,
+        banner: None,
         number: "A031".into(),
         service_name: "社保业务".into(),
-        people_ahead: 3,
+        ahead: "前面还有 3 人".into(),
         issued_at: "2026-11-23 09:41".into(),
         qr_payload: None,
         notice: Some("咨询热线 12345".into()),
@@ -25,10 +29,10 @@ fn normal_ticket() -> TicketLayout {
 fn priority_ticket() -> TicketLayout {
     TicketLayout {
         hall_name: "朝阳区政务服务中心".into(),
-        priority: true,
+        banner: Some(PRIORITY_BANNER.into()),
         number: "GA012".into(),
         service_name: "低保救助申请".into(),
-        people_ahead: 0,
+        ahead: "前面还有 0 人".into(),
         issued_at: "2026-11-23 09:41".into(),
         qr_payload: Some("https://gw.example.cn/q/GA012?h=07".into()),
         notice: Some("绿波通道热线 0571-12345".into()),
@@ -282,8 +286,8 @@ proptest! {
     ) {
         let paper_width = if wide { PaperWidth::Mm80 } else { PaperWidth::Mm58 };
         let layout = TicketLayout {
-            hall_name: hall, priority, number: number.clone(), service_name: service,
-            people_ahead: ahead, issued_at: "2026-11-23 09:41".into(), qr_payload: qr.clone(), notice,
+            hall_name: hall, banner: priority.then(|| PRIORITY_BANNER.into()), number: number.clone(), service_name: service,
+            ahead: format!("前面还有 {ahead} 人"), issued_at: "2026-11-23 09:41".into(), qr_payload: qr.clone(), notice,
         };
         let paper = decode(&encode_ticket(&layout, &options(paper_width))).unwrap();
         for line in &paper.lines {

@@ -15,6 +15,10 @@ use greenwave_drivers::printer::{
 };
 use printer_support::decode;
 
+/// The kiosk's banner for priority tickets (the driver prints whatever
+/// banner it is given).
+const PRIORITY_BANNER: &str = "优先服务 · 绿波通道";
+
 const WAIT: Duration = Duration::from_secs(5);
 
 /// A socat pty pair, killed (and its links removed) on drop, even on panic.
@@ -82,10 +86,10 @@ impl Drop for PtyPair {
 fn ticket(number: &str) -> TicketLayout {
     TicketLayout {
         hall_name: "余杭区便民服务中心".into(),
-        priority: true,
+        banner: Some(PRIORITY_BANNER.into()),
         number: number.into(),
         service_name: "残疾人补贴".into(),
-        people_ahead: 3,
+        ahead: "前面还有 3 人".into(),
         issued_at: "2026-11-23 10:30".into(),
         qr_payload: Some(format!("https://gw.example.cn/q/{number}")),
         notice: None,

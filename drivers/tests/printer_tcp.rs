@@ -9,19 +9,23 @@ use std::time::{Duration, Instant};
 use greenwave_drivers::printer::sim::{PrinterSim, SimState};
 use greenwave_drivers::printer::{
     open_printer, PrinterConfig, PrinterError, PrinterState, PrinterStatus, PrinterTimeouts,
-    TicketLayout, TicketPrinter, PRIORITY_BANNER,
+    TicketLayout, TicketPrinter,
 };
 use printer_support::{decode, has_id_number};
+
+/// The kiosk's banner for priority tickets (the driver prints whatever
+/// banner it is given).
+const PRIORITY_BANNER: &str = "优先服务 · 绿波通道";
 
 const WAIT: Duration = Duration::from_secs(5);
 
 fn ticket(number: &str, priority: bool) -> TicketLayout {
     TicketLayout {
         hall_name: "朝阳区政务服务中心".into(),
-        priority,
+        banner: priority.then(|| PRIORITY_BANNER.into()),
         number: number.into(),
         service_name: "低保救助申请".into(),
-        people_ahead: 3,
+        ahead: "前面还有 3 人".into(),
         issued_at: "2026-11-23 09:41".into(),
         qr_payload: Some(format!("https://gw.example.cn/q/{number}")),
         notice: Some("咨询热线 12345".into()),

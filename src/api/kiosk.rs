@@ -3,18 +3,18 @@
 //! cards, the reprint list, and the resident's ticket status by its token.
 //! ID numbers arrive in request bodies only; answers carry them masked.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use greenwave_drivers::id_number::{mask, IdNumber};
+use greenwave_drivers::id_number::{mask, IdNumber, IdNumberError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{bad_json, principal, with_hall, ApiError, AppState, ErrorBody, TicketView};
-use crate::kiosk::{Kiosk, KioskError, RosterCheck, StaffRefusal};
+use crate::kiosk::{HallDesk, KioskError, RosterCheck, StaffRefusal};
 use crate::queue::TicketState;
 
 impl From<KioskError> for ApiError {
@@ -29,6 +29,7 @@ impl From<KioskError> for ApiError {
                 };
                 ApiError::new(status, code, r.to_string())
             }
+            KioskError::NotRunning => no_kiosk(),
             other => {
                 tracing::error!(error = %other, "kiosk operation failed");
                 ApiError::new(
@@ -139,23 +140,33 @@ fn id_number(raw: &str) -> Result<IdNumber, ApiError> {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "bad_id_number",
-            format!("id_number {}: {e}", mask(raw)),
+            format!("身份证号码 {} 无效：{}", mask(raw), id_number_problem(&e)),
         )
     })
 }
 
-fn kiosk(state: &AppState) -> Result<Arc<Mutex<Kiosk>>, ApiError> {
-    state
-        .kiosk
-        .clone()
-        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_kiosk", "本机未启用自助取号"))
+/// What is wrong with an ID number staff typed, in their words.
+fn id_number_problem(e: &IdNumberError) -> String {
+    match e {
+        IdNumberError::Length(n) => format!("应为 18 位，实际 {n} 位"),
+        IdNumberError::BadCharacter(p) => format!("第 {p} 位不是数字"),
+        IdNumberError::BirthDate => "出生日期无效".to_string(),
+        IdNumberError::CheckDigit => "校验位错误".to_string(),
+    }
 }
 
-async fn with_kiosk<T: Send + 'static>(
+fn no_kiosk() -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "no_kiosk", "本机未启用自助取号")
+}
+
+/// Runs `f` with the hall's desk on the blocking pool. The desk never
+/// waits on the kiosk's printer.
+async fn with_desk<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&mut Kiosk) -> Result<T, KioskError> + Send + 'static,
+    f: impl FnOnce(&HallDesk) -> Result<T, KioskError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    super::locked(kiosk(state)?, f).await
+    let desk: Arc<HallDesk> = state.desk.clone().ok_or_else(no_kiosk)?;
+    super::blocking(move || f(&desk)).await
 }
 
 async fn view(state: &AppState, t: crate::queue::Ticket) -> Result<TicketView, ApiError> {
@@ -212,7 +223,7 @@ async fn manual_priority(
             format!("service: 没有业务 \"{service}\""),
         ));
     }
-    let (check, t) = with_kiosk(&state, move |k| k.manual_priority(&id, &service, &who)).await?;
+    let (check, t) = with_desk(&state, move |d| d.manual_priority(&id, &service, &who)).await?;
     let ticket = view(&state, t).await?;
     Ok((
         StatusCode::CREATED,
@@ -245,7 +256,7 @@ async fn upgrade(
     let who = actor(&state, &headers)?;
     let Json(b) = body.map_err(bad_json)?;
     let id = id_number(&b.id_number)?;
-    let (check, t) = with_kiosk(&state, move |k| k.upgrade(&number, &id, &who)).await?;
+    let (check, t) = with_desk(&state, move |d| d.upgrade(&number, &id, &who)).await?;
     let ticket = view(&state, t).await?;
     Ok(Json(StaffTicket {
         ticket,
@@ -282,7 +293,7 @@ async fn bind_card(
             )
         })?;
     let id = id_number(&b.id_number)?;
-    let check = with_kiosk(&state, move |k| k.bind_card(&uid, &id, &who)).await?;
+    let check = with_desk(&state, move |d| d.bind_card(&uid, &id, &who)).await?;
     Ok(Json(check.into()))
 }
 
@@ -302,12 +313,15 @@ async fn reprint(
     Path(number): Path<String>,
 ) -> Result<Json<ReprintResult>, ApiError> {
     principal(&state.cfg, &headers)?;
-    let (t, error) = with_kiosk(&state, move |k| k.reprint(&number)).await?;
-    let ticket = view(&state, t).await?;
+    let kiosk = state.kiosk.clone().ok_or_else(no_kiosk)?;
+    let done = kiosk.reprint(number).await?;
+    let ticket = view(&state, done.ticket).await?;
     Ok(Json(ReprintResult {
         ticket,
-        printed: error.is_none(),
-        error,
+        printed: done.problem.is_none(),
+        error: done
+            .problem
+            .map(|p| crate::kiosk::words::print_problem(p).to_string()),
     }))
 }
 
@@ -324,7 +338,7 @@ async fn reprints(
     headers: HeaderMap,
 ) -> Result<Json<Vec<TicketView>>, ApiError> {
     principal(&state.cfg, &headers)?;
-    let list = with_kiosk(&state, |k| k.reprint_list()).await?;
+    let list = with_desk(&state, |d| d.reprint_list()).await?;
     let cfg = state.cfg.clone();
     let views = with_hall(&state, move |h| {
         Ok(list

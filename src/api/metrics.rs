@@ -151,8 +151,8 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, A
         "Entries of the installed roster.",
     );
     let _ = writeln!(text, "greenwave_roster_rows {}", roster.1);
-    if let Some(d) = &state.devices {
-        let d = d.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if let Some(k) = &state.kiosk {
+        let d = k.devices().snapshot();
         family(
             &mut text,
             "greenwave_device_up",

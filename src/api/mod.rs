@@ -62,10 +62,11 @@ pub struct AppState {
     stop: Arc<watch::Sender<bool>>,
     /// The OpenAPI document, serialised once.
     openapi_json: Arc<String>,
-    /// The kiosk (printer, roster), shared with the card loop.
-    kiosk: Option<Arc<Mutex<crate::kiosk::Kiosk>>>,
-    /// The kiosk's devices, as last seen (for the metrics).
-    devices: Option<crate::kiosk::DeviceStates>,
+    /// The hall's desk: manual identification, upgrades, card binding,
+    /// the reprint list (never waits on a device).
+    desk: Option<Arc<crate::kiosk::HallDesk>>,
+    /// The kiosk thread, for reprints (and its devices, for the metrics).
+    kiosk: Option<crate::kiosk::KioskHandle>,
 }
 
 impl AppState {
@@ -80,21 +81,22 @@ impl AppState {
             stopping,
             stop: Arc::new(stop),
             openapi_json: Arc::new(String::new()),
+            desk: None,
             kiosk: None,
-            devices: None,
         }
     }
 
-    /// Gives the staff routes the kiosk (reprints, manual identification,
-    /// card binding).
-    pub fn with_kiosk(mut self, kiosk: Arc<Mutex<crate::kiosk::Kiosk>>) -> AppState {
-        self.devices = Some(
-            kiosk
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .device_states(),
-        );
-        self.kiosk = Some(kiosk);
+    /// Gives the staff routes the hall's desk (manual identification,
+    /// upgrades, card binding, the reprint list).
+    pub fn with_desk(mut self, desk: Arc<crate::kiosk::HallDesk>) -> AppState {
+        self.desk = Some(desk);
+        self
+    }
+
+    /// Gives the staff routes the kiosk thread (reprints), if this machine
+    /// has a kiosk.
+    pub fn with_kiosk(mut self, kiosk: Option<crate::kiosk::KioskHandle>) -> AppState {
+        self.kiosk = kiosk;
         self
     }
 
@@ -395,6 +397,23 @@ async fn locked<M: Send + 'static, T: Send + 'static, E: Into<ApiError> + Send +
         )
     })?
     .map_err(Into::into)
+}
+
+/// Runs `f` on the blocking pool. A panic inside becomes a 500 with a
+/// JSON body, never a dropped request.
+async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("内部错误: {e}"),
+            )
+        })?
+        .map_err(Into::into)
 }
 
 async fn with_hall<T: Send + 'static>(

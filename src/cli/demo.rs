@@ -34,9 +34,10 @@ use serde_json::{json, Value};
 use crate::board::client::{follow, Message};
 use crate::board::model::Board;
 use crate::config::Config;
-use crate::daemon::{Daemon, KioskOut, Options};
+use crate::daemon::{Daemon, Options};
 use crate::hall::SystemClock;
 use crate::kiosk::screen::{KioskScreen, Update};
+use crate::kiosk::KioskOut;
 use crate::roster::install::{import, ImportOptions};
 
 /// The demo hall's configuration.

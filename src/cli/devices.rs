@@ -39,7 +39,11 @@ pub(super) fn devices(config: Option<&Path>) -> anyhow::Result<ExitCode> {
                 ),
                 Err(e) => {
                     trouble = true;
-                    println!("读卡器    {port}  读卡器未连接：{e}");
+                    println!(
+                        "读卡器    {port}  {}",
+                        crate::kiosk::words::device_fault(&e)
+                    );
+                    println!("          ({e})");
                 }
             }
         }
@@ -50,7 +54,11 @@ pub(super) fn devices(config: Option<&Path>) -> anyhow::Result<ExitCode> {
             Ok((_, chosen)) => println!("优先卡    PC/SC 读卡器 {chosen} 已就绪"),
             Err(e) => {
                 trouble = true;
-                println!("优先卡    {e}");
+                println!(
+                    "优先卡    {}",
+                    crate::kiosk::words::device_fault(&e.fault())
+                );
+                println!("          ({e})");
             }
         },
     }
@@ -98,10 +106,10 @@ pub(super) fn print_test(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     let layout = TicketLayout {
         hall_name: cfg.hall_name.clone(),
-        priority: true,
+        banner: Some(crate::kiosk::ticket::PRIORITY_BANNER.to_string()),
         number: format!("{}A000", cfg.priority_prefix),
         service_name: format!("{service}（测试票）"),
-        people_ahead: 0,
+        ahead: "前面还有 0 人".to_string(),
         issued_at: chrono::Utc::now()
             .with_timezone(&cfg.day.timezone)
             .format("%Y-%m-%d %H:%M")

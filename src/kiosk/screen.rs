@@ -51,7 +51,8 @@ pub enum Update {
     Choose(Vec<(String, String)>),
     /// A message for the resident (a refusal, a read error).
     Message(String),
-    /// The ID card reader is not there (plain words).
+    /// The card reader is out of service: what is wrong, in plain words
+    /// (`读卡器未连接`, `读卡器故障`).
     ReaderDown(String),
     /// The reader is back.
     ReaderUp,
@@ -70,7 +71,7 @@ impl Update {
                     .join("  ")
             ),
             Update::Message(m) => m.clone(),
-            Update::ReaderDown(m) => format!("读卡器未连接：{m}"),
+            Update::ReaderDown(m) => format!("{m}，请联系工作人员"),
             Update::ReaderUp => format!("读卡器已恢复，{SWIPE}"),
         }
     }
@@ -85,27 +86,6 @@ pub fn service_keys(cfg: &crate::config::Config) -> Vec<(String, String)> {
         .enumerate()
         .map(|(i, s)| ((i + 1).to_string(), s.name.clone()))
         .collect()
-}
-
-/// The printer's problem in the words a resident understands, from the
-/// driver's error text.
-pub fn printer_words(error: &str) -> &'static str {
-    let e = error.to_ascii_lowercase();
-    if e.contains("paper out") {
-        "打印机缺纸"
-    } else if e.contains("cover open") {
-        "打印机盖未合上"
-    } else if e.contains("offline")
-        || e.contains("connect")
-        || e.contains("timed out")
-        || e.contains("no such file")
-    {
-        "打印机未连接"
-    } else if error.contains("未配置") {
-        "未配置打印机"
-    } else {
-        "打印机故障"
-    }
 }
 
 /// What is on screen now.
@@ -161,7 +141,7 @@ impl KioskScreen {
             }
             Update::Choose(keys) => self.show(View::Choose(keys.clone()), now_ms),
             Update::Message(m) => self.show(View::Message(m.clone()), now_ms),
-            Update::ReaderDown(_) => self.reader_problem = Some("读卡器未连接".into()),
+            Update::ReaderDown(m) => self.reader_problem = Some(m.clone()),
             Update::ReaderUp => self.reader_problem = None,
         }
     }
@@ -216,93 +196,12 @@ pub fn render(s: &KioskScreen, clock: &str, now_ms: i64, area: Rect, buf: &mut B
     let block = Block::new().borders(Borders::ALL);
     let inner = block.inner(main);
     block.render(main, buf);
-    let big = if inner.height >= 20 && inner.width >= 60 {
-        (PixelSize::Full, 8)
-    } else {
-        (PixelSize::HalfHeight, 4)
-    };
-    let bold = Style::new().add_modifier(Modifier::BOLD);
     match s.view_at(now_ms) {
-        View::Swipe => {
-            let lines = vec![
-                Line::from(Span::styled(
-                    format!("  {}  ", spaced(SWIPE)),
-                    bold.fg(Color::Black).bg(Color::White),
-                )),
-                Line::from(""),
-                Line::from("将身份证放在读卡区，取号后请取走身份证"),
-                Line::from(""),
-                Line::from("低保、特困、低保边缘家庭刷身份证即可进入绿波通道"),
-            ];
-            centered(lines, inner, buf);
-        }
-        View::Choose(keys) => {
-            let mut lines = vec![
-                Line::from(Span::styled("请选择办理的业务", bold)),
-                Line::from(""),
-            ];
-            for (k, n) in keys {
-                lines.push(Line::from(vec![
-                    Span::styled(format!(" {k} "), bold.fg(Color::Black).bg(Color::White)),
-                    Span::styled(format!("  {n}"), bold),
-                ]));
-                lines.push(Line::from(""));
-            }
-            lines.push(Line::from("请按数字键"));
-            centered(lines, inner, buf);
-        }
-        View::Ticket(TicketShown {
-            number,
-            lane,
-            ahead,
-            reprint,
-            print_problem,
-        }) => {
-            let lane_style = match lane {
-                Lane::Priority => bold.fg(Color::Green),
-                Lane::Normal => bold,
-            };
-            let [head, digits, tail] = Layout::vertical([
-                Constraint::Length(3),
-                Constraint::Length(big.1 + 1),
-                Constraint::Min(0),
-            ])
-            .areas(inner);
-            let label = match (reprint, lane) {
-                (true, _) => "您已取号，已为您重新打印",
-                (false, Lane::Priority) => "绿波通道 · 您的号码",
-                (false, Lane::Normal) => "您的号码",
-            };
-            Paragraph::new(vec![
-                Line::from(""),
-                Line::from(Span::styled(label, lane_style)),
-            ])
-            .alignment(Alignment::Center)
-            .render(head, buf);
-            BigText::builder()
-                .pixel_size(big.0)
-                .style(lane_style)
-                .lines(vec![Line::from(number.clone())])
-                .centered()
-                .build()
-                .render(digits, buf);
-            let mut lines = vec![
-                Line::from(Span::styled(format!("前面还有 {ahead} 人"), bold)),
-                Line::from(""),
-            ];
-            match print_problem {
-                None => lines.push(Line::from(Span::styled("请取票", bold))),
-                Some(p) => lines.push(Line::from(Span::styled(
-                    format!("{p}，请记下号码 {number} 或联系工作人员"),
-                    bold.fg(Color::Red),
-                ))),
-            }
-            Paragraph::new(lines)
-                .alignment(Alignment::Center)
-                .wrap(Wrap { trim: true })
-                .render(tail, buf);
-        }
+        View::Swipe => draw_swipe(inner, buf),
+        View::Choose(keys) => draw_choose(keys, inner, buf),
+        View::Ticket(t) => draw_ticket(t, inner, buf),
         View::Message(m) => {
+            let bold = Style::new().add_modifier(Modifier::BOLD);
             centered(vec![Line::from(Span::styled(m.clone(), bold))], inner, buf);
         }
     }
@@ -316,6 +215,91 @@ pub fn render(s: &KioskScreen, clock: &str, now_ms: i64, area: Rect, buf: &mut B
         .alignment(Alignment::Center)
         .style(Style::new().add_modifier(Modifier::DIM))
         .render(keys, buf);
+}
+
+fn draw_swipe(area: Rect, buf: &mut Buffer) {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let lines = vec![
+        Line::from(Span::styled(
+            format!("  {}  ", spaced(SWIPE)),
+            bold.fg(Color::Black).bg(Color::White),
+        )),
+        Line::from(""),
+        Line::from("将身份证放在读卡区，取号后请取走身份证"),
+        Line::from(""),
+        Line::from("低保、特困、低保边缘家庭刷身份证即可进入绿波通道"),
+    ];
+    centered(lines, area, buf);
+}
+
+fn draw_choose(keys: &[(String, String)], area: Rect, buf: &mut Buffer) {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut lines = vec![
+        Line::from(Span::styled("请选择办理的业务", bold)),
+        Line::from(""),
+    ];
+    for (k, n) in keys {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {k} "), bold.fg(Color::Black).bg(Color::White)),
+            Span::styled(format!("  {n}"), bold),
+        ]));
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from("请按数字键"));
+    centered(lines, area, buf);
+}
+
+fn draw_ticket(t: &TicketShown, area: Rect, buf: &mut Buffer) {
+    let big = if area.height >= 20 && area.width >= 60 {
+        (PixelSize::Full, 8)
+    } else {
+        (PixelSize::HalfHeight, 4)
+    };
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let lane_style = match t.lane {
+        Lane::Priority => bold.fg(Color::Green),
+        Lane::Normal => bold,
+    };
+    let [head, digits, tail] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(big.1 + 1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    let label = match (t.reprint, t.print_problem.is_some(), t.lane) {
+        (true, false, _) => "您已取号，已为您重新打印",
+        (true, true, _) => "您已取号",
+        (false, _, Lane::Priority) => "绿波通道 · 您的号码",
+        (false, _, Lane::Normal) => "您的号码",
+    };
+    Paragraph::new(vec![
+        Line::from(""),
+        Line::from(Span::styled(label, lane_style)),
+    ])
+    .alignment(Alignment::Center)
+    .render(head, buf);
+    BigText::builder()
+        .pixel_size(big.0)
+        .style(lane_style)
+        .lines(vec![Line::from(t.number.clone())])
+        .centered()
+        .build()
+        .render(digits, buf);
+    let mut lines = vec![
+        Line::from(Span::styled(format!("前面还有 {} 人", t.ahead), bold)),
+        Line::from(""),
+    ];
+    match &t.print_problem {
+        None => lines.push(Line::from(Span::styled("请取票", bold))),
+        Some(p) => lines.push(Line::from(Span::styled(
+            format!("{p}，请记下号码 {} 或联系工作人员", t.number),
+            bold.fg(Color::Red),
+        ))),
+    }
+    Paragraph::new(lines)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true })
+        .render(tail, buf);
 }
 
 /// Characters spaced out, for a prompt read from a distance.
@@ -337,32 +321,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn printer_errors_become_plain_words() {
-        assert_eq!(printer_words("printer not ready: paper out"), "打印机缺纸");
-        assert_eq!(
-            printer_words("printer not ready: cover open"),
-            "打印机盖未合上"
-        );
-        assert_eq!(
-            printer_words("printer 127.0.0.1:9100: connect: Connection refused"),
-            "打印机未连接"
-        );
-        assert_eq!(printer_words("printer not ready: offline"), "打印机未连接");
-        assert_eq!(
-            printer_words("printer /dev/usb/lp0: open: No such file or directory (os error 2)"),
-            "打印机未连接"
-        );
-        assert_eq!(printer_words("未配置打印机"), "未配置打印机");
-        assert_eq!(printer_words("something odd"), "打印机故障");
-    }
-
-    #[test]
     fn a_ticket_shows_for_a_while_then_the_prompt_returns() {
         let mut s = KioskScreen::new("h", vec![]);
         s.update(&Update::Message("不在名单".into()), 1_000);
         assert_eq!(s.view_at(2_000), &View::Message("不在名单".into()));
         assert_eq!(s.view_at(1_000 + SHOW_MS), &View::Swipe);
-        s.update(&Update::ReaderDown("gone".into()), 0);
+        s.update(&Update::ReaderDown("读卡器未连接".into()), 0);
         assert_eq!(s.reader_problem.as_deref(), Some("读卡器未连接"));
         s.update(&Update::ReaderUp, 0);
         assert_eq!(s.reader_problem, None);

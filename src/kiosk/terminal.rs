@@ -11,7 +11,7 @@ use std::time::Duration;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use super::screen::{self, KioskScreen, Update};
-use crate::daemon::KioskOut;
+use super::KioskOut;
 
 /// The running screen.
 pub struct Terminal {

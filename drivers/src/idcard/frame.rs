@@ -177,59 +177,59 @@ impl fmt::Debug for Response {
     }
 }
 
-/// A non-success SW3 from the SAM module. Messages are for hall staff.
+/// A non-success SW3 from the SAM module (`Display`: English, for the log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SamError {
     /// `91`: no such item (e.g. no fingerprint on the card).
-    #[error("读卡器：无此项内容（SW3=91）")]
+    #[error("SAM: no such item (SW3=91)")]
     NoSuchItem,
     /// `10`: the SAM received a frame with a bad checksum.
-    #[error("读卡器：接收数据校验和错（SW3=10）")]
+    #[error("SAM: received a frame with a bad checksum (SW3=10)")]
     Checksum,
     /// `11`: the SAM received a frame with a bad length.
-    #[error("读卡器：接收数据长度错（SW3=11）")]
+    #[error("SAM: received a frame with a bad length (SW3=11)")]
     Length,
     /// `21`: unknown command.
-    #[error("读卡器：命令无效（SW3=21）")]
+    #[error("SAM: unknown command (SW3=21)")]
     BadCommand,
     /// `23`: operation not authorised.
-    #[error("读卡器：越权操作（SW3=23）")]
+    #[error("SAM: operation not authorised (SW3=23)")]
     NotAuthorised,
     /// `24`: unknown error.
-    #[error("读卡器：未知错误（SW3=24）")]
+    #[error("SAM: unknown error (SW3=24)")]
     Unknown,
     /// `31` / `32`: card–SAM mutual authentication failed.
-    #[error("证件与读卡器认证失败，请重新放置证件（SW3={0:02X}）")]
+    #[error("card-SAM authentication failed (SW3={0:02X})")]
     Authentication(u8),
     /// `33`: data verification failed.
-    #[error("证件信息验证错误，请重新放置证件（SW3=33）")]
+    #[error("card data verification failed (SW3=33)")]
     DataVerification,
     /// `3F`: data length error.
-    #[error("证件信息长度错误（SW3=3F）")]
+    #[error("card data length error (SW3=3F)")]
     DataLength,
     /// `40`: unknown card type.
-    #[error("无法识别的证件类型（SW3=40）")]
+    #[error("unknown card type (SW3=40)")]
     UnknownCardType,
     /// `41`: reading the card failed.
-    #[error("读证件失败，请重新放置证件（SW3=41）")]
+    #[error("reading the card failed (SW3=41)")]
     ReadFailed,
     /// `47`: random number generation failed.
-    #[error("读卡器：取随机数失败（SW3=47）")]
+    #[error("SAM: random number generation failed (SW3=47)")]
     RandomNumber,
     /// `60`: SAM self-test failed.
-    #[error("读卡器安全模块自检失败（SW3=60）")]
+    #[error("SAM self-test failed (SW3=60)")]
     SelfTest,
     /// `66`: the SAM is not authorised.
-    #[error("读卡器安全模块未经授权（SW3=66）")]
+    #[error("SAM not authorised (SW3=66)")]
     SamNotAuthorised,
     /// `80`: no card found.
-    #[error("未找到证件（SW3=80）")]
+    #[error("no card (SW3=80)")]
     NoCard,
     /// `81`: selecting the card failed.
-    #[error("选取证件失败，请重新放置证件（SW3=81）")]
+    #[error("selecting the card failed (SW3=81)")]
     SelectFailed,
     /// Any other code.
-    #[error("读卡器返回未定义的状态码（SW3={0:02X}）")]
+    #[error("undefined status code (SW3={0:02X})")]
     Other(u8),
 }
 

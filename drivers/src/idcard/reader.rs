@@ -16,7 +16,7 @@ use super::frame::{
     cmd, encode_command, FrameDecoder, FrameError, Response, SamError, SW3_FIND_OK, SW3_OK,
 };
 use super::text::{self, CardRead, TextError};
-use crate::card::{CardEvent, CardSink, CardSource};
+use crate::card::{CardEvent, CardSink, CardSource, DeviceFault, ReadFailure};
 
 /// A byte link to a reader: a serial port, or an in-memory pipe to the
 /// simulator. Reads must time out (`ErrorKind::TimedOut`) rather than block
@@ -207,19 +207,19 @@ pub struct ReaderProbe {
 #[derive(Debug, thiserror::Error)]
 pub enum ReaderError {
     /// The port failed: the device is gone or broken.
-    #[error("读卡器连接中断：{0}")]
+    #[error("port failure: {0}")]
     Io(#[from] io::Error),
     /// No complete reply within the timeout.
-    #[error("读卡器无应答")]
+    #[error("no answer")]
     Timeout,
     /// A reply arrived damaged.
-    #[error("读卡器数据传输错误：{0}")]
+    #[error("damaged reply: {0}")]
     Frame(#[from] FrameError),
     /// The SAM answered with an error status.
     #[error("{0}")]
     Sam(#[from] SamError),
     /// A read reply whose length fields do not add up.
-    #[error("读卡器返回的数据长度不正确")]
+    #[error("read reply with inconsistent lengths")]
     Malformed,
     /// The text block is not a usable card.
     #[error("{0}")]
@@ -232,6 +232,44 @@ pub enum ReaderError {
 impl ReaderError {
     fn is_fatal(&self) -> bool {
         matches!(self, Self::Io(_) | Self::Stopped)
+    }
+
+    /// Whether the SAM module itself reports a fault (as opposed to "no
+    /// card" or a card that could not be read): cards cannot be read at all
+    /// until it recovers.
+    fn is_module_fault(&self) -> bool {
+        matches!(
+            self,
+            Self::Sam(
+                SamError::Checksum
+                    | SamError::Length
+                    | SamError::BadCommand
+                    | SamError::NotAuthorised
+                    | SamError::Unknown
+                    | SamError::RandomNumber
+                    | SamError::SelfTest
+                    | SamError::SamNotAuthorised
+                    | SamError::Other(_)
+            )
+        )
+    }
+
+    /// The device fault this error means when it ends or blocks a session.
+    fn fault(&self) -> DeviceFault {
+        let detail = self.to_string();
+        match self {
+            Self::Io(_) => DeviceFault::Disconnected(detail),
+            e if e.is_module_fault() => DeviceFault::ModuleFault(detail),
+            _ => DeviceFault::NoAnswer(detail),
+        }
+    }
+
+    /// The read failure this error means for a card on the reader.
+    fn read_failure(&self) -> ReadFailure {
+        match self {
+            Self::Text(e) => ReadFailure::BadCard(e.to_string()),
+            e => ReadFailure::Unreadable(e.to_string()),
+        }
     }
 }
 
@@ -279,15 +317,15 @@ enum Placement {
         reported: bool,
         /// Failed read attempts so far.
         failures: u32,
-        /// Message of the last failure.
-        last_error: String,
+        /// The last failure.
+        last_error: Option<ReadFailure>,
     },
 }
 
 /// Why a polling session ended.
 enum End {
     Stop,
-    Lost(String),
+    Lost(DeviceFault),
 }
 
 struct Session<'a> {
@@ -403,6 +441,8 @@ impl Session<'_> {
         match resp.status() {
             Ok(()) => Ok(true),
             Err(SamError::NoCard) => Ok(false),
+            // A module that cannot even look for cards is broken, not empty.
+            Err(e) if ReaderError::Sam(e).is_module_fault() => Err(e.into()),
             Err(e) => {
                 debug!(error = %e, "idcard: find answered an error");
                 Ok(false)
@@ -463,20 +503,20 @@ impl IdCardReader {
     /// 115200, then 9600, until the SAM answers. A port failure (device
     /// gone) or a stop ends the search at once. `Err`: the port cannot be
     /// opened, or its rate cannot be changed.
-    fn search_baud(&mut self, stop: &AtomicBool) -> Result<BaudSearch, String> {
+    fn search_baud(&mut self, stop: &AtomicBool) -> Result<BaudSearch, DeviceFault> {
         let rates: &[u32] = match &self.config.baud {
             Baud::Fixed(b) => std::slice::from_ref(b),
             Baud::Auto => &AUTO_BAUDS,
         };
-        let mut link = self
-            .connector
-            .connect(rates[0])
-            .map_err(|e| format!("无法打开读卡器端口：{e}"))?;
+        let mut link = self.connector.connect(rates[0]).map_err(|e| {
+            DeviceFault::Disconnected(format!("cannot open {}: {e}", self.connector.describe()))
+        })?;
         let mut last = ReaderError::Timeout;
         for (i, &rate) in rates.iter().enumerate() {
             if i > 0 {
-                link.set_baud(rate)
-                    .map_err(|e| format!("无法设置波特率 {rate}：{e}"))?;
+                link.set_baud(rate).map_err(|e| {
+                    DeviceFault::Disconnected(format!("cannot set {rate} baud: {e}"))
+                })?;
             }
             let mut session = Session {
                 link,
@@ -513,32 +553,42 @@ impl IdCardReader {
 
     /// Opens the reader for polling. A fixed rate is trusted even when the
     /// SAM does not answer (the poll loop reports a mute reader).
-    fn open(&mut self, stop: &AtomicBool) -> Result<Box<dyn Link>, String> {
+    fn open(&mut self, stop: &AtomicBool) -> Result<Box<dyn Link>, DeviceFault> {
         let BaudSearch { link, answered } = self.search_baud(stop)?;
         match answered {
             Ok(rate) => {
                 info!(port = %self.connector.describe(), baud = rate, "idcard: reader ready");
                 Ok(link)
             }
-            Err(e) if e.is_fatal() => Err(e.to_string()),
+            Err(e) if e.is_fatal() => Err(e.fault()),
             Err(_) if matches!(self.config.baud, Baud::Fixed(_)) => {
                 warn!(port = %self.connector.describe(), "idcard: no SAM status, polling anyway");
                 Ok(link)
             }
-            Err(_) => Err(format!(
-                "读卡器无应答（已尝试 {} 和 {} 波特率）",
+            Err(e) if e.is_module_fault() => Err(e.fault()),
+            Err(_) => Err(DeviceFault::NoAnswer(format!(
+                "no SAM status at {} or {} baud",
                 AUTO_BAUDS[0], AUTO_BAUDS[1]
-            )),
+            ))),
         }
     }
 
     /// One-shot check for ops (`greenwave devices`): opens the port,
     /// finds the baud rate by "SAM status" and reads the SAM id. Never
     /// polls for cards.
-    pub fn probe(&mut self) -> Result<ReaderProbe, String> {
+    pub fn probe(&mut self) -> Result<ReaderProbe, DeviceFault> {
         let stop = AtomicBool::new(false);
         let BaudSearch { link, answered } = self.search_baud(&stop)?;
-        let baud = answered.map_err(|e| e.to_string())?;
+        let baud = answered.map_err(|e| match e {
+            e if e.is_fatal() || e.is_module_fault() => e.fault(),
+            _ => DeviceFault::NoAnswer(format!(
+                "no SAM status at {}",
+                match self.config.baud {
+                    Baud::Fixed(b) => b.to_string(),
+                    Baud::Auto => format!("{} or {} baud", AUTO_BAUDS[0], AUTO_BAUDS[1]),
+                }
+            )),
+        })?;
         let mut session = Session {
             link,
             decoder: FrameDecoder::new(),
@@ -567,130 +617,30 @@ impl IdCardReader {
             config: &self.config,
             stop,
         };
-        let mut placement = Placement::Empty;
-        let mut silent = 0u32;
-        let mut mute_reported = false;
-        let device = self.name.clone();
+        let mut p = Poller {
+            device: &self.name,
+            config: &self.config,
+            sink,
+            placement: Placement::Empty,
+            failing: 0,
+            reported: false,
+        };
         loop {
             let started = Instant::now();
             if stopped(stop) {
                 return End::Stop;
             }
             if !self.connector.is_present() {
-                return self.lose(placement, sink, "读卡器已断开（设备节点消失）".into());
+                return p.lose(DeviceFault::Disconnected("device node gone".into()));
             }
-            let found = match session.find() {
-                Ok(found) => {
-                    silent = 0;
-                    if mute_reported {
-                        mute_reported = false;
-                        info!(device = %device, "idcard: reader answers again");
-                        if !emit(
-                            sink,
-                            CardEvent::Reconnected {
-                                device: device.clone(),
-                            },
-                        ) {
-                            return End::Stop;
-                        }
-                    }
-                    Some(found)
-                }
-                Err(ReaderError::Stopped) => return End::Stop,
-                Err(ReaderError::Io(e)) => {
-                    return self.lose(placement, sink, format!("读卡器连接中断：{e}"))
-                }
-                Err(e) => {
-                    silent += 1;
-                    debug!(error = %e, silent, "idcard: find failed");
-                    if silent >= self.config.unresponsive_after && !mute_reported {
-                        mute_reported = true;
-                        warn!(device = %device, "idcard: reader unresponsive");
-                        let ev = CardEvent::DeviceError {
-                            device: device.clone(),
-                            message: "读卡器无应答".into(),
-                        };
-                        if !emit(sink, ev) {
-                            return End::Stop;
-                        }
-                    }
-                    None
-                }
+            let step = match session.find() {
+                Ok(found) => p.answered().and_then(|()| p.placement(found, &mut session)),
+                Err(ReaderError::Stopped) => Err(End::Stop),
+                Err(e @ ReaderError::Io(_)) => Err(p.lose(e.fault())),
+                Err(e) => p.failed(&e),
             };
-            match (found, &mut placement) {
-                (
-                    Some(false),
-                    Placement::Present {
-                        reported,
-                        failures,
-                        last_error,
-                    },
-                ) => {
-                    let mut events = Vec::new();
-                    if !*reported && *failures > 0 {
-                        events.push(CardEvent::ReadFailed {
-                            device: device.clone(),
-                            message: std::mem::take(last_error),
-                        });
-                        *reported = true;
-                    }
-                    if *reported {
-                        events.push(CardEvent::Removed {
-                            device: device.clone(),
-                        });
-                    }
-                    debug!(device = %device, "idcard: card removed");
-                    placement = Placement::Empty;
-                    for ev in events {
-                        if !emit(sink, ev) {
-                            return End::Stop;
-                        }
-                    }
-                }
-                (Some(true), Placement::Present { reported: true, .. }) => {}
-                (Some(true), _) => {
-                    let (mut failures, mut last_error) = match &mut placement {
-                        Placement::Present {
-                            failures,
-                            last_error,
-                            ..
-                        } => (*failures, std::mem::take(last_error)),
-                        Placement::Empty => (0, String::new()),
-                    };
-                    let event = match session.read_card() {
-                        Ok(card) => {
-                            info!(device = %device, kind = ?card.kind, id = %card.id_number.masked(), "idcard: card read");
-                            Some(CardEvent::IdCard(card))
-                        }
-                        Err(ReaderError::Stopped) => return End::Stop,
-                        Err(ReaderError::Io(e)) => {
-                            return self.lose(placement, sink, format!("读卡器连接中断：{e}"))
-                        }
-                        Err(e) => {
-                            failures += 1;
-                            warn!(device = %device, error = %e, failures, "idcard: read failed");
-                            // A bad text block will not get better by rereading.
-                            let final_ = matches!(e, ReaderError::Text(_))
-                                || failures >= self.config.read_attempts;
-                            last_error = format!("{e}，请重新放置证件");
-                            final_.then(|| CardEvent::ReadFailed {
-                                device: device.clone(),
-                                message: last_error.clone(),
-                            })
-                        }
-                    };
-                    placement = Placement::Present {
-                        reported: event.is_some(),
-                        failures,
-                        last_error,
-                    };
-                    if let Some(ev) = event {
-                        if !emit(sink, ev) {
-                            return End::Stop;
-                        }
-                    }
-                }
-                (Some(false), Placement::Empty) | (None, _) => {}
+            if let Err(end) = step {
+                return end;
             }
             let elapsed = started.elapsed();
             if !nap(self.config.poll_interval.saturating_sub(elapsed), stop) {
@@ -698,21 +648,153 @@ impl IdCardReader {
             }
         }
     }
+}
+
+/// The state of one polling session: the card on the reader, and whether
+/// the reader's trouble (no answer, a module fault) has been reported.
+struct Poller<'a> {
+    device: &'a str,
+    config: &'a IdReaderConfig,
+    sink: &'a mut dyn CardSink,
+    placement: Placement,
+    /// Consecutive "find" exchanges that failed.
+    failing: u32,
+    /// A `DeviceError` was sent for them, and no `Reconnected` since.
+    reported: bool,
+}
+
+impl Poller<'_> {
+    fn emit(&mut self, event: CardEvent) -> Result<(), End> {
+        if emit(self.sink, event) {
+            Ok(())
+        } else {
+            Err(End::Stop)
+        }
+    }
+
+    /// "Find" answered: the reader works (again).
+    fn answered(&mut self) -> Result<(), End> {
+        self.failing = 0;
+        if !self.reported {
+            return Ok(());
+        }
+        self.reported = false;
+        info!(device = %self.device, "idcard: reader answers again");
+        self.emit(CardEvent::Reconnected {
+            device: self.device.to_owned(),
+        })
+    }
+
+    /// "Find" failed: after `unresponsive_after` failures in a row, the
+    /// reader is reported (once) as mute or its module as broken.
+    fn failed(&mut self, e: &ReaderError) -> Result<(), End> {
+        self.failing += 1;
+        debug!(error = %e, failing = self.failing, "idcard: find failed");
+        if self.failing < self.config.unresponsive_after || self.reported {
+            return Ok(());
+        }
+        self.reported = true;
+        let fault = e.fault();
+        warn!(device = %self.device, %fault, "idcard: reader out of service");
+        self.emit(CardEvent::DeviceError {
+            device: self.device.to_owned(),
+            fault,
+        })
+    }
+
+    /// What "find" said, against the placement so far.
+    fn placement(&mut self, found: bool, session: &mut Session<'_>) -> Result<(), End> {
+        match (found, &self.placement) {
+            (false, Placement::Present { .. }) => self.card_left(),
+            (true, Placement::Present { reported: true, .. }) => Ok(()),
+            (true, _) => self.card_here(session),
+            (false, Placement::Empty) => Ok(()),
+        }
+    }
+
+    /// The card is gone: its failure if it was never reported, then
+    /// `Removed` for a reported one.
+    fn card_left(&mut self) -> Result<(), End> {
+        let Placement::Present {
+            reported,
+            failures,
+            last_error,
+        } = std::mem::take(&mut self.placement)
+        else {
+            return Ok(());
+        };
+        debug!(device = %self.device, "idcard: card removed");
+        let device = self.device.to_owned();
+        if !reported && failures > 0 {
+            if let Some(reason) = last_error {
+                self.emit(CardEvent::ReadFailed {
+                    device: device.clone(),
+                    reason,
+                })?;
+            }
+        }
+        if reported || failures > 0 {
+            self.emit(CardEvent::Removed { device })?;
+        }
+        Ok(())
+    }
+
+    /// A card is on the reader and not yet reported: read it (again).
+    fn card_here(&mut self, session: &mut Session<'_>) -> Result<(), End> {
+        let (mut failures, mut last_error) = match std::mem::take(&mut self.placement) {
+            Placement::Present {
+                failures,
+                last_error,
+                ..
+            } => (failures, last_error),
+            Placement::Empty => (0, None),
+        };
+        let event = match session.read_card() {
+            Ok(card) => {
+                info!(device = %self.device, kind = ?card.kind, id = %card.id_number.masked(), "idcard: card read");
+                Some(CardEvent::IdCard(card))
+            }
+            Err(ReaderError::Stopped) => return Err(End::Stop),
+            Err(e @ ReaderError::Io(_)) => return Err(self.lose(e.fault())),
+            Err(e) => {
+                failures += 1;
+                warn!(device = %self.device, error = %e, failures, "idcard: read failed");
+                // A bad text block will not get better by rereading.
+                let final_ =
+                    matches!(e, ReaderError::Text(_)) || failures >= self.config.read_attempts;
+                let reason = e.read_failure();
+                last_error = Some(reason.clone());
+                final_.then(|| CardEvent::ReadFailed {
+                    device: self.device.to_owned(),
+                    reason,
+                })
+            }
+        };
+        self.placement = Placement::Present {
+            reported: event.is_some(),
+            failures,
+            last_error,
+        };
+        match event {
+            Some(ev) => self.emit(ev),
+            None => Ok(()),
+        }
+    }
 
     /// The link is gone: close the placement and report.
-    fn lose(&self, placement: Placement, sink: &mut dyn CardSink, message: String) -> End {
-        warn!(device = %self.name, %message, "idcard: device lost");
-        if let Placement::Present { reported: true, .. } = placement {
+    fn lose(&mut self, fault: DeviceFault) -> End {
+        warn!(device = %self.device, %fault, "idcard: device lost");
+        if let Placement::Present { reported: true, .. } = self.placement {
             if !emit(
-                sink,
+                self.sink,
                 CardEvent::Removed {
-                    device: self.name.clone(),
+                    device: self.device.to_owned(),
                 },
             ) {
                 return End::Stop;
             }
         }
-        End::Lost(message)
+        End::Lost(fault)
     }
 }
 
@@ -741,11 +823,11 @@ impl CardSource for IdCardReader {
                     }
                     match self.poll(link, sink.as_mut(), &stop) {
                         End::Stop => return,
-                        End::Lost(message) => {
+                        End::Lost(fault) => {
                             down = true;
                             let ev = CardEvent::DeviceError {
                                 device: self.name.clone(),
-                                message,
+                                fault,
                             };
                             if !emit(sink.as_mut(), ev) {
                                 return;
@@ -753,22 +835,22 @@ impl CardSource for IdCardReader {
                         }
                     }
                 }
-                Err(message) => {
+                Err(fault) => {
                     if stopped(&stop) {
                         return;
                     }
                     if !down {
                         down = true;
-                        warn!(device = %self.name, %message, "idcard: cannot open reader");
+                        warn!(device = %self.name, %fault, "idcard: cannot open reader");
                         let ev = CardEvent::DeviceError {
                             device: self.name.clone(),
-                            message,
+                            fault,
                         };
                         if !emit(sink.as_mut(), ev) {
                             return;
                         }
                     } else {
-                        debug!(device = %self.name, %message, "idcard: still cannot open reader");
+                        debug!(device = %self.name, %fault, "idcard: still cannot open reader");
                     }
                     if !nap(delay, &stop) {
                         return;

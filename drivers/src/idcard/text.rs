@@ -271,23 +271,24 @@ impl fmt::Debug for CardRead {
     }
 }
 
-/// Why a text block is not a usable card. Messages may be shown to residents.
+/// Why a text block is not a usable card (English, for the log; the kiosk
+/// words a [`crate::card::ReadFailure::BadCard`] for the resident).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
     /// The block is not 256 bytes.
-    #[error("证件信息长度错误（{0} 字节），请重新放置证件")]
+    #[error("text block of {0} bytes, expected 256")]
     Length(usize),
     /// The GB 11643 number on a resident card or permit is invalid.
-    #[error("证件号码无效：{0}")]
+    #[error("invalid identity number: {0}")]
     IdNumber(#[from] IdNumberError),
     /// A date field is not a real `YYYYMMDD` date.
-    #[error("证件中的{0}无效")]
+    #[error("invalid {0}")]
     Date(&'static str),
     /// The birth date field disagrees with the identity number.
-    #[error("证件中的出生日期与证件号码不符")]
+    #[error("birth date disagrees with the identity number")]
     BirthDateMismatch,
     /// A required field is empty.
-    #[error("证件中缺少{0}")]
+    #[error("missing {0}")]
     Missing(&'static str),
 }
 
@@ -316,7 +317,7 @@ fn expiry(s: &str) -> Result<Expiry, TextError> {
     if s.starts_with("长期") {
         Ok(Expiry::LongTerm)
     } else {
-        date(s, "有效期截止日期").map(Expiry::Date)
+        date(s, "valid-to date").map(Expiry::Date)
     }
 }
 
@@ -348,7 +349,7 @@ pub fn decode(block: &[u8]) -> Result<CardRead, TextError> {
     let kind = kind_of(block);
     match kind {
         CardKind::Resident | CardKind::HkMacauTaiwanPermit => {
-            let birth_date = date(&f(36, 16), "出生日期")?;
+            let birth_date = date(&f(36, 16), "birth date")?;
             let id_number = gb_number(&f(122, 36), birth_date)?;
             let address = Private::new(f(52, 70));
             let authority = f(158, 30);
@@ -372,7 +373,7 @@ pub fn decode(block: &[u8]) -> Result<CardRead, TextError> {
                 sex: Sex::from_code(&f(30, 2)),
                 birth_date,
                 id_number,
-                valid_from: date(&f(188, 16), "有效期起始日期")?,
+                valid_from: date(&f(188, 16), "valid-from date")?,
                 valid_to: expiry(&f(204, 16))?,
                 details,
             })
@@ -380,15 +381,15 @@ pub fn decode(block: &[u8]) -> Result<CardRead, TextError> {
         CardKind::ForeignPermanent2017 => {
             let number = f(122, 30);
             if number.is_empty() {
-                return Err(TextError::Missing("证件号码"));
+                return Err(TextError::Missing("identity number"));
             }
             Ok(CardRead {
                 kind,
                 name: Private::new(f(158, 30)),
                 sex: Sex::from_code(&f(120, 2)),
-                birth_date: date(&f(220, 16), "出生日期")?,
+                birth_date: date(&f(220, 16), "birth date")?,
                 id_number: DocumentId::Foreign(Private::new(number)),
-                valid_from: date(&f(188, 16), "有效期起始日期")?,
+                valid_from: date(&f(188, 16), "valid-from date")?,
                 valid_to: expiry(&f(204, 16))?,
                 details: CardDetails::ForeignPermanent2017 {
                     english_name: Private::new(f(0, 120)),
@@ -401,7 +402,7 @@ pub fn decode(block: &[u8]) -> Result<CardRead, TextError> {
         CardKind::Foreign2023 => {
             let number = f(122, 36);
             if number.is_empty() {
-                return Err(TextError::Missing("证件号码"));
+                return Err(TextError::Missing("identity number"));
             }
             // The English name runs on from part 1 (70 bytes) into part 2.
             let mut english = String::new();
@@ -411,9 +412,9 @@ pub fn decode(block: &[u8]) -> Result<CardRead, TextError> {
                 kind,
                 name: Private::new(f(0, 30)),
                 sex: Sex::from_code(&f(30, 2)),
-                birth_date: date(&f(36, 16), "出生日期")?,
+                birth_date: date(&f(36, 16), "birth date")?,
                 id_number: DocumentId::Foreign(Private::new(number)),
-                valid_from: date(&f(188, 16), "有效期起始日期")?,
+                valid_from: date(&f(188, 16), "valid-from date")?,
                 valid_to: expiry(&f(204, 16))?,
                 details: CardDetails::Foreign2023 {
                     english_name: Private::new(english.trim().to_string()),

@@ -44,7 +44,7 @@ use tracing::{debug, info, warn};
 
 use super::backend::{PcscBackend, PcscContext, PcscLite, ReaderWatch, PNP_NOTIFICATION};
 use super::mask_uid;
-use crate::card::{CardEvent, CardSink, CardSource};
+use crate::card::{CardEvent, CardSink, CardSource, DeviceFault, ReadFailure};
 
 /// GET DATA, P1 = 00: the card's UID (PC/SC part 3, answered by the reader
 /// for real contactless cards).
@@ -52,9 +52,6 @@ pub const GET_UID_APDU: [u8; 5] = [0xFF, 0xCA, 0x00, 0x00, 0x00];
 
 /// Longest UID accepted (ISO 14443 UIDs are 4, 7 or 10 bytes; FeliCa IDm 8).
 pub const MAX_UID_LEN: usize = 16;
-
-/// Shown to the resident when a card is on the reader but gives no UID.
-const UNREADABLE_CARD: &str = "无法识别此卡，请确认是否为优先卡";
 
 /// The PC/SC section of the daemon's configuration (`[devices.pcsc]`).
 ///
@@ -155,46 +152,47 @@ impl From<&PcscConfig> for Timing {
 }
 
 /// What went wrong with the PC/SC stack, a reader or a card. The `Display`
-/// text is for staff (it becomes a [`CardEvent::DeviceError`] message).
+/// text is English, for the log and ops; a [`CardEvent::DeviceError`]
+/// carries it as the detail of its [`DeviceFault`].
 #[derive(Debug, thiserror::Error)]
 pub enum PcscError {
     /// A configuration value is out of range.
-    #[error("PC/SC 配置无效：{0}")]
+    #[error("invalid PC/SC configuration: {0}")]
     InvalidConfig(String),
     /// pcscd cannot be reached, or dropped our context (not running,
     /// restarting).
-    #[error("PC/SC 服务不可用：{0}")]
+    #[error("PC/SC service unavailable: {0}")]
     Service(pcsc::Error),
     /// No reader matches the configuration (none plugged in, or none whose
     /// name contains `filter`).
-    #[error("未找到读卡器{}", filter.as_deref().map(|f| format!("（名称包含“{f}”）")).unwrap_or_default())]
+    #[error("no reader found{}", filter.as_deref().map(|f| format!(" (name containing {f:?})")).unwrap_or_default())]
     NoReader {
         /// The configured name filter, if any.
         filter: Option<String>,
     },
     /// The reader in use went away (unplugged, or dropped by pcscd).
-    #[error("读卡器已断开：{reader}")]
+    #[error("reader disconnected: {reader}")]
     ReaderGone {
         /// The reader's name.
         reader: String,
     },
     /// Connecting to the card failed (card removed, mute, or held
     /// exclusively by another program).
-    #[error("无法连接卡片：{0}")]
+    #[error("cannot connect to the card: {0}")]
     Connect(pcsc::Error),
     /// The APDU exchange failed, typically because the card was pulled in
     /// the middle of it.
-    #[error("与卡片通信失败：{0}")]
+    #[error("card exchange failed: {0}")]
     Transmit(pcsc::Error),
     /// The answer is shorter than a status word: the card left in the middle
     /// of the APDU (vpcd then answers with nothing) or the link failed.
-    #[error("卡片应答不完整（{len} 字节）")]
+    #[error("incomplete card answer ({len} bytes)")]
     Truncated {
         /// Length of the answer.
         len: usize,
     },
     /// The card answered GET DATA with an error status word.
-    #[error("卡片不支持读取卡号（SW {sw1:02X} {sw2:02X}）")]
+    #[error("the card refuses GET DATA (SW {sw1:02X} {sw2:02X})")]
     Status {
         /// First status byte.
         sw1: u8,
@@ -202,15 +200,28 @@ pub enum PcscError {
         sw2: u8,
     },
     /// The answer to GET DATA has an empty or too long UID.
-    #[error("卡片返回的卡号无效（{len} 字节）")]
+    #[error("the card answered an invalid UID ({len} bytes)")]
     BadUid {
         /// Length of the whole response.
         len: usize,
     },
     /// A thread of the watcher panicked (a bug here or in a dependency);
     /// the watcher starts over.
-    #[error("PC/SC 内部错误")]
+    #[error("PC/SC internal error")]
     Internal,
+}
+
+impl PcscError {
+    /// The device fault this error means, for a [`CardEvent::DeviceError`].
+    pub fn fault(&self) -> DeviceFault {
+        let detail = self.to_string();
+        match self {
+            PcscError::Service(_) => DeviceFault::ServiceUnavailable(detail),
+            PcscError::NoReader { .. } => DeviceFault::NotFound(detail),
+            PcscError::ReaderGone { .. } => DeviceFault::Disconnected(detail),
+            _ => DeviceFault::NoAnswer(detail),
+        }
+    }
 }
 
 /// Parses the response to [`GET_UID_APDU`]: the UID followed by `90 00`.
@@ -392,7 +403,7 @@ impl Watch<'_> {
         warn!(device = %self.name, error = %err, "pcsc: device error");
         self.emit(CardEvent::DeviceError {
             device: self.name.to_owned(),
-            message: err.to_string(),
+            fault: err.fault(),
         })
     }
 
@@ -640,7 +651,7 @@ impl Watch<'_> {
                 self.reported = true;
                 self.emit(CardEvent::ReadFailed {
                     device: self.name.to_owned(),
-                    message: UNREADABLE_CARD.to_owned(),
+                    reason: ReadFailure::NotAPriorityCard(e.to_string()),
                 })?;
             }
             Err(e @ PcscError::Service(_)) => return Err(End::Lost(e)),
@@ -742,6 +753,7 @@ mod tests {
         };
         assert!(e.to_string().contains("ACR"));
         let e = PcscError::NoReader { filter: None };
-        assert_eq!(e.to_string(), "未找到读卡器");
+        assert_eq!(e.to_string(), "no reader found");
+        assert!(matches!(e.fault(), DeviceFault::NotFound(_)));
     }
 }

@@ -4,9 +4,6 @@ use super::error::LayoutError;
 use super::layout::{CutMode, PrinterOptions, TicketLayout};
 use super::text::{display_width, looks_like_id_number, scrub_id_numbers, wrap};
 
-/// The banner printed on priority tickets.
-pub const PRIORITY_BANNER: &str = "优先服务 · 绿波通道";
-
 /// Longest QR payload accepted, in bytes: a version 40 symbol at error
 /// correction level M holds 2331 bytes.
 pub const QR_MAX_PAYLOAD: usize = 2331;
@@ -33,8 +30,10 @@ pub fn validate_layout(layout: &TicketLayout) -> Result<(), LayoutError> {
     if layout.number.trim().is_empty() {
         return Err(LayoutError::EmptyNumber);
     }
-    let fields: [(&'static str, Option<&str>); 6] = [
+    let fields: [(&'static str, Option<&str>); 8] = [
         ("hall_name", Some(&layout.hall_name)),
+        ("banner", layout.banner.as_deref()),
+        ("ahead", Some(&layout.ahead)),
         ("number", Some(&layout.number)),
         ("service_name", Some(&layout.service_name)),
         ("issued_at", Some(&layout.issued_at)),
@@ -72,8 +71,8 @@ fn qr_problem(payload: &str) -> Option<String> {
 /// Encodes a ticket as ESC/POS bytes for a GB18030 Chinese printer.
 ///
 /// Sequence: `ESC @`, `FS &` (Chinese mode), `ESC a 1` (centred), then the
-/// hall name, the priority banner (reverse video, only when `priority`), the
-/// service name, the number at quadruple size (`GS ! 33`), `前面还有 N 人`,
+/// hall name, the banner (reverse video, when there is one), the service
+/// name, the number at quadruple size (`GS ! 33`), the `ahead` line,
 /// the date and time, the QR code (`GS ( k`: model 2, module size, error
 /// correction M, store, print), the notice, `FS .` and the cut
 /// (`GS V 42 n` partial or `GS V 41 n` full).
@@ -91,10 +90,10 @@ pub fn encode_ticket(layout: &TicketLayout, options: &PrinterOptions) -> Vec<u8>
     text_block(&mut out, &layout.hall_name, SIZE_NORMAL, cols, 2);
     out.push(LF);
 
-    if layout.priority {
+    if let Some(banner) = layout.banner.as_deref().filter(|b| !b.trim().is_empty()) {
         out.extend_from_slice(&[GS, b'B', 1]);
-        let size = fitting_size(PRIORITY_BANNER, cols, SIZE_DOUBLE, SIZE_DOUBLE_HEIGHT);
-        text_block(&mut out, PRIORITY_BANNER, size, cols, 2);
+        let size = fitting_size(banner, cols, SIZE_DOUBLE, SIZE_DOUBLE_HEIGHT);
+        text_block(&mut out, banner, size, cols, 2);
         out.extend_from_slice(&[GS, b'B', 0]);
     }
 
@@ -104,9 +103,8 @@ pub fn encode_ticket(layout: &TicketLayout, options: &PrinterOptions) -> Vec<u8>
 
     text_block(&mut out, &layout.number, SIZE_QUADRUPLE, cols, 3);
 
-    let ahead = format!("前面还有 {} 人", layout.people_ahead);
-    let size = fitting_size(&ahead, cols, SIZE_DOUBLE, SIZE_DOUBLE_HEIGHT);
-    text_block(&mut out, &ahead, size, cols, 1);
+    let size = fitting_size(&layout.ahead, cols, SIZE_DOUBLE, SIZE_DOUBLE_HEIGHT);
+    text_block(&mut out, &layout.ahead, size, cols, 1);
 
     text_block(&mut out, &layout.issued_at, SIZE_NORMAL, cols, 1);
 

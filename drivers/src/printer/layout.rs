@@ -2,21 +2,24 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What the kiosk wants on a ticket. Plain data: the driver knows nothing of
-/// queues. There is deliberately no field for a name or an ID number.
+/// What the kiosk wants on a ticket. Plain data, already worded by the
+/// kiosk: the driver knows nothing of queues and speaks no language, it
+/// lays the lines out. There is deliberately no field for a name or an ID
+/// number.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TicketLayout {
     /// The service hall's name, printed first (wrapped over at most two lines).
     pub hall_name: String,
-    /// Prints the priority banner [`PRIORITY_BANNER`](super::PRIORITY_BANNER)
-    /// in reverse video, so a priority ticket is visibly different.
-    pub priority: bool,
+    /// A banner printed in reverse video under the hall's name (the kiosk
+    /// gives one for priority tickets, so they are visibly different).
+    pub banner: Option<String>,
     /// The ticket number, e.g. `GA012`, printed at quadruple size.
     pub number: String,
     /// The service the ticket is for (wrapped over at most two lines).
     pub service_name: String,
-    /// How many people are ahead: printed as `前面还有 N 人`.
-    pub people_ahead: u32,
+    /// The line under the number, at double size when it fits (the kiosk
+    /// says how many people are ahead).
+    pub ahead: String,
     /// Date and time, already formatted by the kiosk (e.g. `2026-11-23 09:41`).
     pub issued_at: String,
     /// Optional QR code payload, typically a progress-query URL.

@@ -24,7 +24,7 @@ mod transport;
 mod uri;
 
 pub use driver::{open_printer, EscPosPrinter, PrinterConfig, PrinterTimeouts, TicketPrinter};
-pub use encode::{encode_ticket, validate_layout, PRIORITY_BANNER, QR_MAX_PAYLOAD};
+pub use encode::{encode_ticket, validate_layout, QR_MAX_PAYLOAD};
 pub use error::{LayoutError, PrinterError};
 pub use layout::{CutMode, PaperWidth, PrinterOptions, TicketLayout};
 pub use render::render_text;

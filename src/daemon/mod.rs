@@ -1,0 +1,270 @@
+//! The daemon: opens the hall, serves the API, and runs the hall's workers
+//! under one [`supervisor::Supervisor`] until told to stop. The binary's
+//! `run` command and the demo both start it through [`Daemon::start`].
+//!
+//! The workers, each in a module of its own with a `run(deps, cancel)`:
+//! the case follower ([`cases`]), the statistics exporter ([`exporter`]),
+//! the call announcer ([`announcer`]), the roster inbox ([`inbox`]), the
+//! rollover ticker ([`rollover`]), the kiosk ([`kiosk`]: card sources,
+//! keypad, the kiosk thread), the voice and the API server.
+
+pub mod announcer;
+pub mod cases;
+pub mod exporter;
+pub mod inbox;
+pub mod kiosk;
+pub mod rollover;
+pub mod supervisor;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::AppState;
+use crate::config::Config;
+use crate::hall::{Clock, Hall};
+use crate::kiosk::{HallDesk, KioskOut};
+use crate::voice::Voice;
+use supervisor::Supervisor;
+
+/// A running daemon.
+pub struct Daemon {
+    /// Where the API listens.
+    pub addr: SocketAddr,
+    supervisor: Supervisor,
+    /// The configuration in force, for the kiosk and the desk.
+    settings: watch::Sender<Arc<Config>>,
+    voice: Voice,
+    config: Config,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("addr", &self.addr)
+            .field("supervisor", &self.supervisor)
+            .finish()
+    }
+}
+
+/// What a process embedding the daemon may plug in instead of the
+/// terminal: `greenwave run` with its kiosk screen, `greenwave demo`.
+#[derive(Default)]
+pub struct Options {
+    /// The kiosk screen; default: `[自助机] ...` lines on stdout.
+    pub kiosk_out: Option<KioskOut>,
+    /// Keys for the kiosk instead of stdin lines (a digit, `0` for a
+    /// ticket without an ID card).
+    pub keys: Option<std::sync::mpsc::Receiver<String>>,
+    /// Steers the simulated ID card reader (`kind = "simulated"`).
+    pub sim_reader: Option<greenwave_drivers::idcard::sim::SimControl>,
+}
+
+impl Daemon {
+    /// Opens the hall and starts serving. Returns once the listener is
+    /// bound, so that `addr` is usable at once.
+    pub async fn start(cfg: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Daemon> {
+        Daemon::start_with(cfg, clock, Options::default()).await
+    }
+
+    /// [`Daemon::start`] with the kiosk's screen, keys or simulated reader
+    /// plugged in.
+    pub async fn start_with(
+        cfg: Config,
+        clock: Arc<dyn Clock>,
+        options: Options,
+    ) -> anyhow::Result<Daemon> {
+        let hall = {
+            let (cfg, clock) = (cfg.clone(), clock.clone());
+            tokio::task::spawn_blocking(move || Hall::open(&cfg, clock)).await??
+        };
+        let listen = cfg.api.listen;
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen} (api.listen)"))?;
+        let addr = listener.local_addr()?;
+        let voice = Voice::start(&cfg.voice).context("cannot start the voice worker")?;
+        let key = crate::kiosk::identity_key(&cfg)?;
+        let (settings, watched) = watch::channel(Arc::new(cfg.clone()));
+        let state = AppState::new(hall, cfg.clone());
+        let hall = state.hall();
+        let desk = Arc::new(HallDesk::new(hall.clone(), key.clone(), watched.clone()));
+        let mut sup = Supervisor::new();
+        let deps = kiosk::Deps {
+            cfg: cfg.clone(),
+            settings: watched,
+            desk: desk.clone(),
+            key,
+            voice: voice.clone(),
+            clock: clock.clone(),
+        };
+        let kiosk = kiosk::start(&mut sup, deps, options)?;
+        let state = state.with_desk(desk).with_kiosk(kiosk);
+        start_workers(&sup, &cfg, &state, &voice, clock);
+        let token = sup.token();
+        sup.task("api", async move {
+            if let Err(e) = crate::api::serve(listener, state, token.cancelled_owned()).await {
+                tracing::error!(error = %e, "the API server failed");
+            }
+        });
+        tracing::info!(%addr, "staff API listening");
+        Ok(Daemon {
+            addr,
+            supervisor: sup,
+            settings,
+            voice,
+            config: cfg,
+        })
+    }
+
+    /// SIGHUP: re-reads the configuration file. An invalid file changes
+    /// nothing (the error is logged). A valid one takes effect where that is
+    /// safe while running: the kiosk's settings (`[kiosk]`, `[priority]`),
+    /// the roster check, the voice (`[voice]`). Changes to services, windows, tokens, the API, the
+    /// day, the devices or the data directory are reported as needing a
+    /// restart. Returns what was done, for the log and the console.
+    pub fn reload(&mut self) -> Result<String, crate::config::ConfigError> {
+        let new = Config::load(&self.config.source)?;
+        let restart = needs_restart(&self.config, &new);
+        let old = &self.config;
+        let kiosk_changed = new.kiosk != old.kiosk || new.hall_name != old.hall_name;
+        if kiosk_changed {
+            // The kiosk and the desk read the settings per resident: the
+            // next swipe uses these. Nothing waits on the kiosk's printer.
+            let mut cfg = (**self.settings.borrow()).clone();
+            cfg.kiosk = new.kiosk.clone();
+            cfg.hall_name = new.hall_name.clone();
+            self.settings.send_replace(Arc::new(cfg));
+            tracing::info!("kiosk settings reloaded");
+        }
+        let voice_changed = new.voice != old.voice;
+        if voice_changed {
+            self.voice.reload(&new.voice);
+        }
+        let updated: Vec<&str> = [(kiosk_changed, "自助机设置"), (voice_changed, "语音设置")]
+            .into_iter()
+            .filter_map(|(changed, what)| changed.then_some(what))
+            .collect();
+        let mut msg = if updated.is_empty() {
+            "配置已重新加载：无可即时生效的变更".to_string()
+        } else {
+            format!("配置已重新加载：{}已更新", updated.join("、"))
+        };
+        if !restart.is_empty() {
+            msg += &format!("；以下变更需重启后生效：{}", restart.join(", "));
+        }
+        self.config.kiosk = new.kiosk;
+        self.config.hall_name = new.hall_name;
+        self.config.voice = new.voice;
+        Ok(msg)
+    }
+
+    /// Stops accepting requests, finishes those in flight, and returns when
+    /// every worker has stopped. Every commit is already durable.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.supervisor.stop().await;
+        Ok(())
+    }
+}
+
+/// The hall's workers besides the kiosk and the API: one line each.
+fn start_workers(
+    sup: &Supervisor,
+    cfg: &Config,
+    state: &AppState,
+    voice: &Voice,
+    clock: Arc<dyn Clock>,
+) {
+    let hall = state.hall();
+    let events = || crate::sync::lock(&hall).subscribe();
+    let helpers = cfg.helpers.iter().map(|h| h.id.clone()).collect();
+    let db = cfg.database_path();
+    sup.task(
+        "case follower",
+        cases::run(
+            cases::Deps {
+                db: db.clone(),
+                helpers,
+                clock,
+                events: events(),
+            },
+            sup.token(),
+        ),
+    );
+    sup.task(
+        "call announcer",
+        announcer::run(
+            announcer::Deps {
+                hall: hall.clone(),
+                voice: voice.clone(),
+                events: events(),
+            },
+            sup.token(),
+        ),
+    );
+    sup.task("rollover", rollover::run(hall.clone(), sup.token()));
+    if let Some(dir) = cfg.daily_csv_dir.clone() {
+        let hall_label = cfg
+            .hall_code
+            .clone()
+            .unwrap_or_else(|| cfg.hall_name.clone());
+        let deps = exporter::Deps {
+            dir,
+            db: db.clone(),
+            hall_label,
+            hall: hall.clone(),
+            events: events(),
+        };
+        sup.task("statistics exporter", exporter::run(deps, sup.token()));
+    }
+    if let Some((rc, dir)) = cfg
+        .roster
+        .as_ref()
+        .and_then(|r| Some((r.clone(), r.inbox.clone()?)))
+    {
+        let deps = inbox::Deps {
+            dir,
+            data_dir: cfg.data_dir.clone(),
+            db,
+            roster: rc,
+        };
+        sup.task("roster inbox", inbox::run(deps, sup.token()));
+    }
+    let (voice, token) = (voice.clone(), sup.token());
+    sup.task("voice", async move {
+        token.cancelled().await;
+        let _ = tokio::task::spawn_blocking(move || voice.stop()).await;
+    });
+}
+
+/// The parts of a reloaded configuration that only take effect after a
+/// restart, named for the log and the console.
+fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
+    let mut restart = Vec::new();
+    if new.services != old.services {
+        restart.push("services");
+    }
+    if new.windows != old.windows || new.helpers != old.helpers {
+        restart.push("windows/helpers");
+    }
+    if new.api != old.api {
+        restart.push("api");
+    }
+    if new.day != old.day || new.policy != old.policy || new.priority_prefix != old.priority_prefix
+    {
+        restart.push("day/call_policy/lanes");
+    }
+    if new.devices != old.devices {
+        restart.push("devices");
+    }
+    if new.data_dir != old.data_dir || new.roster != old.roster {
+        restart.push("data_dir/roster");
+    }
+    if new.daily_csv_dir != old.daily_csv_dir || new.hall_code != old.hall_code {
+        restart.push("stats/hall.code");
+    }
+    restart
+}

@@ -1,0 +1,385 @@
+//! The kiosk thread: it alone owns the printer, the screen and the
+//! resident in front of the machine.
+//!
+//! Everything reaches it as an [`Input`] on one channel: card events from
+//! the card sources' threads, keys from the keypad, and the staff's
+//! reprints from the API with a oneshot reply ([`KioskHandle`]). Nothing
+//! else ever waits on the printer: the API's other kiosk routes go to the
+//! hall's desk ([`super::HallDesk`]) directly, a reload reaches the kiosk
+//! through a `watch` channel, and a printer that hangs for seconds delays
+//! only the residents at this kiosk.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use greenwave_drivers::card::CardEvent;
+use greenwave_drivers::idcard::DocumentId;
+use greenwave_drivers::printer::TicketPrinter;
+use tokio::sync::{oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::desk::{Applicant, DeskAnswer, IssuedTicket, TicketDesk};
+use super::outcome::{Outcome, PrintProblem};
+use super::words::{self, PROMPT_SWIPE};
+use super::{age_on, DeviceStates, Identity, KioskError, KioskOut};
+use crate::config::Config;
+use crate::hall::Clock;
+use crate::queue::Ticket;
+use crate::roster::HashKey;
+use crate::voice::Voice;
+
+/// How often the kiosk thread looks at its cancellation token while idle.
+const IDLE_CHECK: Duration = Duration::from_millis(200);
+
+/// What reaches the kiosk thread.
+pub enum Input {
+    /// A card source's event.
+    Card(CardEvent),
+    /// A line from the keypad (a digit; `0` for a ticket without ID card).
+    Key(String),
+    /// Staff: print a ticket again.
+    Reprint {
+        /// The ticket's number.
+        number: String,
+        /// Where the result goes.
+        reply: oneshot::Sender<Result<Reprinted, KioskError>>,
+    },
+}
+
+/// A staff reprint's result.
+#[derive(Debug, Clone)]
+pub struct Reprinted {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// Why it did not print, if it did not.
+    pub problem: Option<PrintProblem>,
+}
+
+/// How the rest of the daemon reaches the kiosk thread. Cheap to clone.
+#[derive(Clone)]
+pub struct KioskHandle {
+    tx: Sender<Input>,
+    devices: DeviceStates,
+}
+
+impl KioskHandle {
+    /// Where card sources and the keypad send their inputs.
+    pub fn sender(&self) -> Sender<Input> {
+        self.tx.clone()
+    }
+
+    /// The kiosk's devices, as last seen (for the metrics).
+    pub fn devices(&self) -> &DeviceStates {
+        &self.devices
+    }
+
+    /// Prints ticket `number` again at this kiosk; waits for the printer
+    /// (the caller is the staff member who asked for it).
+    pub async fn reprint(&self, number: String) -> Result<Reprinted, KioskError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Input::Reprint { number, reply })
+            .map_err(|_| KioskError::NotRunning)?;
+        answer.await.map_err(|_| KioskError::NotRunning)?
+    }
+}
+
+/// What the kiosk is made of.
+pub struct KioskParts {
+    /// Where tickets come from.
+    pub desk: Arc<dyn TicketDesk>,
+    /// The key identities are hashed with.
+    pub key: HashKey,
+    /// The ticket printer, if one is configured.
+    pub printer: Option<Box<dyn TicketPrinter>>,
+    /// Where the screen's updates go.
+    pub out: KioskOut,
+    /// The hall's voice (the kiosk's prompts).
+    pub voice: Voice,
+    /// The configuration in force (reloads arrive here).
+    pub settings: watch::Receiver<Arc<Config>>,
+    /// The devices' states, shared with the metrics.
+    pub devices: DeviceStates,
+    /// The hall's clock (ages are counted on the service day).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The kiosk's state, owned by the kiosk thread.
+pub struct Kiosk {
+    parts: KioskParts,
+    /// A resident waiting for a service choice (several services, no
+    /// default): the next service key completes it.
+    pending: Option<Identity>,
+}
+
+impl std::fmt::Debug for Kiosk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kiosk")
+            .field("pending", &self.pending.is_some())
+            .finish()
+    }
+}
+
+impl Kiosk {
+    /// A kiosk of these parts.
+    pub fn new(parts: KioskParts) -> Kiosk {
+        Kiosk {
+            parts,
+            pending: None,
+        }
+    }
+
+    /// A kiosk over `hall` in this process, with its desk and no voice:
+    /// for tests and benches that drive the kiosk without a daemon.
+    pub fn in_process(
+        cfg: &Config,
+        hall: Arc<std::sync::Mutex<crate::hall::Hall>>,
+        printer: Option<Box<dyn TicketPrinter>>,
+        out: KioskOut,
+    ) -> Result<(Kiosk, Arc<super::HallDesk>), KioskError> {
+        let key = super::identity_key(cfg)?;
+        let (tx, settings) = watch::channel(Arc::new(cfg.clone()));
+        // The settings stay as given: the sender may go.
+        drop(tx);
+        let clock = crate::sync::lock(&hall).clock();
+        let desk = Arc::new(super::HallDesk::new(hall, key.clone(), settings.clone()));
+        let silent = crate::config::VoiceConfig {
+            enabled: false,
+            ..Default::default()
+        };
+        let voice = Voice::start(&silent).map_err(|e| {
+            KioskError::Hall(crate::hall::HallError::DataDir {
+                path: cfg.data_dir.clone(),
+                message: format!("voice worker: {e}"),
+            })
+        })?;
+        let kiosk = Kiosk::new(KioskParts {
+            desk: desk.clone(),
+            key,
+            printer,
+            out,
+            voice,
+            settings,
+            devices: DeviceStates::of(cfg),
+            clock,
+        });
+        Ok((kiosk, desk))
+    }
+
+    fn cfg(&self) -> Arc<Config> {
+        self.parts.settings.borrow().clone()
+    }
+
+    /// One input: a card, a key or a staff reprint.
+    pub fn handle(&mut self, input: Input) {
+        match input {
+            Input::Card(ev) => {
+                if let Some(outcome) = self.card(ev) {
+                    self.show(&outcome);
+                }
+            }
+            Input::Key(k) => {
+                if let Some(outcome) = self.key(&k) {
+                    self.show(&outcome);
+                }
+            }
+            Input::Reprint { number, reply } => {
+                let _ = reply.send(self.reprint(&number));
+            }
+        }
+    }
+
+    /// A card event: device news goes to the screen at once; a resident is
+    /// served. `None` when there is nothing more to show.
+    pub fn card(&mut self, ev: CardEvent) -> Option<Outcome> {
+        let devices = &self.parts.devices;
+        match ev {
+            CardEvent::DeviceError { device, fault } => {
+                tracing::warn!(%device, %fault, "card device problem");
+                devices.set(device_kind(&device), false);
+                (self.parts.out)(words::reader_down(&fault));
+                None
+            }
+            CardEvent::Reconnected { device } => {
+                tracing::info!(%device, "card device back");
+                devices.set(device_kind(&device), true);
+                (self.parts.out)(super::screen::Update::ReaderUp);
+                self.parts.voice.prompt(PROMPT_SWIPE);
+                None
+            }
+            CardEvent::ReadFailed { device, reason } => {
+                devices.set(device_kind(&device), true);
+                Some(Outcome::ReadFailed(reason))
+            }
+            CardEvent::Removed { device } => {
+                devices.set(device_kind(&device), true);
+                None
+            }
+            CardEvent::IdCard(read) => {
+                devices.set("id_reader", true);
+                let who = match &read.id_number {
+                    DocumentId::Gb11643(id) => Identity::IdCard {
+                        id: id.clone(),
+                        birth: read.birth_date,
+                    },
+                    DocumentId::Foreign(n) => Identity::ForeignCard {
+                        hash: self.parts.key.hash_document(n.expose()),
+                        birth: read.birth_date,
+                    },
+                };
+                Some(self.serve(who, None))
+            }
+            CardEvent::PriorityCard { uid } => {
+                devices.set("pcsc", true);
+                Some(self.serve(Identity::PriorityCard { uid }, None))
+            }
+        }
+    }
+
+    /// A keypad key: `0` takes a ticket without an ID card; `1`–`9`
+    /// choose a service (for the resident waiting for a choice, or without
+    /// a card). Other keys do nothing (`None`).
+    pub fn key(&mut self, key: &str) -> Option<Outcome> {
+        match key.trim() {
+            "0" => Some(self.serve(Identity::NoCard, None)),
+            k if k.len() == 1 && ('1'..='9').contains(&k.chars().next().unwrap_or('x')) => {
+                let i = usize::from(k.as_bytes()[0] - b'1');
+                let service = self.cfg().services.get(i)?.code.clone();
+                let who = self.pending.take().unwrap_or(Identity::NoCard);
+                Some(self.serve(who, Some(&service)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The service to issue for, if it needs no choice.
+    fn default_service(cfg: &Config) -> Option<String> {
+        cfg.kiosk
+            .default_service
+            .clone()
+            .or_else(|| (cfg.services.len() == 1).then(|| cfg.services[0].code.clone()))
+    }
+
+    /// Serves one resident: asks the desk for their ticket, prints it.
+    pub fn serve(&mut self, who: Identity, service: Option<&str>) -> Outcome {
+        let cfg = self.cfg();
+        let Some(service) = service
+            .map(str::to_string)
+            .or_else(|| Self::default_service(&cfg))
+        else {
+            self.pending = Some(who);
+            return Outcome::ChooseService;
+        };
+        self.pending = None;
+        let today = crate::queue::service_day(self.parts.clock.now(), &cfg.day);
+        let applicant = match who {
+            Identity::IdCard { id, birth } => Applicant::IdCard {
+                person: self.parts.key.hash(&id),
+                age: age_on(birth, today),
+            },
+            Identity::ForeignCard { hash, birth } => Applicant::ForeignCard {
+                person: hash,
+                age: age_on(birth, today),
+            },
+            Identity::PriorityCard { uid } => Applicant::PriorityCard {
+                uid: hex::encode_upper(uid),
+            },
+            Identity::NoCard => Applicant::NoCard,
+        };
+        let issued = match self.parts.desk.ticket_for(&applicant, &service) {
+            Ok(DeskAnswer::Ticket(t)) => t,
+            Ok(DeskAnswer::CardNotBound) => return Outcome::CardNotBound,
+            Err(e) => {
+                tracing::error!(error = %e, "kiosk could not issue a ticket");
+                return Outcome::Unavailable;
+            }
+        };
+        let IssuedTicket {
+            ticket,
+            reprint,
+            ahead,
+            reason,
+        } = *issued;
+        tracing::info!(number = %ticket.number, lane = ticket.lane.as_str(), reprint, "kiosk ticket");
+        let print = self.print(&cfg, &ticket, ahead);
+        Outcome::Ticket {
+            ticket: Box::new(ticket),
+            reprint,
+            ahead,
+            reason,
+            print,
+        }
+    }
+
+    /// Prints a ticket and records the attempt.
+    fn print(&mut self, cfg: &Config, t: &Ticket, ahead: usize) -> Result<(), PrintProblem> {
+        let layout = super::ticket::layout(cfg, t, ahead);
+        let result = match self.parts.printer.as_mut() {
+            Some(p) => {
+                let r = p.print(&layout);
+                if let Err(e) = &r {
+                    tracing::warn!(number = %t.number, error = %e, "ticket not printed; on the reprint list");
+                }
+                self.parts.devices.set("printer", r.is_ok());
+                r.map_err(|e| PrintProblem::of(&e))
+            }
+            None => Err(PrintProblem::NotConfigured),
+        };
+        let problem = result.err().map(PrintProblem::as_str);
+        if let Err(e) = self.parts.desk.record_print(t.id, problem) {
+            tracing::error!(error = %e, "cannot record a print attempt");
+        }
+        result
+    }
+
+    /// Staff: prints a ticket again.
+    fn reprint(&mut self, number: &str) -> Result<Reprinted, KioskError> {
+        let t = self.parts.desk.ticket(number)?;
+        let cfg = self.cfg();
+        let problem = self.print(&cfg, &t.ticket, t.ahead).err();
+        Ok(Reprinted {
+            ticket: t.ticket,
+            problem,
+        })
+    }
+
+    /// What the screen shows and the voice says after serving a resident.
+    fn show(&self, outcome: &Outcome) {
+        let keys = super::screen::service_keys(&self.cfg());
+        let p = words::present(outcome, &keys);
+        self.parts.voice.prompt(&p.spoken);
+        (self.parts.out)(p.update);
+    }
+}
+
+/// Which device a card source's name stands for.
+fn device_kind(device: &str) -> &'static str {
+    if device.starts_with("pcsc") {
+        "pcsc"
+    } else {
+        "id_reader"
+    }
+}
+
+/// The kiosk thread's loop: serves inputs one at a time until `cancel` is
+/// cancelled or every sender is gone.
+pub fn run(mut kiosk: Kiosk, rx: Receiver<Input>, cancel: CancellationToken) {
+    loop {
+        match rx.recv_timeout(IDLE_CHECK) {
+            Ok(input) => kiosk.handle(input),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if cancel.is_cancelled() {
+            return;
+        }
+    }
+}
+
+/// A kiosk's channel: the handle for the rest of the daemon and the
+/// receiver for [`run`].
+pub fn channel(devices: DeviceStates) -> (KioskHandle, Receiver<Input>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    (KioskHandle { tx, devices }, rx)
+}
