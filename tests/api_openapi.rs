@@ -84,6 +84,10 @@ fn openapi_document_lists_every_route_with_its_errors_and_bearer_security() {
     // `.route(` would bypass the document.
     for (file, src) in [
         ("mod.rs", include_str!("../src/api/mod.rs")),
+        ("ops.rs", include_str!("../src/api/ops.rs")),
+        ("tickets.rs", include_str!("../src/api/tickets.rs")),
+        ("windows.rs", include_str!("../src/api/windows.rs")),
+        ("stats.rs", include_str!("../src/api/stats.rs")),
         ("events.rs", include_str!("../src/api/events.rs")),
         ("metrics.rs", include_str!("../src/api/metrics.rs")),
         ("kiosk.rs", include_str!("../src/api/kiosk.rs")),
@@ -183,6 +187,19 @@ fn openapi_document_lists_every_route_with_its_errors_and_bearer_security() {
             "{method} {path}"
         );
     }
+    // The shared error sets never hide a route's own description of a code.
+    let call = &doc["paths"]["/api/windows/{window}/call"]["post"]["responses"];
+    assert!(
+        call["404"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("nothing waiting"),
+        "{call}"
+    );
+    assert_eq!(
+        call["403"]["description"], "Another window's token",
+        "{call}"
+    );
     // Only the event stream takes the token in the query string.
     let events_security = doc["paths"]["/api/events"]["get"]["security"].to_string();
     assert!(events_security.contains("token_query"), "{events_security}");

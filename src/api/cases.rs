@@ -13,7 +13,7 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -21,10 +21,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{
-    authenticate, bad_json, principal, ApiError, AppState, ErrorBody, LaneSchema, Principal,
-    TicketView,
-};
+use super::auth::{Caller, Helper, Manager, Principal, Staff};
+use super::error::{bad_json, CallerErrors, HelperErrors, ManagerErrors, StaffErrors};
+use super::{ApiError, AppState, ErrorBody, LaneSchema, TicketView};
 use crate::cases::{
     self, Actor, Case, CaseError, CaseEventKind, Rating, RatingRecord, TimelineEntry,
 };
@@ -92,16 +91,6 @@ async fn run<T: Send + 'static>(
 
 fn forbidden(message: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-}
-
-/// The helper or the manager; window tokens do not use case routes.
-fn case_actor(cfg: &Config, headers: &HeaderMap) -> Result<Actor, ApiError> {
-    match authenticate(cfg, headers)? {
-        Principal::Manager => Ok(Actor::Manager),
-        Principal::Helper(id) => Ok(Actor::Helper(id)),
-        Principal::Window(_) => Err(forbidden("窗口令牌不能使用协办接口")),
-        Principal::Display => Err(super::display_refused()),
-    }
 }
 
 fn ids(cfg: &Config) -> Vec<String> {
@@ -433,13 +422,12 @@ struct DutyView {
 #[utoipa::path(get, path = "/api/policies", tag = "cases", security(("bearer" = [])),
     responses(
         (status = 200, description = "Departments and policies (empty lists without `policies.toml`)", body = PoliciesView),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        CallerErrors,
     ))]
 async fn policies(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _caller: Caller,
 ) -> Result<Json<PoliciesView>, ApiError> {
-    authenticate(&state.cfg, &headers)?;
     Ok(Json(PoliciesView::from(&state.cfg.policies)))
 }
 
@@ -447,17 +435,13 @@ async fn policies(
 #[utoipa::path(get, path = "/api/helpers", tag = "cases", security(("bearer" = [])),
     responses(
         (status = 200, description = "Every configured helper, in configuration order", body = Vec<HelperView>),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        ManagerErrors,
         (status = 403, description = "Not the manager's token", body = ErrorBody),
-        (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
 async fn helpers(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _manager: Manager,
 ) -> Result<Json<Vec<HelperView>>, ApiError> {
-    if authenticate(&state.cfg, &headers)? != Principal::Manager {
-        return Err(forbidden("只有管理员可以查看协办员"));
-    }
     run(&state, |h, cfg| {
         let loads = h.store().helper_loads(&ids(cfg))?;
         let list: Vec<_> = cfg
@@ -490,17 +474,16 @@ struct DutyBody {
     request_body = DutyBody,
     responses(
         (status = 200, description = "The helper's duty and the cases assigned to them now", body = DutyView),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        HelperErrors,
         (status = 403, description = "Not a helper's token", body = ErrorBody),
         (status = 422, description = "Bad body", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn duty(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Helper(actor): Helper,
     body: Result<Json<DutyBody>, JsonRejection>,
 ) -> Result<Json<DutyView>, ApiError> {
-    let Principal::Helper(me) = authenticate(&state.cfg, &headers)? else {
+    let Actor::Helper(me) = actor else {
         return Err(forbidden("只有协办员可以上岗、离岗"));
     };
     let Json(b) = body.map_err(bad_json)?;
@@ -526,15 +509,13 @@ async fn duty(
 #[utoipa::path(get, path = "/api/cases", tag = "cases", security(("bearer" = [])),
     responses(
         (status = 200, description = "The cases the token may see", body = Vec<CaseView>),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        HelperErrors,
         (status = 403, description = "A window's token (case routes are for helpers and the manager)", body = ErrorBody),
-        (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
 async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Helper(actor): Helper,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
-    let actor = case_actor(&state.cfg, &headers)?;
     run(&state, move |h, cfg| {
         let who = match &actor {
             Actor::Helper(me) => Some(me.as_str()),
@@ -555,17 +536,15 @@ async fn list(
     params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
     responses(
         (status = 200, description = "The case, its ticket, rating and timeline", body = CaseDetail),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        HelperErrors,
         (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
         (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
-        (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
 async fn show(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Helper(actor): Helper,
     Path(number): Path<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
-    let actor = case_actor(&state.cfg, &headers)?;
     run(&state, move |h, cfg| {
         let n = number_param(&number);
         let (t, c) = ticket_and_case(h, &n)?;
@@ -581,17 +560,15 @@ async fn show(
     params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
     responses(
         (status = 200, description = "The ticket, its case and rating (or `null`) and timeline", body = CaseDetail),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        StaffErrors,
         (status = 403, description = "A helper's token", body = ErrorBody),
         (status = 404, description = "No such number", body = ErrorBody),
-        (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
 async fn ticket_timeline(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _staff: Staff,
     Path(number): Path<String>,
 ) -> Result<Json<CaseDetail>, ApiError> {
-    principal(&state.cfg, &headers)?;
     run(&state, move |h, cfg| {
         let n = number_param(&number);
         let t = h
@@ -619,20 +596,18 @@ struct TakeBody {
     request_body(content = Option<TakeBody>, description = "A helper: `{}` or no body. The manager: `{\"helper\": \"h1\"}`"),
     responses(
         (status = 200, description = "The case, now assigned", body = CaseView),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        HelperErrors,
         (status = 403, description = "A window's token, or a case another helper holds (`not_your_case`)", body = ErrorBody),
         (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
         (status = 409, description = "The case is closed (`case_closed`)", body = ErrorBody),
         (status = 422, description = "Bad body, no helper named by the manager, or unknown helper (`unknown_helper`)", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn take(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Helper(actor): Helper,
     Path(number): Path<String>,
     body: Option<Json<serde_json::Value>>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let actor = case_actor(&state.cfg, &headers)?;
     let body: TakeBody = match body {
         Some(Json(v)) if !v.is_null() => serde_json::from_value(v).map_err(|e| {
             ApiError::new(
@@ -701,20 +676,18 @@ struct NoteBody {
     request_body = NoteBody,
     responses(
         (status = 201, description = "Recorded; the case with its timeline", body = CaseDetail),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        HelperErrors,
         (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
         (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
         (status = 409, description = "The case is closed (`case_closed`) or not assigned yet (`unassigned`)", body = ErrorBody),
         (status = 422, description = "Bad body, empty note (`empty_note`) or too long (`too_long`)", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn note(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Helper(actor): Helper,
     Path(number): Path<String>,
     body: Result<Json<NoteBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
-    let actor = case_actor(&state.cfg, &headers)?;
     let Json(b) = body.map_err(bad_json)?;
     work(&state, actor, number, move |_| {
         Ok(vec![CaseEventKind::Note {
@@ -738,20 +711,18 @@ struct PoliciesBody {
     request_body = PoliciesBody,
     responses(
         (status = 201, description = "Recorded; the case with its timeline", body = CaseDetail),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        HelperErrors,
         (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
         (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
         (status = 409, description = "The case is closed (`case_closed`) or not assigned yet (`unassigned`)", body = ErrorBody),
         (status = 422, description = "Bad body, no policies (`no_policies`) or an unknown one (`unknown_policy`)", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn explained(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Helper(actor): Helper,
     Path(number): Path<String>,
     body: Result<Json<PoliciesBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
-    let actor = case_actor(&state.cfg, &headers)?;
     let Json(b) = body.map_err(bad_json)?;
     work(&state, actor, number, move |cfg| {
         if b.ids.is_empty() {
@@ -782,18 +753,16 @@ async fn explained(
     params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
     responses(
         (status = 201, description = "Closed; the case with its timeline", body = CaseDetail),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        HelperErrors,
         (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
         (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
         (status = 409, description = "Already closed (`case_closed`), not assigned (`unassigned`), or the ticket is still open (`ticket_open`)", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn close(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Helper(actor): Helper,
     Path(number): Path<String>,
 ) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
-    let actor = case_actor(&state.cfg, &headers)?;
     work(&state, actor, number, |_| Ok(vec![CaseEventKind::Closed])).await
 }
 
@@ -844,20 +813,18 @@ struct RatingBody {
     request_body = RatingBody,
     responses(
         (status = 201, description = "The recorded rating", body = RatingView),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        CallerErrors,
         (status = 403, description = "Another window's ticket, or not the helper's case", body = ErrorBody),
         (status = 404, description = "No such number", body = ErrorBody),
         (status = 409, description = "Not finished (`not_finished`) or already rated (`already_rated`)", body = ErrorBody),
         (status = 422, description = "Bad body, unknown rating (`bad_rating`) or comment too long (`too_long`)", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn rate(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Caller(who): Caller,
     Path(number): Path<String>,
     body: Result<Json<RatingBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<RatingView>), ApiError> {
-    let who = authenticate(&state.cfg, &headers)?;
     let Json(b) = body.map_err(bad_json)?;
     run(&state, move |h, _cfg| {
         let n = number_param(&number);
@@ -883,7 +850,7 @@ async fn rate(
                 }
                 Actor::Helper(me)
             }
-            Principal::Display => return Err(super::display_refused()),
+            Principal::Display => return Err(super::auth::display_refused()),
         };
         let already = h.store().rating(t.id)?.is_some();
         let (rating, comment) =

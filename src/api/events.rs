@@ -20,30 +20,21 @@ use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
-use super::{
-    bearer, viewer_of, with_hall, ApiError, AppState, DisplayTicket, ErrorBody, QueueView,
-};
+use super::auth::Viewer;
+use super::error::ViewerErrors;
+use super::{with_hall, ApiError, AppState, DisplayTicket, QueueView};
 use crate::config::Config;
 use crate::queue::{Event, Ticket, TicketId};
 
 /// How often an idle stream gets a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-/// Query string of `GET /api/events`.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct EventsQuery {
-    token: Option<String>,
-}
 
 /// The event stream for hall displays (server-sent events).
 ///
@@ -61,22 +52,12 @@ pub(super) struct EventsQuery {
                 no_show, rejoined, transferred, cancelled, paused, resumed, day_rolled_over) with data \
                 a JSON object of the event's fields plus `ticket` (a DisplayTicket) when it concerns \
                 a ticket. A new `snapshot` follows a day rollover and any overflow. Comments every 15 s."),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
-        (status = 503, description = "The hall is unusable", body = ErrorBody),
+        ViewerErrors,
     ))]
 pub(super) async fn events(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    query: Result<Query<EventsQuery>, QueryRejection>,
+    _viewer: Viewer,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let Query(query) = query.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("查询参数无效: {}", e.body_text()),
-        )
-    })?;
-    viewer_of(&state.cfg, bearer(&headers).or(query.token.as_deref()))?;
     let (rx, view, shown) = open(&state).await?;
     let mut feed = Feed {
         stopping: state.stopping.clone(),

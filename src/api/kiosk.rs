@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use greenwave_drivers::id_number::{mask, IdNumber, IdNumberError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{bad_json, principal, with_hall, ApiError, AppState, ErrorBody, TicketView};
+use super::auth::Staff;
+use super::error::{bad_json, StaffErrors};
+use super::{with_hall, ApiError, AppState, ErrorBody, TicketView};
 use crate::kiosk::{HallDesk, KioskError, RosterCheck, StaffRefusal};
 use crate::queue::TicketState;
 
@@ -174,32 +176,22 @@ async fn view(state: &AppState, t: crate::queue::Ticket) -> Result<TicketView, A
     with_hall(state, move |h| Ok(TicketView::of(&t, h.queue(), &cfg))).await
 }
 
-fn actor(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
-    Ok(match principal(&state.cfg, headers)? {
-        super::Principal::Manager => "manager".to_string(),
-        super::Principal::Window(w) => format!("window {w}"),
-        super::Principal::Helper(h) => format!("helper {h}"),
-        super::Principal::Display => return Err(super::display_refused()),
-    })
-}
-
 /// Issues a priority ticket after staff checked the resident's ID number
 /// against the roster (manual identification). The check is audited.
 #[utoipa::path(post, path = "/api/tickets/priority", tag = "kiosk", security(("bearer" = [])),
     request_body = ManualBody,
     responses(
         (status = 201, description = "The priority ticket (or the resident's open one) and the roster's answer", body = StaffTicket),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        StaffErrors,
         (status = 409, description = "Not on the roster in a granting category (`not_granted`), or no roster (`no_roster`)", body = ErrorBody),
         (status = 422, description = "Bad body, bad ID number or unknown service", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn manual_priority(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Staff(who): Staff,
     body: Result<Json<ManualBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<StaffTicket>), ApiError> {
-    let who = actor(&state, &headers)?;
+    let who = who.recorded();
     let Json(b) = body.map_err(bad_json)?;
     let id = id_number(&b.id_number)?;
     let service = match b
@@ -241,19 +233,18 @@ async fn manual_priority(
     request_body = UpgradeBody,
     responses(
         (status = 200, description = "The ticket, now in the priority lane", body = StaffTicket),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        StaffErrors,
         (status = 404, description = "No such number today", body = ErrorBody),
         (status = 409, description = "Not granted, no roster, or the ticket is not waiting in the normal lane", body = ErrorBody),
         (status = 422, description = "Bad body or bad ID number", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn upgrade(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Staff(who): Staff,
     Path(number): Path<String>,
     body: Result<Json<UpgradeBody>, JsonRejection>,
 ) -> Result<Json<StaffTicket>, ApiError> {
-    let who = actor(&state, &headers)?;
+    let who = who.recorded();
     let Json(b) = body.map_err(bad_json)?;
     let id = id_number(&b.id_number)?;
     let (check, t) = with_desk(&state, move |d| d.upgrade(&number, &id, &who)).await?;
@@ -270,17 +261,16 @@ async fn upgrade(
     request_body = BindBody,
     responses(
         (status = 200, description = "Bound; the roster's answer", body = RosterCheckView),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        StaffErrors,
         (status = 409, description = "Not granted or no roster", body = ErrorBody),
         (status = 422, description = "Bad body, UID or ID number", body = ErrorBody),
-        (status = 503, description = "Storage unavailable; nothing recorded", body = ErrorBody),
     ))]
 async fn bind_card(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Staff(who): Staff,
     body: Result<Json<BindBody>, JsonRejection>,
 ) -> Result<Json<RosterCheckView>, ApiError> {
-    let who = actor(&state, &headers)?;
+    let who = who.recorded();
     let Json(b) = body.map_err(bad_json)?;
     let uid = hex::decode(b.uid.trim())
         .ok()
@@ -302,17 +292,15 @@ async fn bind_card(
     params(("number" = String, Path, description = "Ticket number as printed", example = "A012")),
     responses(
         (status = 200, description = "Printed, or why not", body = ReprintResult),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        StaffErrors,
         (status = 404, description = "No such number today", body = ErrorBody),
         (status = 409, description = "No kiosk on this machine", body = ErrorBody),
-        (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
 async fn reprint(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _staff: Staff,
     Path(number): Path<String>,
 ) -> Result<Json<ReprintResult>, ApiError> {
-    principal(&state.cfg, &headers)?;
     let kiosk = state.kiosk.clone().ok_or_else(no_kiosk)?;
     let done = kiosk.reprint(number).await?;
     let ticket = view(&state, done.ticket).await?;
@@ -329,15 +317,13 @@ async fn reprint(
 #[utoipa::path(get, path = "/api/reprints", tag = "kiosk", security(("bearer" = [])),
     responses(
         (status = 200, description = "The reprint list", body = Vec<TicketView>),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        StaffErrors,
         (status = 409, description = "No kiosk on this machine", body = ErrorBody),
-        (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
 async fn reprints(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _staff: Staff,
 ) -> Result<Json<Vec<TicketView>>, ApiError> {
-    principal(&state.cfg, &headers)?;
     let list = with_desk(&state, |d| d.reprint_list()).await?;
     let cfg = state.cfg.clone();
     let views = with_hall(&state, move |h| {
@@ -393,7 +379,7 @@ async fn status(
     })
     .await
     .map_err(|e| {
-        if e.code == "unknown_number" {
+        if e.code() == "unknown_number" {
             ApiError::new(StatusCode::NOT_FOUND, "unknown_ticket", "没有找到这张票")
         } else {
             e

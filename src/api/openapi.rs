@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
             document need no token."
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(super::DisplayTicket)),
+    components(schemas(super::DisplayTicket, super::ErrorBody)),
     tags(
         (name = "queue", description = "The queue as a whole"),
         (name = "tickets", description = "Issuing and looking up tickets"),

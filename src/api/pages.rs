@@ -13,7 +13,7 @@
 //! a progress page's token does not leave the hall in a `Referer` header.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -21,7 +21,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{authenticate, ApiError, AppState, ErrorBody, Principal};
+use super::auth::{Caller, Principal};
+use super::error::CallerErrors;
+use super::{ApiError, AppState, ErrorBody};
 
 /// One embedded file.
 struct Asset {
@@ -197,17 +199,16 @@ struct Me {
 #[utoipa::path(get, path = "/api/me", tag = "pages", security(("bearer" = [])),
     responses(
         (status = 200, description = "The token's holder", body = Me),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
+        CallerErrors,
         (status = 403, description = "The display token (event stream only)", body = ErrorBody),
-        (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
-async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me>, ApiError> {
+async fn me(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<Me>, ApiError> {
     let cfg = &state.cfg;
-    let (role, window, helper) = match authenticate(cfg, &headers)? {
+    let (role, window, helper) = match who {
         Principal::Manager => ("manager", None, None),
         Principal::Window(w) => ("window", Some(w), None),
         Principal::Helper(h) => ("helper", None, Some(h)),
-        Principal::Display => return Err(super::display_refused()),
+        Principal::Display => return Err(super::auth::display_refused()),
     };
     let on_duty = match &helper {
         Some(id) => {

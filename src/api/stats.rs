@@ -5,7 +5,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
@@ -14,7 +14,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{authenticate, ApiError, AppState, ErrorBody, Principal};
+use super::auth::Manager;
+use super::error::ManagerErrors;
+use super::{ApiError, AppState, ErrorBody};
 use crate::hall::HallError;
 use crate::stats::{figures, to_csv, GroupBy, Row};
 use crate::store::Store;
@@ -49,24 +51,16 @@ enum StatsFormat {
     params(StatsQuery),
     responses(
         (status = 200, description = "The rows, as `greenwave stats --format json` prints them", body = Vec<Row>),
+        ManagerErrors,
         (status = 200, description = "With `format=csv`: the same rows as CSV", content_type = "text/csv", body = String),
         (status = 400, description = "Bad query (date, grouping, format)", body = ErrorBody),
-        (status = 401, description = "Missing or wrong token", body = ErrorBody),
         (status = 403, description = "Not the manager's token", body = ErrorBody),
-        (status = 503, description = "Storage unavailable", body = ErrorBody),
     ))]
 async fn stats(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _manager: Manager,
     query: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    if authenticate(&state.cfg, &headers)? != Principal::Manager {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有管理员可以查看统计",
-        ));
-    }
     let Query(q) = query.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
