@@ -29,6 +29,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::auth::Viewer;
 use super::error::ViewerErrors;
+use super::stream::StreamEvent;
 use super::{with_hall, ApiError, AppState, DisplayTicket, QueueView};
 use crate::config::Config;
 use crate::queue::{Event, Ticket, TicketId};
@@ -136,10 +137,22 @@ async fn open(state: &AppState) -> Result<Opened, ApiError> {
     .await
 }
 
+/// The snapshot message: the queue (as `GET /api/queue` has it), then the
+/// stream's format.
 fn snapshot(view: &QueueView) -> SseEvent {
+    #[derive(serde::Serialize)]
+    struct Snapshot<'a> {
+        #[serde(flatten)]
+        view: &'a QueueView,
+        format: u32,
+    }
+    let data = Snapshot {
+        view,
+        format: super::stream::FORMAT,
+    };
     SseEvent::default()
         .event("snapshot")
-        .data(serde_json::to_string(view).unwrap_or_default())
+        .data(serde_json::to_string(&data).unwrap_or_default())
 }
 
 fn display(t: &Ticket, cfg: &Config) -> DisplayTicket {
@@ -213,16 +226,10 @@ impl Feed {
             }
             _ => {}
         }
-        let mut data = match serde_json::to_value(ev) {
+        let mut data = match serde_json::to_value(StreamEvent::from(ev)) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        // Staff's free text may name a person: never on a display.
-        data.remove("note");
-        if let Event::Issued { ticket } = ev {
-            data.remove("ticket");
-            data.insert("at".to_string(), json!(ticket.issued_at.0));
-        }
         if let Some(t) = ev.ticket_id().and_then(|id| self.shown.get(&id)) {
             data.insert("ticket".to_string(), json!(t));
         }

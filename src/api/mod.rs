@@ -34,6 +34,7 @@ mod openapi;
 mod ops;
 mod pages;
 mod stats;
+pub mod stream;
 mod tickets;
 mod views;
 mod windows;

@@ -77,7 +77,10 @@ pub(super) async fn ticket(
         let history: Vec<serde_json::Value> = h
             .history(t.id)?
             .into_iter()
-            .map(|e| serde_json::to_value(&e.event).unwrap_or_default())
+            .map(|e| {
+                serde_json::to_value(crate::store::journal::JournalEvent::from(&e.event))
+                    .unwrap_or_default()
+            })
             .collect();
         Ok(Json(TicketHistory {
             ticket: TicketView::of(&t, h.queue(), &cfg),

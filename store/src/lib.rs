@@ -8,6 +8,7 @@
 
 mod cases;
 mod facts;
+pub mod journal;
 mod kiosk;
 mod migrations;
 mod roster;
@@ -166,20 +167,21 @@ impl Store {
                     return Err(StoreError::Conflict(*id));
                 }
             }
-            let data = serde_json::to_string(event).map_err(|e| StoreError::Corrupt {
+            let data = journal::encode(event).map_err(|e| StoreError::Corrupt {
                 path: path.clone(),
                 table: "events",
                 detail: e.to_string(),
             })?;
             tx.execute(
-                "INSERT INTO events (at, day, kind, ticket_id, window, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO events (at, day, kind, ticket_id, window, data, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     event.at().0,
                     day.to_string(),
                     event.kind(),
                     event.ticket_id().map(|t| t.0 as i64),
                     event.window(),
-                    data
+                    data,
+                    journal::FORMAT
                 ],
             )
             .map_err(|e| sql(&path, e))?;
@@ -432,7 +434,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT seq, day, data FROM events WHERE {cond} ORDER BY seq"
+                "SELECT seq, day, data, format FROM events WHERE {cond} ORDER BY seq"
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -441,13 +443,14 @@ impl Store {
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for r in rows {
-            let (seq, day, data) = r.map_err(|e| self.err(e))?;
-            let event = serde_json::from_str(&data)
+            let (seq, day, data, format) = r.map_err(|e| self.err(e))?;
+            let event = journal::decode(format, &data)
                 .map_err(|e| self.corrupt("events", format!("seq {seq}: {e}")))?;
             let day = parse_day(&day)
                 .ok_or_else(|| self.corrupt("events", format!("seq {seq}: day {day:?}")))?;

@@ -134,6 +134,9 @@ const MIGRATIONS: &[&str] = &[
     UPDATE tickets SET first_called_at = (
         SELECT MIN(at) FROM events e WHERE e.ticket_id = tickets.id AND e.kind = 'called'
     );",
+    // 7: the journal's format per row (`journal.rs`): rows written before
+    // are format 1.
+    "ALTER TABLE events ADD COLUMN format INTEGER NOT NULL DEFAULT 1;",
 ];
 
 /// Applies every migration the database has not seen.

@@ -161,7 +161,9 @@ impl TicketState {
 }
 
 /// One ticket as it stands now. Its full history is the event journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Plain data with no wire format of its own: the store journals it in
+/// its own format (`greenwave_store::journal`), the API shows it as views.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
     /// Identity, unique forever.
     pub id: TicketId,
@@ -188,7 +190,6 @@ pub struct Ticket {
     /// The last time it was called.
     pub called_at: Option<Timestamp>,
     /// The first time it was called (waiting time ends here).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_called_at: Option<Timestamp>,
     /// When the window started serving it.
     pub started_at: Option<Timestamp>,
@@ -200,16 +201,13 @@ pub struct Ticket {
     pub transfers: u32,
     /// Unguessable token for the progress page (`/t/{token}`); empty for
     /// tickets issued without one.
-    #[serde(default)]
     pub token: String,
     /// Keyed hash of the resident's identity (never the ID number), so that
     /// a second swipe finds the open ticket instead of taking a new number.
-    #[serde(default)]
     pub person: Option<String>,
     /// How the resident was identified for the priority lane (the
     /// mechanism's figures count each way); `None` for normal tickets and
     /// for priority by the age rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identified: Option<Identified>,
 }
 
@@ -277,9 +275,9 @@ pub struct WindowState {
 
 /// A state change. Events are what the store journals and what the displays
 /// follow; applying the same events to the same queue always gives the same
-/// state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// state. No serde here: the journal (`greenwave_store::journal`) and the
+/// event stream (`greenwave::api::stream`) each own their format.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A new ticket.
     Issued {
