@@ -179,12 +179,11 @@ async fn the_event_stream_json_is_pinned() {
         };
         let step = || clock.advance(Duration::from_secs(30));
         let mut out = vec![read_message(&mut r)];
-        let mut expect =
-            |n: usize, r: &mut BufReader<TcpStream>, out: &mut Vec<(String, String)>| {
-                for _ in 0..n {
-                    out.push(read_message(r));
-                }
-            };
+        let expect = |n: usize, r: &mut BufReader<TcpStream>, out: &mut Vec<(String, String)>| {
+            for _ in 0..n {
+                out.push(read_message(r));
+            }
+        };
         post(
             "/api/tickets",
             serde_json::json!({"service": "civil", "lane": "priority"}),
