@@ -595,313 +595,45 @@ const MIN_TOKEN_LEN: usize = 16;
 
 fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     let base = path.parent().unwrap_or(Path::new("."));
-    let data_dir = match raw.data_dir {
-        Some(d) if d.as_os_str().is_empty() => {
-            return Err((KeyPath::new("data_dir"), "must not be empty".into()))
-        }
-        Some(d) if d.is_relative() => base.join(d),
-        Some(d) => d,
-        None => PathBuf::from("/var/lib/greenwave"),
-    };
-
-    let hall = raw.hall.ok_or_else(|| {
-        (
-            KeyPath::new("hall"),
-            "is missing: add [hall] with name = \"...\"".to_string(),
-        )
-    })?;
-    if hall.name.trim().is_empty() {
-        return Err((KeyPath::new("hall").key("name"), "must not be empty".into()));
-    }
-    let code_chars = |c: &str| {
-        !c.is_empty()
-            && c.len() <= 32
-            && c.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    };
-    if let Some(c) = hall.code.as_deref().filter(|c| !code_chars(c)) {
-        return Err((
-            KeyPath::new("hall").key("code"),
-            format!("\"{c}\" must be 1-32 characters of a-z, 0-9, _ or -"),
-        ));
-    }
-
-    let prefix = raw
-        .lanes
-        .priority
-        .and_then(|p| p.prefix)
-        .unwrap_or_else(|| "G".to_string());
-    let prefix_key = KeyPath::new("lanes").key("priority").key("prefix");
-    if prefix.is_empty() || prefix.len() > 2 || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err((
-            prefix_key,
-            format!("\"{prefix}\" must be one or two capital letters A-Z"),
-        ));
-    }
-
-    if raw.services.is_empty() {
-        return Err((
-            KeyPath::new("services"),
-            "is empty: add at least one [[services]] with code, name and letter".into(),
-        ));
-    }
-    let mut services: Vec<Service> = Vec::new();
-    for (i, s) in raw.services.into_iter().enumerate() {
-        let k = KeyPath::new("services").index(i);
-        let code_ok = !s.code.is_empty()
-            && s.code.len() <= 32
-            && s.code
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !code_ok {
-            return Err((
-                k.key("code"),
-                format!("\"{}\" must be 1-32 characters of a-z, 0-9, _ or -", s.code),
-            ));
-        }
-        if let Some(j) = services.iter().position(|o| o.code == s.code) {
-            return Err((
-                k.key("code"),
-                format!("\"{}\" is already used by services[{j}]", s.code),
-            ));
-        }
-        if s.name.trim().is_empty() {
-            return Err((k.key("name"), "must not be empty".into()));
-        }
-        if s.letter.len() != 1 || !s.letter.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err((
-                k.key("letter"),
-                format!("\"{}\" must be one capital letter A-Z", s.letter),
-            ));
-        }
-        if let Some(j) = services.iter().position(|o| o.letter == s.letter) {
-            return Err((
-                k.key("letter"),
-                format!("\"{}\" is already used by services[{j}]", s.letter),
-            ));
-        }
-        if prefix.starts_with(&s.letter) {
-            return Err((
-                k.key("letter"),
-                format!(
-                    "\"{}\" clashes with the priority prefix \"{prefix}\": residents could not tell the lanes apart",
-                    s.letter
-                ),
-            ));
-        }
-        services.push(Service {
-            code: s.code,
-            name: s.name.trim().to_string(),
-            letter: s.letter,
-        });
-    }
-
+    let data_dir = data_dir(raw.data_dir, base)?;
+    let (hall_name, hall_code) = hall_config(raw.hall)?;
+    let priority_prefix = priority_prefix(raw.lanes)?;
+    let services = services_config(raw.services, &priority_prefix)?;
     let manager_token = match raw.api.manager_token {
         Some(t) => Some(token(t, KeyPath::new("api").key("manager_token"))?),
         None => None,
     };
-
-    if raw.windows.is_empty() {
-        return Err((
-            KeyPath::new("windows"),
-            "is empty: add at least one [[windows]] with number, services and token".into(),
-        ));
-    }
-    let mut windows: Vec<Window> = Vec::new();
-    for (i, w) in raw.windows.into_iter().enumerate() {
-        let k = KeyPath::new("windows").index(i);
-        if !(1..=999).contains(&w.number) {
-            return Err((
-                k.key("number"),
-                format!("{} must be between 1 and 999", w.number),
-            ));
-        }
-        let number = w.number as u32;
-        if let Some(j) = windows.iter().position(|o| o.number == number) {
-            return Err((
-                k.key("number"),
-                format!("{number} is already used by windows[{j}]"),
-            ));
-        }
-        if w.services.is_empty() {
-            return Err((
-                k.key("services"),
-                "must name at least one service code".into(),
-            ));
-        }
-        for (si, code) in w.services.iter().enumerate() {
-            if !services.iter().any(|s| &s.code == code) {
-                let known: Vec<&str> = services.iter().map(|s| s.code.as_str()).collect();
-                return Err((
-                    k.key("services").index(si),
-                    format!(
-                        "\"{code}\" is not a service code (known: {})",
-                        known.join(", ")
-                    ),
-                ));
-            }
-        }
-        let tok = token(w.token, k.key("token"))?;
-        if let Some(j) = windows.iter().position(|o| o.token == tok) {
-            return Err((k.key("token"), format!("is the same as windows[{j}].token")));
-        }
-        if manager_token.as_ref() == Some(&tok) {
-            return Err((k.key("token"), "is the same as api.manager_token".into()));
-        }
-        windows.push(Window {
-            number,
-            services: w.services,
-            token: tok,
-        });
-    }
-
+    let windows = windows_config(raw.windows, &services, manager_token.as_ref())?;
     let helpers = helpers_config(raw.helpers, &windows, manager_token.as_ref())?;
-    let display_token = match raw.api.display_token {
-        Some(t) => {
-            let k = KeyPath::new("api").key("display_token");
-            let tok = token(t, k.clone())?;
-            let clash = if manager_token.as_ref() == Some(&tok) {
-                Some("api.manager_token".to_string())
-            } else if let Some(j) = windows.iter().position(|w| w.token == tok) {
-                Some(format!("windows[{j}].token"))
-            } else {
-                helpers
-                    .iter()
-                    .position(|h| h.token == tok)
-                    .map(|j| format!("helpers[{j}].token"))
-            };
-            if let Some(other) = clash {
-                return Err((k, format!("is the same as {other}")));
-            }
-            Some(tok)
-        }
-        None => None,
-    };
-    let policies_file = match raw.policies.and_then(|p| p.file) {
-        Some(f) if f.as_os_str().is_empty() => {
-            return Err((
-                KeyPath::new("policies").key("file"),
-                "must not be empty".into(),
-            ))
-        }
-        Some(f) if f.is_relative() => base.join(f),
-        Some(f) => f,
-        None => base.join("policies.toml"),
-    };
-
-    let daily_csv_dir = match raw.stats.daily_csv_dir {
-        Some(d) if d.as_os_str().is_empty() => {
-            return Err((
-                KeyPath::new("stats").key("daily_csv_dir"),
-                "must not be empty".into(),
-            ))
-        }
-        Some(d) if d.is_relative() => Some(base.join(d)),
-        other => other,
-    };
-
-    let cp = KeyPath::new("call_policy");
-    let streak = raw.call_policy.max_priority_streak.unwrap_or(3);
-    if !(0..=100).contains(&streak) {
-        return Err((
-            cp.key("max_priority_streak"),
-            format!("{streak} must be between 0 (off) and 100"),
-        ));
-    }
-    let normal_max_wait = match raw.call_policy.normal_max_wait.as_deref() {
-        None => Some(Duration::from_secs(30 * 60)),
-        Some("off") => None,
-        Some(s) => Some(duration(s, cp.key("normal_max_wait"))?),
-    };
-    let rejoin_grace = match raw.call_policy.rejoin_grace.as_deref() {
-        None => Duration::from_secs(15 * 60),
-        Some(s) => duration(s, cp.key("rejoin_grace"))?,
-    };
-
-    let dk = KeyPath::new("day");
-    let rollover_s = raw.day.rollover.unwrap_or_else(|| "04:00".to_string());
-    let rollover = NaiveTime::parse_from_str(&rollover_s, "%H:%M").map_err(|_| {
-        (
-            dk.key("rollover"),
-            format!("\"{rollover_s}\" must be a local time HH:MM, e.g. \"04:00\""),
-        )
-    })?;
-    let tz_s = raw
-        .day
-        .timezone
-        .unwrap_or_else(|| "Asia/Shanghai".to_string());
-    let timezone = chrono_tz::Tz::from_str(&tz_s).map_err(|_| {
-        (
-            dk.key("timezone"),
-            format!("\"{tz_s}\" is not a time zone name, e.g. \"Asia/Shanghai\""),
-        )
-    })?;
-
-    let listen_s = raw
-        .api
-        .listen
-        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
-    let listen = SocketAddr::from_str(&listen_s).map_err(|_| {
-        (
-            KeyPath::new("api").key("listen"),
-            format!("\"{listen_s}\" must be an address and port, e.g. \"0.0.0.0:8080\""),
-        )
-    })?;
-
+    let display_token = display_token(
+        raw.api.display_token,
+        manager_token.as_ref(),
+        &windows,
+        &helpers,
+    )?;
+    let policies_file = policies_file(raw.policies, base)?;
+    let daily_csv_dir = stats_config(raw.stats, base)?;
+    let policy = call_policy(raw.call_policy)?;
+    let day = day_boundary(raw.day)?;
+    let listen = listen_address(raw.api.listen)?;
     let roster = match raw.roster {
         Some(r) => Some(roster_config(r, base)?),
         None => None,
     };
     let devices = devices_config(raw.devices)?;
-    let kk = KeyPath::new("kiosk");
-    if let Some(d) = &raw.kiosk.default_service {
-        if !services.iter().any(|s| &s.code == d) {
-            return Err((
-                kk.key("default_service"),
-                format!("\"{d}\" is not a service code"),
-            ));
-        }
-    }
-    if let Some(u) = &raw.kiosk.public_url {
-        if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err((
-                kk.key("public_url"),
-                format!("\"{u}\" must start with http:// or https://"),
-            ));
-        }
-    }
-    let min_age = match raw.priority.min_age {
-        None => None,
-        Some(a @ 1..=150) => Some(a as u32),
-        Some(a) => {
-            return Err((
-                KeyPath::new("priority").key("min_age"),
-                format!("{a} must be an age between 1 and 150 (leave it out to turn the rule off)"),
-            ))
-        }
-    };
-    let kiosk = KioskConfig {
-        default_service: raw.kiosk.default_service,
-        public_url: raw.kiosk.public_url,
-        notice: raw.kiosk.notice,
-        min_age,
-    };
+    let kiosk = kiosk_config(raw.kiosk, raw.priority, &services)?;
     let voice = voice_config(raw.voice)?;
 
     Ok(Config {
         source: path.to_path_buf(),
         data_dir,
-        hall_name: hall.name.trim().to_string(),
-        hall_code: hall.code,
+        hall_name,
+        hall_code,
         services,
         windows,
-        priority_prefix: prefix,
-        policy: CallPolicy {
-            max_priority_streak: streak as u32,
-            normal_max_wait,
-            rejoin_grace,
-        },
-        day: DayBoundary { timezone, rollover },
+        priority_prefix,
+        policy,
+        day,
         api: ApiConfig {
             listen,
             manager_token,
@@ -915,6 +647,371 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         policies: crate::cases::Policies::default(),
         voice,
         daily_csv_dir,
+    })
+}
+
+/// Whether `s` is a code: 1-32 characters of a-z, 0-9, `_` or `-`. Hall
+/// codes, service codes, helper ids and the policies file's ids are codes.
+pub(crate) fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// `s`, the value of `key`, must be a code ([`is_code`]).
+fn check_code(s: &str, key: KeyPath) -> Result<(), Invalid> {
+    if is_code(s) {
+        Ok(())
+    } else {
+        Err((
+            key,
+            format!("\"{s}\" must be 1-32 characters of a-z, 0-9, _ or -"),
+        ))
+    }
+}
+
+/// Whether `s` is 1 to `max` capital letters A-Z (service letters, the
+/// priority prefix).
+fn is_capitals(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// `data_dir`: relative to the configuration file; `/var/lib/greenwave`
+/// when unset.
+fn data_dir(raw: Option<PathBuf>, base: &Path) -> Result<PathBuf, Invalid> {
+    match raw {
+        Some(d) if d.as_os_str().is_empty() => {
+            Err((KeyPath::new("data_dir"), "must not be empty".into()))
+        }
+        Some(d) if d.is_relative() => Ok(base.join(d)),
+        Some(d) => Ok(d),
+        None => Ok(PathBuf::from("/var/lib/greenwave")),
+    }
+}
+
+/// `[hall]`: required, a name, an optional code; (name trimmed, code).
+fn hall_config(raw: Option<RawHall>) -> Result<(String, Option<String>), Invalid> {
+    let hall = raw.ok_or_else(|| {
+        (
+            KeyPath::new("hall"),
+            "is missing: add [hall] with name = \"...\"".to_string(),
+        )
+    })?;
+    if hall.name.trim().is_empty() {
+        return Err((KeyPath::new("hall").key("name"), "must not be empty".into()));
+    }
+    if let Some(c) = hall.code.as_deref() {
+        check_code(c, KeyPath::new("hall").key("code"))?;
+    }
+    Ok((hall.name.trim().to_string(), hall.code))
+}
+
+/// `[lanes.priority] prefix`: one or two capital letters, `G` by default.
+fn priority_prefix(raw: RawLanes) -> Result<String, Invalid> {
+    let prefix = raw
+        .priority
+        .and_then(|p| p.prefix)
+        .unwrap_or_else(|| "G".to_string());
+    if !is_capitals(&prefix, 2) {
+        return Err((
+            KeyPath::new("lanes").key("priority").key("prefix"),
+            format!("\"{prefix}\" must be one or two capital letters A-Z"),
+        ));
+    }
+    Ok(prefix)
+}
+
+/// `[[services]]`: at least one; codes and letters unique, no letter that
+/// the priority prefix starts with.
+fn services_config(raw: Vec<RawService>, prefix: &str) -> Result<Vec<Service>, Invalid> {
+    if raw.is_empty() {
+        return Err((
+            KeyPath::new("services"),
+            "is empty: add at least one [[services]] with code, name and letter".into(),
+        ));
+    }
+    let mut services: Vec<Service> = Vec::new();
+    for (i, s) in raw.into_iter().enumerate() {
+        let service = service_config(s, KeyPath::new("services").index(i), &services, prefix)?;
+        services.push(service);
+    }
+    Ok(services)
+}
+
+/// One service, `k`, checked against the `earlier` ones.
+fn service_config(
+    s: RawService,
+    k: KeyPath,
+    earlier: &[Service],
+    prefix: &str,
+) -> Result<Service, Invalid> {
+    check_code(&s.code, k.key("code"))?;
+    if let Some(j) = earlier.iter().position(|o| o.code == s.code) {
+        return Err((
+            k.key("code"),
+            format!("\"{}\" is already used by services[{j}]", s.code),
+        ));
+    }
+    if s.name.trim().is_empty() {
+        return Err((k.key("name"), "must not be empty".into()));
+    }
+    if !is_capitals(&s.letter, 1) {
+        return Err((
+            k.key("letter"),
+            format!("\"{}\" must be one capital letter A-Z", s.letter),
+        ));
+    }
+    if let Some(j) = earlier.iter().position(|o| o.letter == s.letter) {
+        return Err((
+            k.key("letter"),
+            format!("\"{}\" is already used by services[{j}]", s.letter),
+        ));
+    }
+    if prefix.starts_with(&s.letter) {
+        return Err((
+            k.key("letter"),
+            format!(
+                "\"{}\" clashes with the priority prefix \"{prefix}\": residents could not tell the lanes apart",
+                s.letter
+            ),
+        ));
+    }
+    Ok(Service {
+        code: s.code,
+        name: s.name.trim().to_string(),
+        letter: s.letter,
+    })
+}
+
+/// `[[windows]]`: at least one; numbers 1-999 and unique, known service
+/// codes, tokens unique and not the manager's.
+fn windows_config(
+    raw: Vec<RawWindow>,
+    services: &[Service],
+    manager: Option<&Secret>,
+) -> Result<Vec<Window>, Invalid> {
+    if raw.is_empty() {
+        return Err((
+            KeyPath::new("windows"),
+            "is empty: add at least one [[windows]] with number, services and token".into(),
+        ));
+    }
+    let mut windows: Vec<Window> = Vec::new();
+    for (i, w) in raw.into_iter().enumerate() {
+        let window = window_config(w, KeyPath::new("windows").index(i), &windows, services)?;
+        if manager == Some(&window.token) {
+            return Err((
+                KeyPath::new("windows").index(i).key("token"),
+                "is the same as api.manager_token".into(),
+            ));
+        }
+        windows.push(window);
+    }
+    Ok(windows)
+}
+
+/// One window, `k`, checked against the `earlier` ones.
+fn window_config(
+    w: RawWindow,
+    k: KeyPath,
+    earlier: &[Window],
+    services: &[Service],
+) -> Result<Window, Invalid> {
+    if !(1..=999).contains(&w.number) {
+        return Err((
+            k.key("number"),
+            format!("{} must be between 1 and 999", w.number),
+        ));
+    }
+    let number = w.number as u32;
+    if let Some(j) = earlier.iter().position(|o| o.number == number) {
+        return Err((
+            k.key("number"),
+            format!("{number} is already used by windows[{j}]"),
+        ));
+    }
+    if w.services.is_empty() {
+        return Err((
+            k.key("services"),
+            "must name at least one service code".into(),
+        ));
+    }
+    for (si, code) in w.services.iter().enumerate() {
+        if !services.iter().any(|s| &s.code == code) {
+            let known: Vec<&str> = services.iter().map(|s| s.code.as_str()).collect();
+            return Err((
+                k.key("services").index(si),
+                format!(
+                    "\"{code}\" is not a service code (known: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    let tok = token(w.token, k.key("token"))?;
+    if let Some(j) = earlier.iter().position(|o| o.token == tok) {
+        return Err((k.key("token"), format!("is the same as windows[{j}].token")));
+    }
+    Ok(Window {
+        number,
+        services: w.services,
+        token: tok,
+    })
+}
+
+/// `[api] display_token`: long enough, and nobody else's token.
+fn display_token(
+    raw: Option<String>,
+    manager: Option<&Secret>,
+    windows: &[Window],
+    helpers: &[Helper],
+) -> Result<Option<Secret>, Invalid> {
+    let Some(t) = raw else {
+        return Ok(None);
+    };
+    let k = KeyPath::new("api").key("display_token");
+    let tok = token(t, k.clone())?;
+    let clash = if manager == Some(&tok) {
+        Some("api.manager_token".to_string())
+    } else if let Some(j) = windows.iter().position(|w| w.token == tok) {
+        Some(format!("windows[{j}].token"))
+    } else {
+        helpers
+            .iter()
+            .position(|h| h.token == tok)
+            .map(|j| format!("helpers[{j}].token"))
+    };
+    if let Some(other) = clash {
+        return Err((k, format!("is the same as {other}")));
+    }
+    Ok(Some(tok))
+}
+
+/// `[api] listen`: an address and port, `127.0.0.1:8080` by default.
+fn listen_address(raw: Option<String>) -> Result<SocketAddr, Invalid> {
+    let listen = raw.unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    SocketAddr::from_str(&listen).map_err(|_| {
+        (
+            KeyPath::new("api").key("listen"),
+            format!("\"{listen}\" must be an address and port, e.g. \"0.0.0.0:8080\""),
+        )
+    })
+}
+
+/// `[policies] file`: relative to the configuration file; `policies.toml`
+/// beside it by default.
+fn policies_file(raw: Option<RawPolicies>, base: &Path) -> Result<PathBuf, Invalid> {
+    match raw.and_then(|p| p.file) {
+        Some(f) if f.as_os_str().is_empty() => Err((
+            KeyPath::new("policies").key("file"),
+            "must not be empty".into(),
+        )),
+        Some(f) if f.is_relative() => Ok(base.join(f)),
+        Some(f) => Ok(f),
+        None => Ok(base.join("policies.toml")),
+    }
+}
+
+/// `[stats] daily_csv_dir`: relative to the configuration file; none when
+/// unset.
+fn stats_config(raw: RawStats, base: &Path) -> Result<Option<PathBuf>, Invalid> {
+    match raw.daily_csv_dir {
+        Some(d) if d.as_os_str().is_empty() => Err((
+            KeyPath::new("stats").key("daily_csv_dir"),
+            "must not be empty".into(),
+        )),
+        Some(d) if d.is_relative() => Ok(Some(base.join(d))),
+        other => Ok(other),
+    }
+}
+
+/// `[call_policy]`: the streak from 0 (off) to 100, durations; defaults 3,
+/// 30 min and 15 min.
+fn call_policy(raw: RawCallPolicy) -> Result<CallPolicy, Invalid> {
+    let cp = KeyPath::new("call_policy");
+    let streak = raw.max_priority_streak.unwrap_or(3);
+    if !(0..=100).contains(&streak) {
+        return Err((
+            cp.key("max_priority_streak"),
+            format!("{streak} must be between 0 (off) and 100"),
+        ));
+    }
+    let normal_max_wait = match raw.normal_max_wait.as_deref() {
+        None => Some(Duration::from_secs(30 * 60)),
+        Some("off") => None,
+        Some(s) => Some(duration(s, cp.key("normal_max_wait"))?),
+    };
+    let rejoin_grace = match raw.rejoin_grace.as_deref() {
+        None => Duration::from_secs(15 * 60),
+        Some(s) => duration(s, cp.key("rejoin_grace"))?,
+    };
+    Ok(CallPolicy {
+        max_priority_streak: streak as u32,
+        normal_max_wait,
+        rejoin_grace,
+    })
+}
+
+/// `[day]`: the rollover time (`04:00`) and the time zone (`Asia/Shanghai`).
+fn day_boundary(raw: RawDay) -> Result<DayBoundary, Invalid> {
+    let dk = KeyPath::new("day");
+    let rollover_s = raw.rollover.unwrap_or_else(|| "04:00".to_string());
+    let rollover = NaiveTime::parse_from_str(&rollover_s, "%H:%M").map_err(|_| {
+        (
+            dk.key("rollover"),
+            format!("\"{rollover_s}\" must be a local time HH:MM, e.g. \"04:00\""),
+        )
+    })?;
+    let tz_s = raw.timezone.unwrap_or_else(|| "Asia/Shanghai".to_string());
+    let timezone = chrono_tz::Tz::from_str(&tz_s).map_err(|_| {
+        (
+            dk.key("timezone"),
+            format!("\"{tz_s}\" is not a time zone name, e.g. \"Asia/Shanghai\""),
+        )
+    })?;
+    Ok(DayBoundary { timezone, rollover })
+}
+
+/// `[kiosk]` and `[priority]`: a known default service, an http(s) URL,
+/// an age from 1 to 150.
+fn kiosk_config(
+    raw: RawKiosk,
+    priority: RawPriority,
+    services: &[Service],
+) -> Result<KioskConfig, Invalid> {
+    let kk = KeyPath::new("kiosk");
+    if let Some(d) = &raw.default_service {
+        if !services.iter().any(|s| &s.code == d) {
+            return Err((
+                kk.key("default_service"),
+                format!("\"{d}\" is not a service code"),
+            ));
+        }
+    }
+    if let Some(u) = &raw.public_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err((
+                kk.key("public_url"),
+                format!("\"{u}\" must start with http:// or https://"),
+            ));
+        }
+    }
+    let min_age = match priority.min_age {
+        None => None,
+        Some(a @ 1..=150) => Some(a as u32),
+        Some(a) => {
+            return Err((
+                KeyPath::new("priority").key("min_age"),
+                format!("{a} must be an age between 1 and 150 (leave it out to turn the rule off)"),
+            ))
+        }
+    };
+    Ok(KioskConfig {
+        default_service: raw.default_service,
+        public_url: raw.public_url,
+        notice: raw.notice,
+        min_age,
     })
 }
 
@@ -956,17 +1053,7 @@ fn helpers_config(
     let mut helpers: Vec<Helper> = Vec::new();
     for (i, h) in raw.into_iter().enumerate() {
         let k = KeyPath::new("helpers").index(i);
-        let id_ok = !h.id.is_empty()
-            && h.id.len() <= 32
-            && h.id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !id_ok {
-            return Err((
-                k.key("id"),
-                format!("\"{}\" must be 1-32 characters of a-z, 0-9, _ or -", h.id),
-            ));
-        }
+        check_code(&h.id, k.key("id"))?;
         if let Some(j) = helpers.iter().position(|o| o.id == h.id) {
             return Err((
                 k.key("id"),
@@ -995,62 +1082,11 @@ fn helpers_config(
     Ok(helpers)
 }
 
+/// `[devices]`: each device's settings checked.
 fn devices_config(d: RawDevices) -> Result<Devices, Invalid> {
-    use greenwave_drivers::idcard::{Baud, IdReaderConfig};
-    let k = KeyPath::new("devices").key("id_reader");
     let id_reader = match d.id_reader {
         None => None,
-        Some(r) => {
-            let poll_interval = match r.poll_interval.as_deref() {
-                Some(s) => duration(s, k.key("poll_interval"))?,
-                None => Duration::from_millis(300),
-            };
-            if poll_interval < Duration::from_millis(50) || poll_interval > Duration::from_secs(10)
-            {
-                return Err((
-                    k.key("poll_interval"),
-                    "must be between 50ms and 10s".into(),
-                ));
-            }
-            match r.kind.as_str() {
-                "ga467" => {
-                    let port = r.port.ok_or_else(|| {
-                        (
-                            k.key("port"),
-                            "is required for kind = \"ga467\" (e.g. \"/dev/ttyUSB0\")".to_string(),
-                        )
-                    })?;
-                    let baud = match r.baud {
-                        None => Baud::Auto,
-                        Some(toml::Value::String(s)) if s == "auto" => Baud::Auto,
-                        Some(toml::Value::Integer(
-                            b @ (9600 | 19200 | 38400 | 57600 | 115_200),
-                        )) => Baud::Fixed(b as u32),
-                        Some(v) => {
-                            return Err((
-                                k.key("baud"),
-                                format!(
-                                "{v} must be \"auto\" or one of 9600, 19200, 38400, 57600, 115200"
-                            ),
-                            ))
-                        }
-                    };
-                    Some(IdReaderSetting::Ga467(IdReaderConfig {
-                        port,
-                        baud,
-                        poll_interval,
-                        ..IdReaderConfig::default()
-                    }))
-                }
-                "simulated" => Some(IdReaderSetting::Simulated { poll_interval }),
-                other => {
-                    return Err((
-                        k.key("kind"),
-                        format!("\"{other}\" must be \"ga467\" or \"simulated\""),
-                    ))
-                }
-            }
-        }
+        Some(r) => Some(id_reader_config(r)?),
     };
     if let Some(p) = &d.printer {
         p.validate().map_err(|e| {
@@ -1069,6 +1105,63 @@ fn devices_config(d: RawDevices) -> Result<Devices, Invalid> {
         printer: d.printer,
         pcsc: d.pcsc,
     })
+}
+
+/// `[devices.id_reader]`: a poll interval from 50 ms to 10 s; a GA 467
+/// reader needs a port and takes a baud rate, the simulator neither.
+fn id_reader_config(r: RawIdReader) -> Result<IdReaderSetting, Invalid> {
+    use greenwave_drivers::idcard::IdReaderConfig;
+    let k = KeyPath::new("devices").key("id_reader");
+    let poll_interval = match r.poll_interval.as_deref() {
+        Some(s) => duration(s, k.key("poll_interval"))?,
+        None => Duration::from_millis(300),
+    };
+    if poll_interval < Duration::from_millis(50) || poll_interval > Duration::from_secs(10) {
+        return Err((
+            k.key("poll_interval"),
+            "must be between 50ms and 10s".into(),
+        ));
+    }
+    match r.kind.as_str() {
+        "ga467" => {
+            let port = r.port.ok_or_else(|| {
+                (
+                    k.key("port"),
+                    "is required for kind = \"ga467\" (e.g. \"/dev/ttyUSB0\")".to_string(),
+                )
+            })?;
+            Ok(IdReaderSetting::Ga467(IdReaderConfig {
+                port,
+                baud: baud(r.baud, k.key("baud"))?,
+                poll_interval,
+                ..IdReaderConfig::default()
+            }))
+        }
+        "simulated" => Ok(IdReaderSetting::Simulated { poll_interval }),
+        other => Err((
+            k.key("kind"),
+            format!("\"{other}\" must be \"ga467\" or \"simulated\""),
+        )),
+    }
+}
+
+/// `baud`: `"auto"` (the default) or one of the GA 467 rates.
+fn baud(
+    raw: Option<toml::Value>,
+    key: KeyPath,
+) -> Result<greenwave_drivers::idcard::Baud, Invalid> {
+    use greenwave_drivers::idcard::Baud;
+    match raw {
+        None => Ok(Baud::Auto),
+        Some(toml::Value::String(s)) if s == "auto" => Ok(Baud::Auto),
+        Some(toml::Value::Integer(b @ (9600 | 19200 | 38400 | 57600 | 115_200))) => {
+            Ok(Baud::Fixed(b as u32))
+        }
+        Some(v) => Err((
+            key,
+            format!("{v} must be \"auto\" or one of 9600, 19200, 38400, 57600, 115200"),
+        )),
+    }
 }
 
 /// Default assistance categories and those that grant priority.
@@ -1165,4 +1258,85 @@ fn locate_key(text: &str, path: &KeyPath) -> Option<usize> {
         item = next;
     }
     best.map(|s| line_of(text, s.start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid hall with `hall_code`, `service_code` and `helper_id` put in.
+    fn hall(hall_code: &str, service_code: &str, helper_id: &str) -> String {
+        format!(
+            r#"[hall]
+name = "h"
+code = "{hall_code}"
+[[services]]
+code = "{service_code}"
+name = "甲"
+letter = "A"
+[[windows]]
+number = 1
+services = ["{service_code}"]
+token = "0123456789abcdef0"
+[[helpers]]
+id = "{helper_id}"
+name = "王协办"
+token = "0123456789abcdef1"
+"#
+        )
+    }
+
+    fn error(text: &str) -> String {
+        Config::parse(text, Path::new("greenwave.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_code_is_1_to_32_of_lowercase_digits_underscore_and_dash() {
+        for ok in ["a", "civil", "jd-01", "h_1", "0", &"x".repeat(32)] {
+            assert!(is_code(ok), "{ok:?}");
+        }
+        for bad in ["", "Civil", "a b", "a.b", "民政", &"x".repeat(33)] {
+            assert!(!is_code(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hall_codes_service_codes_and_helper_ids_share_the_code_check() {
+        let text = hall("jd-01", "civil_2", "h-1");
+        let cfg = Config::parse(&text, Path::new("greenwave.toml")).unwrap();
+        assert_eq!(cfg.hall_code.as_deref(), Some("jd-01"));
+        assert_eq!(cfg.services[0].code, "civil_2");
+        assert_eq!(cfg.helpers[0].id, "h-1");
+
+        let message = "must be 1-32 characters of a-z, 0-9, _ or -";
+        assert_eq!(
+            error(&hall("JD", "civil", "h1")),
+            format!("greenwave.toml:3: hall.code \"JD\" {message}")
+        );
+        assert_eq!(
+            error(&hall("jd", "civil service", "h1")),
+            format!("greenwave.toml:5: services[0].code \"civil service\" {message}")
+        );
+        assert_eq!(
+            error(&hall("jd", "civil", "")),
+            format!("greenwave.toml:13: helpers[0].id \"\" {message}")
+        );
+    }
+
+    #[test]
+    fn letters_and_the_prefix_are_capitals() {
+        assert!(is_capitals("A", 1) && is_capitals("GB", 2));
+        assert!(!is_capitals("", 1) && !is_capitals("AB", 1) && !is_capitals("a", 2));
+        let text = hall("jd", "civil", "h1");
+        assert_eq!(
+            error(&text.replace("letter = \"A\"", "letter = \"AA\"")),
+            "greenwave.toml:7: services[0].letter \"AA\" must be one capital letter A-Z"
+        );
+        assert_eq!(
+            error(&format!("{text}[lanes.priority]\nprefix = \"G1\"\n")),
+            "greenwave.toml:17: lanes.priority.prefix \"G1\" must be one or two capital letters A-Z"
+        );
+    }
 }

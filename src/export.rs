@@ -1,6 +1,6 @@
 //! The daily statistics export, written to disk: one CSV file per finished
 //! service day (`greenwave-stats-YYYY-MM-DD.csv`, columns in
-//! [`stats::DAILY_CSV_HEADER`](crate::stats::DAILY_CSV_HEADER)), what a
+//! [`stats::daily_csv_header`](crate::stats::daily_csv_header)), what a
 //! city collects from every hall. `greenwave stats --daily-csv DIR` writes
 //! it on demand; the daemon, with `[stats] daily_csv_dir`, writes each day
 //! once it is over (at the rollover, and at start for days it missed).

@@ -394,78 +394,144 @@ fn summarise(lives: &[&Life]) -> Figures {
     }
 }
 
-/// The CSV columns of the figures, in order (documented in the README).
-pub const FIGURE_COLUMNS: &str = "issued,priority,served,no_show,transferred,cancelled,expired,priority_share,\
-wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,service_p90_s,service_max_s,\
-priority_served,cases,cases_closed,policies_explained,ratings,satisfied,fairly_satisfied,dissatisfied,\
-satisfaction_rate,by_id_card,by_priority_card,by_manual";
+/// The figures' CSV columns, in order (documented in the README): the
+/// field names are the header, the fields the values, so the two cannot
+/// drift apart. Times in seconds with one decimal, shares with four.
+#[derive(Debug, Default, Serialize)]
+struct FigureColumns {
+    issued: usize,
+    priority: usize,
+    served: usize,
+    no_show: usize,
+    transferred: usize,
+    cancelled: usize,
+    expired: usize,
+    priority_share: Fixed<4>,
+    wait_mean_s: Fixed<1>,
+    wait_p50_s: Fixed<1>,
+    wait_p90_s: Fixed<1>,
+    wait_max_s: Fixed<1>,
+    service_mean_s: Fixed<1>,
+    service_p50_s: Fixed<1>,
+    service_p90_s: Fixed<1>,
+    service_max_s: Fixed<1>,
+    priority_served: usize,
+    cases: usize,
+    cases_closed: usize,
+    policies_explained: usize,
+    ratings: usize,
+    satisfied: usize,
+    fairly_satisfied: usize,
+    dissatisfied: usize,
+    satisfaction_rate: Fixed<4>,
+    by_id_card: usize,
+    by_priority_card: usize,
+    by_manual: usize,
+}
 
-/// The header of `greenwave stats --format csv`: the group key, then
-/// [`FIGURE_COLUMNS`].
-/// (A literal: `concat!` takes no constants; a test keeps it in step.)
-pub const CSV_HEADER: &str = "key,issued,priority,served,no_show,transferred,cancelled,expired,priority_share,\
-wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,service_p90_s,service_max_s,\
-priority_served,cases,cases_closed,policies_explained,ratings,satisfied,fairly_satisfied,dissatisfied,\
-satisfaction_rate,by_id_card,by_priority_card,by_manual";
-
-/// The header of the daily export: hall, day, grouping, key, then
-/// [`FIGURE_COLUMNS`].
-pub const DAILY_CSV_HEADER: &str = "hall,day,group,key,issued,priority,served,no_show,transferred,cancelled,expired,priority_share,\
-wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,service_p90_s,service_max_s,\
-priority_served,cases,cases_closed,policies_explained,ratings,satisfied,fairly_satisfied,dissatisfied,\
-satisfaction_rate,by_id_card,by_priority_card,by_manual";
-
-/// One CSV field: quoted when it holds a comma, a quote or a line break.
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+impl From<&Figures> for FigureColumns {
+    fn from(f: &Figures) -> FigureColumns {
+        FigureColumns {
+            issued: f.issued,
+            priority: f.priority,
+            served: f.served,
+            no_show: f.no_show,
+            transferred: f.transferred,
+            cancelled: f.cancelled,
+            expired: f.expired,
+            priority_share: Fixed(f.priority_share),
+            wait_mean_s: Fixed(f.wait.mean_s),
+            wait_p50_s: Fixed(f.wait.p50_s),
+            wait_p90_s: Fixed(f.wait.p90_s),
+            wait_max_s: Fixed(f.wait.max_s),
+            service_mean_s: Fixed(f.service.mean_s),
+            service_p50_s: Fixed(f.service.p50_s),
+            service_p90_s: Fixed(f.service.p90_s),
+            service_max_s: Fixed(f.service.max_s),
+            priority_served: f.priority_served,
+            cases: f.cases,
+            cases_closed: f.cases_closed,
+            policies_explained: f.policies_explained,
+            ratings: f.ratings,
+            satisfied: f.satisfied,
+            fairly_satisfied: f.fairly_satisfied,
+            dissatisfied: f.dissatisfied,
+            satisfaction_rate: Fixed(f.satisfaction_rate),
+            by_id_card: f.by_id_card,
+            by_priority_card: f.by_priority_card,
+            by_manual: f.by_manual,
+        }
     }
 }
 
-/// The figures as CSV fields, in [`FIGURE_COLUMNS`] order.
-fn figure_fields(f: &Figures) -> String {
-    format!(
-        "{},{},{},{},{},{},{},{:.4},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{},{},{},{},{},{},{},{},{:.4},{},{},{}",
-        f.issued,
-        f.priority,
-        f.served,
-        f.no_show,
-        f.transferred,
-        f.cancelled,
-        f.expired,
-        f.priority_share,
-        f.wait.mean_s,
-        f.wait.p50_s,
-        f.wait.p90_s,
-        f.wait.max_s,
-        f.service.mean_s,
-        f.service.p50_s,
-        f.service.p90_s,
-        f.service.max_s,
-        f.priority_served,
-        f.cases,
-        f.cases_closed,
-        f.policies_explained,
-        f.ratings,
-        f.satisfied,
-        f.fairly_satisfied,
-        f.dissatisfied,
-        f.satisfaction_rate,
-        f.by_id_card,
-        f.by_priority_card,
-        f.by_manual
-    )
+/// A number written with `DIGITS` decimals (`{:.DIGITS$}`).
+#[derive(Debug, Default, Clone, Copy)]
+struct Fixed<const DIGITS: usize>(f64);
+
+impl<const DIGITS: usize> Serialize for Fixed<DIGITS> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{:.*}", DIGITS, self.0))
+    }
 }
 
-/// Rows as CSV with [`CSV_HEADER`].
+/// The key columns of `greenwave stats --format csv`.
+#[derive(Debug, Default, Serialize)]
+struct KeyColumns<'a> {
+    key: &'a str,
+}
+
+/// The key columns of the daily export: hall, day, grouping, key.
+#[derive(Debug, Default, Serialize)]
+struct DailyKeyColumns<'a> {
+    hall: &'a str,
+    day: NaiveDate,
+    group: &'a str,
+    key: &'a str,
+}
+
+/// One CSV row: its key columns, then the figures'.
+type CsvRow<K> = (K, FigureColumns);
+
+/// The header line of rows with key columns `K`: the fields' names.
+fn csv_header_of<K: Serialize + Default>() -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.serialize(CsvRow::<K>::default())
+        .expect("CSV rows are flat structs");
+    let text =
+        String::from_utf8(w.into_inner().expect("writing to memory")).expect("the header is UTF-8");
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+/// The header of `greenwave stats --format csv`: `key`, then the figures'
+/// columns.
+pub fn csv_header() -> String {
+    csv_header_of::<KeyColumns>()
+}
+
+/// The header of the daily export: `hall,day,group,key`, then the
+/// figures' columns.
+pub fn daily_csv_header() -> String {
+    csv_header_of::<DailyKeyColumns>()
+}
+
+/// The header line, then `rows`, as CSV (`\n` line ends; a field is
+/// quoted when it holds a comma, a quote or a line break).
+fn csv_text<K: Serialize + Default>(rows: impl IntoIterator<Item = CsvRow<K>>) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(format!("{}\n", csv_header_of::<K>()).into_bytes());
+    for row in rows {
+        w.serialize(row).expect("CSV rows are flat structs");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 text")
+}
+
+/// Rows as CSV with [`csv_header`].
 pub fn to_csv(rows: &[Row]) -> String {
-    let mut out = format!("{CSV_HEADER}\n");
-    for r in rows {
-        out += &format!("{},{}\n", field(&r.key), figure_fields(&r.figures));
-    }
-    out
+    csv_text(
+        rows.iter()
+            .map(|r| (KeyColumns { key: &r.key }, FigureColumns::from(&r.figures))),
+    )
 }
 
 /// The groupings of the daily export, in file order.
@@ -477,30 +543,31 @@ pub const DAILY_GROUPS: [GroupBy; 4] = [
 ];
 
 /// The daily export of one service day, what a city aggregates across
-/// halls: [`DAILY_CSV_HEADER`], then the day's total (group `total`), then
+/// halls: [`daily_csv_header`], then the day's total (group `total`), then
 /// its rows by lane, service, window and helper (each grouping without its
 /// total row). `hall` names the hall in every row.
 pub fn daily_csv(src: &Sources<'_>, hall: &str, day: NaiveDate) -> String {
-    let mut out = format!("{DAILY_CSV_HEADER}\n");
-    let hall = field(hall);
     let total = figures(src, Some(day), Some(day), GroupBy::Day);
     let total = total.last().expect("figures end with the total");
-    out += &format!(
-        "{hall},{day},total,合计,{}\n",
-        figure_fields(&total.figures)
-    );
-    for by in DAILY_GROUPS {
-        let rows = figures(src, Some(day), Some(day), by);
-        for r in &rows[..rows.len() - 1] {
-            out += &format!(
-                "{hall},{day},{},{},{}\n",
-                by.name(),
-                field(&r.key),
-                figure_fields(&r.figures)
-            );
-        }
-    }
-    out
+    let groups: Vec<(GroupBy, Vec<Row>)> = DAILY_GROUPS
+        .iter()
+        .map(|&by| (by, figures(src, Some(day), Some(day), by)))
+        .collect();
+    let grouped = groups.iter().flat_map(|(by, rows)| {
+        rows[..rows.len() - 1]
+            .iter()
+            .map(move |r| (by.name(), r.key.as_str(), &r.figures))
+    });
+    let rows = std::iter::once(("total", "合计", &total.figures)).chain(grouped);
+    csv_text(rows.map(|(group, key, f)| {
+        let keys = DailyKeyColumns {
+            hall,
+            day,
+            group,
+            key,
+        };
+        (keys, FigureColumns::from(f))
+    }))
 }
 
 /// The daily export's file name for `day`.
@@ -587,19 +654,57 @@ pub fn to_table(rows: &[Row]) -> String {
 mod tests {
     use super::*;
 
+    /// The columns as the README documents them: a change here is a
+    /// change of the published format.
+    const FIGURES: &str = "issued,priority,served,no_show,transferred,cancelled,expired,\
+priority_share,wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,\
+service_p90_s,service_max_s,priority_served,cases,cases_closed,policies_explained,ratings,\
+satisfied,fairly_satisfied,dissatisfied,satisfaction_rate,by_id_card,by_priority_card,by_manual";
+
     #[test]
-    fn the_headers_share_the_figure_columns() {
-        assert_eq!(CSV_HEADER, format!("key,{FIGURE_COLUMNS}"));
+    fn the_header_lines_are_pinned() {
+        assert_eq!(csv_header(), format!("key,{FIGURES}"));
+        assert_eq!(daily_csv_header(), format!("hall,day,group,key,{FIGURES}"));
+        assert_eq!(to_csv(&[]), format!("key,{FIGURES}\n"));
+    }
+
+    #[test]
+    fn numbers_are_written_as_before() {
+        let f = Figures {
+            issued: 3,
+            priority_share: 1.0 / 3.0,
+            wait: Dist::of(vec![60.0, 127.0]),
+            satisfaction_rate: 0.5,
+            ..Figures::default()
+        };
+        let csv = to_csv(&[Row {
+            key: "civil".into(),
+            figures: f,
+        }]);
         assert_eq!(
-            DAILY_CSV_HEADER,
-            format!("hall,day,group,key,{FIGURE_COLUMNS}")
+            csv.lines().nth(1),
+            Some(
+                "civil,3,0,0,0,0,0,0,0.3333,93.5,60.0,127.0,127.0,0.0,0.0,0.0,0.0,\
+0,0,0,0,0,0,0,0,0.5000,0,0,0"
+            )
         );
     }
 
     #[test]
-    fn a_key_with_a_comma_is_quoted() {
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("合计"), "合计");
+    fn a_key_with_a_comma_a_quote_or_a_line_break_is_quoted() {
+        let row = |key: &str| Row {
+            key: key.into(),
+            figures: Figures::default(),
+        };
+        let keys = |csv: String| -> Vec<String> {
+            let mut r = csv::Reader::from_reader(csv.as_bytes());
+            r.records().map(|rec| rec.unwrap()[0].to_string()).collect()
+        };
+        let csv = to_csv(&[row("a,b"), row("say \"hi\""), row("合计"), row("a\nb")]);
+        assert!(csv.contains("\n\"a,b\",0,"), "{csv}");
+        assert!(csv.contains("\n\"say \"\"hi\"\"\",0,"), "{csv}");
+        assert!(csv.contains("\n合计,0,"), "{csv}");
+        assert!(csv.contains("\n\"a\nb\",0,"), "{csv}");
+        assert_eq!(keys(csv), ["a,b", "say \"hi\"", "合计", "a\nb"]);
     }
 }

@@ -333,12 +333,11 @@ fn speak(argv: &[String], timeout: Duration, stop: &AtomicBool) -> Said {
 /// SIGKILL to the child's process group (it leads it), then to the child
 /// itself should that fail; reaps it.
 fn kill_group(child: &mut std::process::Child) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    use nix::sys::signal::{killpg, Signal};
+    use nix::unistd::Pid;
+    if let Ok(pgid) = i32::try_from(child.id()) {
+        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

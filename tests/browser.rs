@@ -174,12 +174,10 @@ fn pages_work_in_a_real_browser() {
     let stranger = fake::resident(82).id_number.expose().to_string();
     let printer = PrinterSim::start(SimState::Ready).unwrap();
     let port = free_port();
-    let hall = TestHall::new(&format!(
-        r#"
-[[helpers]]
-id = "h1"
-name = "王协办"
-token = "{HELPER}"
+    let hall = TestHall::builder()
+        .helpers(&[("h1", "王协办", HELPER)])
+        .extra(&format!(
+            r#"
 [roster]
 public_key = "keys/roster-public.key"
 hash_key = "keys/roster-hash.key"
@@ -188,8 +186,9 @@ uri = "{uri}"
 [kiosk]
 public_url = "http://hall.example"
 "#,
-        uri = printer.uri()
-    ));
+            uri = printer.uri()
+        ))
+        .build();
     let dir = hall.dir.path();
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/config/policies.toml"),

@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{window_token, Daemon, TestHall, MANAGER};
+use common::{eventually_some, window_token, Daemon, TestHall, MANAGER};
 use serde_json::{json, Value};
 
 const H1: &str = "test-helper-1-token-0001";
@@ -15,19 +15,9 @@ const H2: &str = "test-helper-2-token-0001";
 
 /// A hall with two helpers and the shipped policies.toml beside its config.
 fn hall() -> TestHall {
-    let hall = TestHall::new(&format!(
-        r#"
-[[helpers]]
-id = "h1"
-name = "王协办"
-token = "{H1}"
-
-[[helpers]]
-id = "h2"
-name = "李协办"
-token = "{H2}"
-"#
-    ));
+    let hall = TestHall::builder()
+        .helpers(&[("h1", "王协办", H1), ("h2", "李协办", H2)])
+        .build();
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/config/policies.toml"),
         hall.dir.path().join("policies.toml"),
@@ -38,15 +28,13 @@ token = "{H2}"
 
 /// Polls `f` until it returns `Some`, for at most 10 s: assignment is
 /// asynchronous (the daemon follows committed events).
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn wait_for<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
+    eventually_some(
+        Duration::from_secs(10),
+        &format!("timed out waiting for {what}"),
+        f,
+        String::new,
+    )
 }
 
 fn issue(d: &Daemon, service: &str, lane: &str) -> String {
@@ -372,10 +360,9 @@ fn config_check_names_policies_file_and_line_and_helper_tokens() {
     assert!(out.contains("policies   0"), "{out}");
 
     // A helper token equal to a window's is refused with its line.
-    let bad = TestHall::new(&format!(
-        "[[helpers]]\nid = \"h1\"\nname = \"王协办\"\ntoken = \"{}\"\n",
-        window_token(2)
-    ));
+    let bad = TestHall::builder()
+        .helpers(&[("h1", "王协办", &window_token(2))])
+        .build();
     let (st, _, err) = bad.cli(&["config", "check"]);
     assert!(!st.success());
     assert!(

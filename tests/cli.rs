@@ -67,27 +67,18 @@ fn a_missing_roster_key_file_is_named() {
 
 #[test]
 fn a_duplicate_letter_names_file_line_and_key() {
-    // The third service reuses letter A; its `letter` key is on line 14.
-    let text = r#"[hall]
-name = "h"
-[[services]]
-code = "a"
-name = "甲"
-letter = "A"
-[[services]]
-code = "b"
-name = "乙"
-letter = "B"
-[[services]]
-code = "c"
-name = "丙"
-letter = "A"
-[[windows]]
-number = 1
-services = ["a"]
-token = "0123456789abcdef0"
-"#;
-    let (ok, _, err) = check(text);
+    // The third service reuses letter A. No data_dir, no [api]: two lines
+    // of [hall], four per service, so its `letter` key is on line 14.
+    let text = TestHall::builder()
+        .data_dir(None)
+        .name("h")
+        .services(&[("a", "甲", "A"), ("b", "乙", "B"), ("c", "丙", "A")])
+        .windows(&[(1, &["a"])])
+        .with_window_token(1, "0123456789abcdef0")
+        .no_api()
+        .toml();
+    assert_eq!(text.lines().nth(13), Some(r#"letter = "A""#));
+    let (ok, _, err) = check(&text);
     assert!(!ok);
     assert!(
         err.contains(r#"greenwave.toml:14: services[2].letter "A" is already used by services[0]"#),

@@ -8,40 +8,28 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::Socat;
-use common::BIN;
+use common::{Socat, TestHall, BIN, CIVIL};
 use greenwave_drivers::idcard::sim::{SimControl, SimHandle};
 use greenwave_drivers::printer::sim::{PrinterSim, SimState};
 use greenwave_drivers::printer::{render_text, PaperWidth};
 
 fn config(dir: &Path, reader_port: &Path, printer_uri: &str) -> std::path::PathBuf {
     let path = dir.join("greenwave.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"data_dir = "data"
-[hall]
-name = "测试大厅"
-[[services]]
-code = "civil"
-name = "民政救助"
-letter = "A"
-[[windows]]
-number = 1
-services = ["civil"]
-token = "test-window-1-token-0001"
-[devices.id_reader]
+    TestHall::builder()
+        .services(&[CIVIL])
+        .windows(&[(1, &["civil"])])
+        .no_api()
+        .extra(&format!(
+            r#"[devices.id_reader]
 kind = "ga467"
 port = "{}"
 baud = 115200
 [devices.printer]
 uri = "{printer_uri}"
-paper_width_mm = 80
-"#,
+paper_width_mm = 80"#,
             reader_port.display()
-        ),
-    )
-    .unwrap();
+        ))
+        .write(&path);
     path
 }
 

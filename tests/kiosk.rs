@@ -10,8 +10,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::Socat;
-use common::{Daemon, BIN, MANAGER};
+use common::{
+    eventually, eventually_some, Daemon, Service, Socat, TestHall, BIN, CIVIL, MANAGER, MEDICAL,
+};
 use greenwave::kiosk::ticket::PRIORITY_BANNER;
 use greenwave_drivers::idcard::sim::{fake, SimCard, SimControl, SimHandle};
 use greenwave_drivers::idcard::CardRead;
@@ -46,12 +47,19 @@ struct Rig {
     daemon: Daemon,
 }
 
-const SECOND_SERVICE: &str =
-    "[[services]]\ncode = \"medical\"\nname = \"医保业务\"\nletter = \"B\"\n";
-
 impl Rig {
     /// Listed: `listed` (低保, valid), `expired` (低保, ended in 2001).
     fn start(listed: &CardRead, expired: &CardRead, extra: &str) -> Rig {
+        Rig::with_services(listed, expired, &[CIVIL], extra)
+    }
+
+    /// [`Rig::start`] with these services.
+    fn with_services(
+        listed: &CardRead,
+        expired: &CardRead,
+        services: &[Service],
+        extra: &str,
+    ) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
         run(p, &["roster", "keygen", "--out", "keys"]);
@@ -88,28 +96,11 @@ impl Rig {
         let sim = SimHandle::spawn(port, control.clone());
         let printer = PrinterSim::start(SimState::Ready).unwrap();
         let config = p.join("greenwave.toml");
-        std::fs::write(
-            &config,
-            format!(
-                r#"data_dir = "data"
-[hall]
-name = "测试大厅"
-[[services]]
-code = "civil"
-name = "民政救助"
-letter = "A"
-[[windows]]
-number = 1
-services = ["civil"]
-token = "{w1}"
-[[windows]]
-number = 2
-services = ["civil"]
-token = "{w2}"
-[api]
-listen = "127.0.0.1:0"
-manager_token = "{MANAGER}"
-[roster]
+        TestHall::builder()
+            .services(services)
+            .windows(&[(1, &["civil"]), (2, &["civil"])])
+            .extra(&format!(
+                r#"[roster]
 public_key = "keys/roster-public.key"
 hash_key = "keys/roster-hash.key"
 [devices.id_reader]
@@ -122,15 +113,11 @@ uri = "{uri}"
 [kiosk]
 public_url = "http://hall.example/q"
 notice = "咨询电话 12345"
-{extra}
-"#,
-                w1 = common::window_token(1),
-                w2 = common::window_token(2),
+{extra}"#,
                 reader = reader.display(),
                 uri = printer.uri(),
-            ),
-        )
-        .unwrap();
+            ))
+            .write(&config);
         run(
             p,
             &["--config", "greenwave.toml", "roster", "import", "r1.gwr"],
@@ -153,25 +140,22 @@ notice = "咨询电话 12345"
         self.control.place(SimCard::from_read(card));
         let deadline = Instant::now() + Duration::from_secs(20);
         // The card is read once per placement: wait for that read.
-        while self.control.stats().reads == before.reads {
-            assert!(
-                Instant::now() < deadline,
-                "card never read; daemon log:\n{}",
-                self.daemon.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually(
+            Duration::from_secs(20),
+            "card never read; daemon log",
+            || self.control.stats().reads != before.reads,
+            || format!("\n{}", self.daemon.stderr()),
+        );
         // Removed, and seen to be removed (a "find" answered "no card"),
         // so that the next placement is a new one for the driver.
         self.control.remove();
         let finds = self.control.stats().finds;
-        while self.control.stats().finds < finds + 2 {
-            assert!(
-                Instant::now() < deadline + Duration::from_secs(10),
-                "reader stopped polling"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        eventually(
+            (deadline + Duration::from_secs(10)).saturating_duration_since(Instant::now()),
+            "reader stopped polling",
+            || self.control.stats().finds >= finds + 2,
+            String::new,
+        );
     }
 
     fn tickets(&self) -> Vec<serde_json::Value> {
@@ -181,19 +165,12 @@ notice = "咨询电话 12345"
     }
 
     fn wait_tickets(&self, n: usize) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let t = self.tickets();
-            if t.len() >= n {
-                return t;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{n} tickets never issued; log:\n{}",
-                self.daemon.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually_some(
+            Duration::from_secs(20),
+            &format!("{n} tickets never issued; log"),
+            || Some(self.tickets()).filter(|t| t.len() >= n),
+            || format!("\n{}", self.daemon.stderr()),
+        )
     }
 
     fn job_text(&self, n: usize) -> String {
@@ -310,17 +287,17 @@ fn paper_out_keeps_the_number_and_puts_it_on_the_reprint_list() {
     assert_eq!(tickets[0]["number"], "A001", "issued although not printed");
     assert!(rig.printer.control().jobs().is_empty());
     let db = rusqlite::Connection::open(rig.dir.path().join("data/greenwave.db")).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let failed: i64 = db
-            .query_row("SELECT COUNT(*) FROM prints WHERE ok = 0", [], |r| r.get(0))
-            .unwrap();
-        if failed == 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "print failure never recorded");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(
+        Duration::from_secs(10),
+        "print failure never recorded",
+        || {
+            let failed: i64 = db
+                .query_row("SELECT COUNT(*) FROM prints WHERE ok = 0", [], |r| r.get(0))
+                .unwrap();
+            failed == 1
+        },
+        String::new,
+    );
     // The metrics say so, and name the roster in use.
     let metrics = |rig: &Rig| common::get_text(&format!("{}/metrics", rig.daemon.base), None).2;
     let m = metrics(&rig);
@@ -548,7 +525,7 @@ fn sighup_reloads_the_kiosk_settings_and_keeps_a_bad_file_out() {
 fn the_keypad_chooses_a_service_and_gives_tickets_without_an_id_card() {
     let listed = fake::resident(71);
     let other = fake::resident(72);
-    let mut rig = Rig::start(&listed, &other, SECOND_SERVICE);
+    let mut rig = Rig::with_services(&listed, &other, &[CIVIL, MEDICAL], "");
 
     // Two services and no default: the swipe waits for a service key.
     rig.swipe(&listed);

@@ -2,8 +2,11 @@
 //! works like swiping that resident's ID card; an unbound card issues
 //! nothing; a second presentation gives the same number.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
+use common::{TestHall, CIVIL, MEDICAL};
 use greenwave::config::Config;
 use greenwave::hall::{Hall, SystemClock};
 use greenwave::kiosk::{Identity, Kiosk, KioskError, Outcome, PrintProblem, PriorityReason};
@@ -27,29 +30,12 @@ fn a_bound_priority_card_works_like_the_id_card() {
         ),
     )
     .unwrap();
-    std::fs::write(
-        d.join("greenwave.toml"),
-        r#"data_dir = "data"
-[hall]
-name = "测试大厅"
-[[services]]
-code = "civil"
-name = "民政救助"
-letter = "A"
-[[windows]]
-number = 1
-services = ["civil"]
-token = "test-window-1-token-0001"
-[[services]]
-code = "medical"
-name = "医保业务"
-letter = "B"
-[roster]
-public_key = "roster-public.key"
-hash_key = "roster-hash.key"
-"#,
-    )
-    .unwrap();
+    TestHall::builder()
+        .services(&[CIVIL, MEDICAL])
+        .windows(&[(1, &["civil"])])
+        .no_api()
+        .extra("[roster]\npublic_key = \"roster-public.key\"\nhash_key = \"roster-hash.key\"")
+        .write(&d.join("greenwave.toml"));
     let cfg = Config::load(&d.join("greenwave.toml")).unwrap();
     let rc = cfg.roster.clone().unwrap();
     let out = std::fs::File::create(d.join("r.gwr")).unwrap();

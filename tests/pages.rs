@@ -13,9 +13,9 @@ use serde_json::json;
 const HELPER: &str = "test-helper-1-token-0001";
 
 fn hall() -> TestHall {
-    TestHall::new(&format!(
-        "[[helpers]]\nid = \"h1\"\nname = \"王协办\"\ntoken = \"{HELPER}\"\n"
-    ))
+    TestHall::builder()
+        .helpers(&[("h1", "王协办", HELPER)])
+        .build()
 }
 
 /// (status, header value) of a GET.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::BIN;
+use common::{TestHall, BIN, CIVIL};
 use greenwave_drivers::id_number::check_digit;
 
 /// A valid ID number for person `i`.
@@ -123,33 +123,20 @@ impl HallSide {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("greenwave.toml");
         let keys = ops.path("keys");
-        std::fs::write(
-            &config,
-            format!(
-                r#"data_dir = "data"
-[hall]
-name = "测试大厅"
-[[services]]
-code = "civil"
-name = "民政救助"
-letter = "A"
-[[windows]]
-number = 1
-services = ["civil"]
-token = "test-window-1-token-0001"
-[roster]
+        TestHall::builder()
+            .services(&[CIVIL])
+            .windows(&[(1, &["civil"])])
+            .manager_token(None)
+            .extra(&format!(
+                r#"[roster]
 public_key = "{}"
 hash_key = "{}"
 require_signature = {require_signature}
-{roster_extra}
-[api]
-listen = "127.0.0.1:0"
-"#,
+{roster_extra}"#,
                 keys.join("roster-public.key").display(),
                 keys.join("roster-hash.key").display()
-            ),
-        )
-        .unwrap();
+            ))
+            .write(&config);
         HallSide { dir, config }
     }
 
@@ -500,6 +487,8 @@ fn a_killed_import_leaves_the_old_roster_intact() {
             })
             .unwrap_or(false)
     };
+    // Not `eventually`: a tight loop (no sleep), to catch the import
+    // between starting its file and finishing it.
     let deadline = Instant::now() + Duration::from_secs(60);
     while !part_exists() {
         assert!(Instant::now() < deadline, "import never started building");
@@ -641,14 +630,10 @@ fn the_daemon_installs_rosters_dropped_in_its_inbox() {
 
 /// Waits for the daemon's inbox scan (every 2 s) to produce `path`.
 fn wait_for(path: &Path, daemon: &common::Daemon) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared; daemon log:\n{}",
-            path.display(),
-            daemon.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::eventually(
+        Duration::from_secs(60),
+        &format!("{} never appeared; daemon log", path.display()),
+        || path.exists(),
+        || format!("\n{}", daemon.stderr()),
+    );
 }

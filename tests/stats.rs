@@ -10,8 +10,8 @@ use greenwave::queue::{
     Timestamp, WindowDef,
 };
 use greenwave::stats::{
-    daily_csv, figures, summaries_from_journal, to_csv, CaseFact, GroupBy, RatingFact, Sources,
-    CSV_HEADER, DAILY_CSV_HEADER,
+    csv_header, daily_csv, daily_csv_header, figures, summaries_from_journal, to_csv, CaseFact,
+    GroupBy, RatingFact, Sources,
 };
 use greenwave::store::JournalEntry;
 use serde_json::json;
@@ -164,7 +164,7 @@ fn csv_has_the_documented_columns() {
         GroupBy::Lane,
     ));
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some(CSV_HEADER));
+    assert_eq!(lines.next(), Some(csv_header().as_str()));
     assert_eq!(
         lines.next(),
         Some(
@@ -172,7 +172,7 @@ fn csv_has_the_documented_columns() {
              0,0,0,0,0,0,0,0,0.0000,0,0,0"
         )
     );
-    assert_eq!(CSV_HEADER.split(',').count(), 29);
+    assert_eq!(csv_header().split(',').count(), 29);
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn the_cli_reports_the_real_journal() {
     let (st, out, err) = hall.cli(&["stats", "--by", "lane", "--format", "csv"]);
     assert!(st.success(), "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], CSV_HEADER);
+    assert_eq!(lines[0], csv_header());
     assert!(lines[1].starts_with("normal,1,0,0,"), "{out}");
     assert!(lines[2].starts_with("priority,1,1,1,"), "{out}");
     assert!(lines[3].starts_with("合计,2,1,1,"), "{out}");
@@ -359,7 +359,7 @@ fn the_daily_export_has_the_total_then_each_grouping() {
     let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     let csv = daily_csv(&src, "jd-01", day);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], DAILY_CSV_HEADER);
+    assert_eq!(lines[0], daily_csv_header());
     let heads: Vec<String> = lines[1..]
         .iter()
         .map(|l| l.split(',').take(4).collect::<Vec<_>>().join(","))
@@ -388,7 +388,7 @@ fn the_daily_export_has_the_total_then_each_grouping() {
         "same key and figures"
     );
     for l in &lines {
-        assert_eq!(l.split(',').count(), DAILY_CSV_HEADER.split(',').count());
+        assert_eq!(l.split(',').count(), daily_csv_header().split(',').count());
     }
 }
 
@@ -448,7 +448,7 @@ fn the_manager_api_and_the_daily_export_agree_with_the_cli() {
     );
     let text = std::fs::read_to_string(out_dir.join(&files[0])).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some(DAILY_CSV_HEADER));
+    assert_eq!(lines.next(), Some(daily_csv_header().as_str()));
     let total = lines.next().unwrap();
     let cli_total = cli_csv.lines().last().unwrap();
     assert_eq!(total.split_once(",total,").unwrap().1, cli_total);
@@ -486,7 +486,7 @@ fn the_daemon_exports_the_days_it_missed_at_start() {
     );
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some(DAILY_CSV_HEADER));
+    assert_eq!(lines.next(), Some(daily_csv_header().as_str()));
     let total = lines.next().unwrap();
     assert!(
         total.starts_with(&format!("测试大厅,{day},total,合计,2,1,")),

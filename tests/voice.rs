@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{Daemon, TestHall, MANAGER};
+use common::{eventually, eventually_some, Daemon, TestHall, MANAGER};
 use serde_json::json;
 
 /// The daemons of these tests log the voice worker's debug lines (one per
@@ -61,35 +61,27 @@ fn said(dir: &Path) -> Vec<String> {
 
 /// Waits (bounded) until `said.log` has `n` end lines; returns its lines.
 fn wait_said(d: &Daemon, dir: &Path, n: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let lines = said(dir);
-        if lines.iter().filter(|l| l.starts_with("end ")).count() >= n {
-            return lines;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "only {lines:?} spoken; log:\n{}",
-            d.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut lines = Vec::new();
+    eventually(
+        Duration::from_secs(30),
+        "too few spoken; log",
+        || {
+            lines = said(dir);
+            lines.iter().filter(|l| l.starts_with("end ")).count() >= n
+        },
+        || format!("{:?} spoken\n{}", said(dir), d.stderr()),
+    );
+    lines
 }
 
 /// Waits (bounded) until the daemon's log has `n` lines containing `text`.
 fn wait_log(d: &Daemon, text: &str, n: usize) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let log = d.stderr();
-        if log.matches(text).count() >= n {
-            return log;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {n} log lines with {text:?}:\n{log}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually_some(
+        Duration::from_secs(30),
+        &format!("fewer than {n} log lines with {text:?}"),
+        || Some(d.stderr()).filter(|log| log.matches(text).count() >= n),
+        || format!("\n{}", d.stderr()),
+    )
 }
 
 fn issue(d: &Daemon, service: &str, lane: &str) -> String {
@@ -187,18 +179,17 @@ fn a_hung_command_is_killed_and_the_next_call_still_comes() {
     // Nothing of the hung command is left running.
     let pid = std::fs::read_to_string(dir.path().join("hung.pid")).unwrap();
     let stat = format!("/proc/{}/stat", pid.trim());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        // Gone, or a zombie waiting for its reaper.
-        let alive = std::fs::read_to_string(&stat)
-            .map(|s| !s.split(") ").nth(1).unwrap_or("").starts_with('Z'))
-            .unwrap_or(false);
-        if !alive {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the hung sleep still runs");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(
+        Duration::from_secs(10),
+        "the hung sleep still runs",
+        || {
+            // Gone, or a zombie waiting for its reaper.
+            std::fs::read_to_string(&stat)
+                .map(|s| s.split(") ").nth(1).unwrap_or("").starts_with('Z'))
+                .unwrap_or(true)
+        },
+        String::new,
+    );
 }
 
 #[test]

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::is_code;
+
 /// A department that owns policies (民政, 教育, 医保, 住建, 卫健, 残联).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Department {
@@ -123,16 +125,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Policies, PolicyError> {
 
 type Invalid = (&'static str, usize, &'static str, String);
 
-fn is_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 32
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
-
 fn validate(raw: &RawFile) -> Result<(), Invalid> {
     for (i, d) in raw.departments.iter().enumerate() {
-        if !is_id(&d.id) {
+        if !is_code(&d.id) {
             return Err((
                 "departments",
                 i,
@@ -153,7 +148,7 @@ fn validate(raw: &RawFile) -> Result<(), Invalid> {
         }
     }
     for (i, p) in raw.policies.iter().enumerate() {
-        if !is_id(&p.id) {
+        if !is_code(&p.id) {
             return Err((
                 "policies",
                 i,

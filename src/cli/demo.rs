@@ -78,6 +78,18 @@ struct People {
     stranger_b: CardRead,
 }
 
+impl People {
+    /// Four made-up residents; the first two go on the roster.
+    fn new() -> People {
+        People {
+            listed_a: fake::resident(101),
+            listed_b: fake::resident(102),
+            stranger_a: fake::resident(103),
+            stranger_b: fake::resident(104),
+        }
+    }
+}
+
 fn id_of(c: &CardRead) -> String {
     match &c.id_number {
         DocumentId::Gb11643(n) => n.expose().to_string(),
@@ -89,29 +101,14 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
     let screen = !a.no_screen && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let pace = Duration::from_secs_f64(a.pace.unwrap_or(if screen { 2.5 } else { 0.0 }).max(0.0));
-    let tmp;
-    let dir = match a.dir {
-        Some(d) => d,
-        None => {
-            tmp = tempfile::Builder::new()
-                .prefix("greenwave-demo-")
-                .tempdir()?;
-            tmp.path().to_path_buf()
-        }
-    };
-    std::fs::create_dir_all(&dir)?;
+    let (dir, _tmp) = demo_dir(a.dir)?;
     // On the split screen, warnings (the paper running out) go to a file.
     let log = screen
         .then(|| std::fs::File::create(dir.join("demo.log")))
         .transpose()?;
     super::init_logging_to(0, true, log);
 
-    let people = People {
-        listed_a: fake::resident(101),
-        listed_b: fake::resident(102),
-        stranger_a: fake::resident(103),
-        stranger_b: fake::resident(104),
-    };
+    let people = People::new();
     let printer =
         PrinterSim::start(SimState::Ready).context("cannot start the printer simulator")?;
     let cfg = setup(&dir, &people, &printer.uri())?;
@@ -133,10 +130,7 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
         })
     };
     let (_keys_tx, keys_rx) = mpsc::channel();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let rt = runtime()?;
     let daemon = rt.block_on(Daemon::start_with(
         cfg.clone(),
         Arc::new(SystemClock),
@@ -148,44 +142,29 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     ))?;
     let base = format!("http://{}", daemon.addr);
     if !screen {
-        println!("== greenwave 演示：{} ==", cfg.hall_name);
-        println!(
-            "守护进程已启动，员工接口 {base}，数据目录 {}",
-            dir.display()
-        );
+        print_started(&cfg.hall_name, &base, &dir);
     }
 
     let (say_tx, say_rx) = mpsc::channel::<Say>();
     let stop = Arc::new(AtomicBool::new(false));
-    let story = {
-        let (base, reader, control, shown, stop) = (
-            base.clone(),
-            reader.clone(),
-            printer.control(),
-            tickets_shown.clone(),
-            stop.clone(),
-        );
-        std::thread::spawn(move || {
-            let res = tell(
-                &base, &people, &reader, &control, &shown, pace, screen, &say_tx, &stop,
-            );
-            if let Err(e) = &res {
-                let _ = say_tx.send(Say::Step(format!("演示中断：{e:#}")));
-            }
-            let _ = say_tx.send(Say::Done);
-            res
-        })
-    };
+    let story = Story {
+        agent: api_agent(),
+        base: base.clone(),
+        people,
+        reader,
+        printer: printer.control(),
+        shown: tickets_shown,
+        pace,
+        screen,
+        say: say_tx,
+        stop: stop.clone(),
+    }
+    .spawn();
 
     let shown = if screen {
         split_screen(&cfg.hall_name, &base, kiosk_rx, say_rx, &printer, &stop)
     } else {
-        for s in say_rx {
-            match s {
-                Say::Step(t) => println!("{t}"),
-                Say::Done => break,
-            }
-        }
+        print_story(say_rx);
         Ok(())
     };
     stop.store(true, Ordering::SeqCst);
@@ -200,6 +179,49 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
     shown?;
     told?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo hall's directory: `dir`, or a temporary one (removed when the
+/// returned guard is dropped).
+fn demo_dir(dir: Option<PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    let (dir, tmp) = match dir {
+        Some(d) => (d, None),
+        None => {
+            let tmp = tempfile::Builder::new()
+                .prefix("greenwave-demo-")
+                .tempdir()?;
+            (tmp.path().to_path_buf(), Some(tmp))
+        }
+    };
+    std::fs::create_dir_all(&dir)?;
+    Ok((dir, tmp))
+}
+
+/// The daemon's runtime: two workers are plenty for one kiosk.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+/// Without a screen: the hall, the API and the data directory.
+fn print_started(hall: &str, base: &str, dir: &Path) {
+    println!("== greenwave 演示：{hall} ==");
+    println!(
+        "守护进程已启动，员工接口 {base}，数据目录 {}",
+        dir.display()
+    );
+}
+
+/// Without a screen: the story's lines on stdout, until it is over.
+fn print_story(story: mpsc::Receiver<Say>) {
+    for s in story {
+        match s {
+            Say::Step(t) => println!("{t}"),
+            Say::Done => break,
+        }
+    }
 }
 
 /// The demo hall: configuration, keys, a roster with two of the four
@@ -284,141 +306,297 @@ file = "policies.toml"
     Ok(cfg)
 }
 
-/// The story, step by step, through the simulated devices and the API.
-#[allow(clippy::too_many_arguments)]
-fn tell(
-    base: &str,
-    people: &People,
-    reader: &SimControl,
-    printer: &greenwave_drivers::printer::sim::SimControl,
-    shown: &AtomicUsize,
+/// The story: it plays through the simulated devices and the API, and
+/// tells whoever shows it (`say`) step by step.
+struct Story {
+    agent: ureq::Agent,
+    base: String,
+    people: People,
+    reader: SimControl,
+    printer: greenwave_drivers::printer::sim::SimControl,
+    /// Tickets the kiosk has shown so far.
+    shown: Arc<AtomicUsize>,
     pace: Duration,
     screen: bool,
-    say: &mpsc::Sender<Say>,
-    stop: &AtomicBool,
-) -> anyhow::Result<()> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    say: mpsc::Sender<Say>,
+    stop: Arc<AtomicBool>,
+}
+
+/// An HTTP client for the demo's API calls: statuses are answers, not
+/// errors.
+fn api_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
-        .into();
-    let post = |path: &str, token: &str, body: Value| -> anyhow::Result<Value> {
-        let mut r = agent
-            .post(format!("{base}{path}"))
+        .into()
+}
+
+impl Story {
+    /// Tells the story on a thread of its own; an error ends it with a
+    /// line saying so. [`Say::Done`] comes last either way.
+    fn spawn(self) -> std::thread::JoinHandle<anyhow::Result<()>> {
+        std::thread::spawn(move || {
+            let res = self.tell();
+            if let Err(e) = &res {
+                let _ = self.say.send(Say::Step(format!("演示中断：{e:#}")));
+            }
+            let _ = self.say.send(Say::Done);
+            res
+        })
+    }
+
+    /// The story, step by step.
+    fn tell(&self) -> anyhow::Result<()> {
+        self.step("大厅开门，协办员王协办上岗")?;
+        self.post("/api/helpers/me/duty", HELPER, json!({ "on": true }))?;
+        self.swipes()?;
+        self.call(1, WINDOW_1)?;
+        self.call(2, WINDOW_2)?;
+        self.accompanied_service()?;
+        self.paper_out()?;
+        self.call(1, WINDOW_1)?;
+        self.figures()
+    }
+
+    /// Three residents swipe, one of them twice.
+    fn swipes(&self) -> anyhow::Result<()> {
+        let people = &self.people;
+        for (who, card) in [
+            ("居民甲（低保，在名单内）刷身份证", &people.listed_a),
+            ("居民丙（不在名单内）刷身份证", &people.stranger_a),
+            ("居民乙（特困，在名单内）刷身份证", &people.listed_b),
+            (
+                "居民甲又刷了一次：还是原来的号码，重新打印",
+                &people.listed_a,
+            ),
+        ] {
+            self.step(who)?;
+            let jobs = self.printer.jobs().len();
+            self.swipe(card)?;
+            self.print_ticket(jobs);
+        }
+        Ok(())
+    }
+
+    /// A helper explains a policy; the window finishes; a rating.
+    fn accompanied_service(&self) -> anyhow::Result<()> {
+        self.step("协办员陪同 GA001，讲解最低生活保障政策")?;
+        self.post(
+            "/api/cases/GA001/policies",
+            HELPER,
+            json!({ "ids": ["dibao"] }),
+        )?;
+        self.step("1 号窗口办结 GA001，居民评价：满意")?;
+        self.post("/api/windows/1/start", WINDOW_1, json!({}))?;
+        self.post("/api/windows/1/finish", WINDOW_1, json!({}))?;
+        self.post(
+            "/api/tickets/GA001/rating",
+            WINDOW_1,
+            json!({ "rating": "满意" }),
+        )?;
+        Ok(())
+    }
+
+    /// The paper runs out during a swipe; refilled, the ticket is reprinted.
+    fn paper_out(&self) -> anyhow::Result<()> {
+        self.step("打印机缺纸了！")?;
+        self.printer.set_state(SimState::PaperOut);
+        self.step("居民丁（不在名单内）刷身份证：号码照发，屏幕请他记下号码")?;
+        self.swipe(&self.people.stranger_b)?;
+        self.step("工作人员换上新纸卷，补打 A002")?;
+        self.printer.set_state(SimState::Ready);
+        let jobs = self.printer.jobs().len();
+        self.post("/api/tickets/A002/reprint", WINDOW_1, json!({}))?;
+        self.print_ticket(jobs);
+        Ok(())
+    }
+
+    /// The day's figures, from the manager's statistics.
+    fn figures(&self) -> anyhow::Result<()> {
+        let mut r = self
+            .agent
+            .get(format!("{}/api/stats", self.base))
+            .header("Authorization", &format!("Bearer {MANAGER}"))
+            .call()?;
+        let rows: Value = r.body_mut().read_json()?;
+        let t = rows
+            .as_array()
+            .and_then(|r| r.last())
+            .cloned()
+            .unwrap_or_default();
+        self.step(&format!(
+            "今日统计：取号 {} 张，其中绿波通道 {} 张（身份证核验 {}）；陪办 {} 件，政策讲解 {} 项，评价 {} 条，满意率 {:.0}%",
+            t["issued"], t["priority"], t["by_id_card"], t["cases"], t["policies_explained"],
+            t["ratings"], t["satisfaction_rate"].as_f64().unwrap_or(0.0) * 100.0
+        ))
+    }
+
+    fn post(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
+        let mut r = self
+            .agent
+            .post(format!("{}{path}", self.base))
             .header("Authorization", &format!("Bearer {token}"))
             .send_json(&body)?;
         Ok(r.body_mut().read_json()?)
-    };
-    let step = |text: &str| -> anyhow::Result<()> {
-        if stop.load(Ordering::SeqCst) {
+    }
+
+    /// One line of the story, then the pause; fails once the demo stops.
+    fn step(&self, text: &str) -> anyhow::Result<()> {
+        if self.stop.load(Ordering::SeqCst) {
             anyhow::bail!("已停止");
         }
-        let _ = say.send(Say::Step(text.to_string()));
-        std::thread::sleep(pace);
+        let _ = self.say.send(Say::Step(text.to_string()));
+        std::thread::sleep(self.pace);
         Ok(())
-    };
-    let print_ticket = |before: usize| {
-        let jobs = printer.wait_for_jobs(before + 1, Duration::from_secs(5));
-        if !screen {
+    }
+
+    /// Waits for the print job after the first `before`; without a screen,
+    /// tells its text.
+    fn print_ticket(&self, before: usize) {
+        let jobs = self
+            .printer
+            .wait_for_jobs(before + 1, Duration::from_secs(5));
+        if !self.screen {
             if let Some(j) = jobs.get(before) {
                 for l in render_text(j, PaperWidth::Mm80).lines() {
                     if !l.trim().is_empty() {
-                        let _ = say.send(Say::Step(format!("    | {l}")));
+                        let _ = self.say.send(Say::Step(format!("    | {l}")));
                     }
                 }
             }
         }
-    };
-    let swipe = |card: &CardRead| -> anyhow::Result<()> {
-        let before = shown.load(Ordering::SeqCst);
-        reader.place(SimCard::from_read(card));
+    }
+
+    /// Places the card until the kiosk shows a ticket, then takes it away.
+    fn swipe(&self, card: &CardRead) -> anyhow::Result<()> {
+        let before = self.shown.load(Ordering::SeqCst);
+        self.reader.place(SimCard::from_read(card));
         let deadline = Instant::now() + Duration::from_secs(10);
-        while shown.load(Ordering::SeqCst) == before {
+        while self.shown.load(Ordering::SeqCst) == before {
             anyhow::ensure!(Instant::now() < deadline, "读卡器模拟器没有读到卡");
             std::thread::sleep(Duration::from_millis(20));
         }
         // Taken away, and seen to be gone (a "find" answered "no card"),
         // so that the next card is a new placement for the driver.
-        reader.remove();
-        let finds = reader.stats().finds;
-        while reader.stats().finds < finds + 2 {
+        self.reader.remove();
+        let finds = self.reader.stats().finds;
+        while self.reader.stats().finds < finds + 2 {
             anyhow::ensure!(Instant::now() < deadline, "读卡器模拟器停止了轮询");
             std::thread::sleep(Duration::from_millis(10));
         }
         Ok(())
-    };
-    let call = |window: u32, token: &str| -> anyhow::Result<()> {
-        let v = post(&format!("/api/windows/{window}/call"), token, json!({}))?;
+    }
+
+    /// Calls the window's next ticket and tells the call (or the refusal).
+    fn call(&self, window: u32, token: &str) -> anyhow::Result<()> {
+        let v = self.post(&format!("/api/windows/{window}/call"), token, json!({}))?;
         match v["number"].as_str() {
-            Some(n) => step(&format!("叫号：请 {n} 号到 {window} 号窗口办理")),
-            None => step(&format!(
+            Some(n) => self.step(&format!("叫号：请 {n} 号到 {window} 号窗口办理")),
+            None => self.step(&format!(
                 "{window} 号窗口：{}",
                 v["error"].as_str().unwrap_or("?")
             )),
         }
-    };
-
-    step("大厅开门，协办员王协办上岗")?;
-    post("/api/helpers/me/duty", HELPER, json!({ "on": true }))?;
-
-    for (who, card) in [
-        ("居民甲（低保，在名单内）刷身份证", &people.listed_a),
-        ("居民丙（不在名单内）刷身份证", &people.stranger_a),
-        ("居民乙（特困，在名单内）刷身份证", &people.listed_b),
-        (
-            "居民甲又刷了一次：还是原来的号码，重新打印",
-            &people.listed_a,
-        ),
-    ] {
-        step(who)?;
-        let jobs = printer.jobs().len();
-        swipe(card)?;
-        print_ticket(jobs);
     }
-    call(1, WINDOW_1)?;
-    call(2, WINDOW_2)?;
-    step("协办员陪同 GA001，讲解最低生活保障政策")?;
-    post(
-        "/api/cases/GA001/policies",
-        HELPER,
-        json!({ "ids": ["dibao"] }),
-    )?;
-    step("1 号窗口办结 GA001，居民评价：满意")?;
-    post("/api/windows/1/start", WINDOW_1, json!({}))?;
-    post("/api/windows/1/finish", WINDOW_1, json!({}))?;
-    post(
-        "/api/tickets/GA001/rating",
-        WINDOW_1,
-        json!({ "rating": "满意" }),
-    )?;
+}
 
-    step("打印机缺纸了！")?;
-    printer.set_state(SimState::PaperOut);
-    step("居民丁（不在名单内）刷身份证：号码照发，屏幕请他记下号码")?;
-    swipe(&people.stranger_b)?;
-    step("工作人员换上新纸卷，补打 A002")?;
-    printer.set_state(SimState::Ready);
-    let jobs = printer.jobs().len();
-    post("/api/tickets/A002/reprint", WINDOW_1, json!({}))?;
-    print_ticket(jobs);
-    call(1, WINDOW_1)?;
+/// What the split screen shows, gathered from its channels.
+struct Panels {
+    screen: KioskScreen,
+    board: Board,
+    /// The story so far.
+    lines: Vec<String>,
+    /// The story is over.
+    done: bool,
+}
 
-    let mut r = agent
-        .get(format!("{base}/api/stats"))
-        .header("Authorization", &format!("Bearer {MANAGER}"))
-        .call()?;
-    let rows: Value = r.body_mut().read_json()?;
-    let t = rows
-        .as_array()
-        .and_then(|r| r.last())
-        .cloned()
-        .unwrap_or_default();
-    step(&format!(
-        "今日统计：取号 {} 张，其中绿波通道 {} 张（身份证核验 {}）；陪办 {} 件，政策讲解 {} 项，评价 {} 条，满意率 {:.0}%",
-        t["issued"], t["priority"], t["by_id_card"], t["cases"], t["policies_explained"],
-        t["ratings"], t["satisfaction_rate"].as_f64().unwrap_or(0.0) * 100.0
-    ))?;
-    Ok(())
+impl Panels {
+    /// Takes in whatever the kiosk, the event stream and the story sent.
+    fn drain(
+        &mut self,
+        kiosk: &mpsc::Receiver<Update>,
+        stream: &mpsc::Receiver<Message>,
+        story: &mpsc::Receiver<Say>,
+        now_ms: i64,
+    ) {
+        while let Ok(u) = kiosk.try_recv() {
+            self.screen.update(&u, now_ms);
+        }
+        while let Ok(m) = stream.try_recv() {
+            crate::board::apply(&mut self.board, &m, now_ms);
+        }
+        while let Ok(s) = story.try_recv() {
+            match s {
+                Say::Step(t) => self.lines.push(t),
+                Say::Done => {
+                    self.done = true;
+                    self.lines.push("演示完毕：按 q 或 Ctrl-C 退出".into());
+                }
+            }
+        }
+    }
+
+    /// Kiosk screen and printed ticket on the left, the hall display on
+    /// the right, the last five lines of the story below.
+    fn draw(&self, f: &mut ratatui::Frame, ticket: &str, clock: &str, now_ms: i64) {
+        let [top, bottom] =
+            Layout::vertical([Constraint::Min(10), Constraint::Length(7)]).areas(f.area());
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(top);
+        let [kiosk_area, paper] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
+        crate::kiosk::screen::render(&self.screen, clock, now_ms, kiosk_area, f.buffer_mut());
+        let text: Vec<&str> = ticket.lines().filter(|l| !l.trim().is_empty()).collect();
+        f.render_widget(
+            Paragraph::new(text.join("\n")).block(
+                Block::new()
+                    .borders(Borders::ALL)
+                    .title(" 打印机 · 最近一张票 "),
+            ),
+            paper,
+        );
+        crate::board::render::render(
+            &self.board,
+            &crate::board::render::Frame {
+                clock,
+                now_ms,
+                scroll: (now_ms / 400) as usize,
+            },
+            right,
+            f.buffer_mut(),
+        );
+        let shown: Vec<&str> = self
+            .lines
+            .iter()
+            .rev()
+            .take(5)
+            .rev()
+            .map(String::as_str)
+            .collect();
+        f.render_widget(
+            Paragraph::new(shown.join("\n"))
+                .style(Style::new().add_modifier(Modifier::BOLD))
+                .block(Block::new().borders(Borders::TOP).title(if self.done {
+                    " 演示 · 完毕（q 退出） "
+                } else {
+                    " 演示 "
+                })),
+            bottom,
+        );
+    }
+}
+
+/// Waits up to 200 ms for a key; whether it was `q`, Esc or Ctrl-C.
+fn quit_pressed() -> anyhow::Result<bool> {
+    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
+    if event::poll(Duration::from_millis(200))? {
+        if let Event::Key(k) = event::read()? {
+            return Ok(matches!(k.code, KeyCode::Char('q') | KeyCode::Esc)
+                || (k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL)));
+        }
+    }
+    Ok(false)
 }
 
 /// The split screen: kiosk and printer on the left, the hall display on
@@ -431,105 +609,39 @@ fn split_screen(
     printer: &PrinterSim,
     stop: &Arc<AtomicBool>,
 ) -> anyhow::Result<()> {
-    use ratatui::crossterm::event::{self, Event, KeyCode, KeyModifiers};
     let (tx, stream) = mpsc::channel::<Message>();
     {
         let (base, stop) = (base.to_string(), stop.clone());
         std::thread::spawn(move || follow(&base, MANAGER, tx, stop));
     }
-    let mut screen = KioskScreen::new(
-        hall,
-        vec![
-            ("1".into(), "民政救助".into()),
-            ("2".into(), "医保业务".into()),
-        ],
-    );
-    let mut board = Board::default();
-    let mut lines: Vec<String> = Vec::new();
-    let mut done = false;
+    let mut panels = Panels {
+        screen: KioskScreen::new(
+            hall,
+            vec![
+                ("1".into(), "民政救助".into()),
+                ("2".into(), "医保业务".into()),
+            ],
+        ),
+        board: Board::default(),
+        lines: Vec::new(),
+        done: false,
+    };
     let control = printer.control();
     let mut term = ratatui::try_init()?;
     let res = (|| -> anyhow::Result<()> {
         loop {
             let now = chrono::Local::now();
             let now_ms = now.timestamp_millis();
-            while let Ok(u) = kiosk.try_recv() {
-                screen.update(&u, now_ms);
-            }
-            while let Ok(m) = stream.try_recv() {
-                crate::board::apply(&mut board, &m, now_ms);
-            }
-            while let Ok(s) = story.try_recv() {
-                match s {
-                    Say::Step(t) => lines.push(t),
-                    Say::Done => {
-                        done = true;
-                        lines.push("演示完毕：按 q 或 Ctrl-C 退出".into());
-                    }
-                }
-            }
+            panels.drain(&kiosk, &stream, &story, now_ms);
             let ticket = control
                 .jobs()
                 .last()
                 .map(|j| render_text(j, PaperWidth::Mm58))
                 .unwrap_or_default();
             let clock = now.format("%H:%M:%S").to_string();
-            term.draw(|f| {
-                let [top, bottom] =
-                    Layout::vertical([Constraint::Min(10), Constraint::Length(7)]).areas(f.area());
-                let [left, right] =
-                    Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                        .areas(top);
-                let [kiosk_area, paper] =
-                    Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)])
-                        .areas(left);
-                crate::kiosk::screen::render(&screen, &clock, now_ms, kiosk_area, f.buffer_mut());
-                let text: Vec<&str> = ticket.lines().filter(|l| !l.trim().is_empty()).collect();
-                f.render_widget(
-                    Paragraph::new(text.join("\n")).block(
-                        Block::new()
-                            .borders(Borders::ALL)
-                            .title(" 打印机 · 最近一张票 "),
-                    ),
-                    paper,
-                );
-                crate::board::render::render(
-                    &board,
-                    &crate::board::render::Frame {
-                        clock: &clock,
-                        now_ms,
-                        scroll: (now_ms / 400) as usize,
-                    },
-                    right,
-                    f.buffer_mut(),
-                );
-                let shown: Vec<&str> = lines
-                    .iter()
-                    .rev()
-                    .take(5)
-                    .rev()
-                    .map(String::as_str)
-                    .collect();
-                f.render_widget(
-                    Paragraph::new(shown.join("\n"))
-                        .style(Style::new().add_modifier(Modifier::BOLD))
-                        .block(Block::new().borders(Borders::TOP).title(if done {
-                            " 演示 · 完毕（q 退出） "
-                        } else {
-                            " 演示 "
-                        })),
-                    bottom,
-                );
-            })?;
-            if event::poll(Duration::from_millis(200))? {
-                if let Event::Key(k) = event::read()? {
-                    let quit = matches!(k.code, KeyCode::Char('q') | KeyCode::Esc)
-                        || (k.code == KeyCode::Char('c')
-                            && k.modifiers.contains(KeyModifiers::CONTROL));
-                    if quit {
-                        return Ok(());
-                    }
-                }
+            term.draw(|f| panels.draw(f, &ticket, &clock, now_ms))?;
+            if quit_pressed()? {
+                return Ok(());
             }
         }
     })();

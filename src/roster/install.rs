@@ -15,11 +15,11 @@ use ed25519_dalek::SigningKey;
 use greenwave_drivers::id_number::IdNumber;
 use sha2::{Digest, Sha256};
 
-use super::file::{FormatError, RosterKind, RosterReader, RosterRecord};
+use super::file::{FormatError, RosterKind, RosterMeta, RosterReader, RosterRecord};
 use super::keys::{load_hash_key, load_public_key, HashKey, KeyError};
 use super::prepare::{prepare, PrepareError, PrepareOptions};
 use super::{Categories, ColumnMap};
-use crate::store::{AuditEntry, RosterLookup, RosterState, Store, StoreError};
+use crate::store::{AuditEntry, RosterBuild, RosterLookup, RosterState, Store, StoreError};
 
 /// `[roster]` in the configuration, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,65 +293,13 @@ fn install_roster_file(
     let mut reader = RosterReader::open(&mut hashing, key).map_err(fmt)?;
     let header = reader.header().clone();
     let meta = &header.meta;
-
-    if let Some(hk) = &cfg.hash_key {
-        let hall = load_hash_key(hk)?.id();
-        if hall != meta.hash_key_id {
-            return Err(ImportError::HashKeyMismatch {
-                file: hex::encode(meta.hash_key_id),
-                hall: hex::encode(hall),
-            });
-        }
-    }
-    for c in &meta.categories {
-        if cfg.categories.index_of(c).is_none() {
-            return Err(ImportError::UnknownCategory(c.clone()));
-        }
-    }
+    check_fits_hall(cfg, meta)?;
     let installed = store.roster_state()?;
-    let installed_version = installed.as_ref().map_or(0, |s| s.version);
-    let delta = match meta.kind {
-        RosterKind::Full => false,
-        RosterKind::Delta { base_version } => {
-            if base_version != installed_version {
-                return Err(ImportError::WrongBase {
-                    base: base_version,
-                    installed: installed_version,
-                });
-            }
-            if let Some(s) = &installed {
-                if s.categories != meta.categories {
-                    return Err(ImportError::UnknownCategory(format!(
-                        "{} (the delta's category list differs from the installed roster's)",
-                        meta.categories.join("/")
-                    )));
-                }
-            }
-            true
-        }
-    };
-    if meta.version <= installed_version && !opts.force {
-        return Err(ImportError::NotNewer {
-            installed: installed_version,
-            offered: meta.version,
-        });
-    }
+    let delta = check_applies(meta, installed.as_ref(), opts)?;
 
     let dir = rosters_dir(data_dir);
     let mut build = store.begin_roster(&dir, meta.version, delta)?;
-    let (mut added, mut removed) = (0u64, 0u64);
-    for rec in reader.by_ref() {
-        match rec.map_err(fmt)? {
-            RosterRecord::Entry(e) => {
-                build.put(&e.hash, e.category, e.valid_to.map(days_since_epoch))?;
-                added += 1;
-            }
-            RosterRecord::Remove(h) => {
-                build.remove(&h)?;
-                removed += 1;
-            }
-        }
-    }
+    let (added, removed) = copy_records(&mut reader, &mut build, &shown)?;
     reader.finish().map_err(fmt)?;
     let rows = build.count()?;
     let built = build.finish()?;
@@ -375,6 +323,91 @@ fn install_roster_file(
         removed,
         previous: installed.map(|s| s.version),
     })
+}
+
+/// The file was hashed with this hall's key (when the hall has one) and
+/// names only categories the hall knows.
+fn check_fits_hall(cfg: &RosterConfig, meta: &RosterMeta) -> Result<(), ImportError> {
+    if let Some(hk) = &cfg.hash_key {
+        let hall = load_hash_key(hk)?.id();
+        if hall != meta.hash_key_id {
+            return Err(ImportError::HashKeyMismatch {
+                file: hex::encode(meta.hash_key_id),
+                hall: hex::encode(hall),
+            });
+        }
+    }
+    for c in &meta.categories {
+        if cfg.categories.index_of(c).is_none() {
+            return Err(ImportError::UnknownCategory(c.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the file is a delta; a delta must apply to the `installed`
+/// version and its categories, and the version must be newer unless
+/// forced.
+fn check_applies(
+    meta: &RosterMeta,
+    installed: Option<&RosterState>,
+    opts: &ImportOptions,
+) -> Result<bool, ImportError> {
+    let installed_version = installed.map_or(0, |s| s.version);
+    let delta = match meta.kind {
+        RosterKind::Full => false,
+        RosterKind::Delta { base_version } => {
+            if base_version != installed_version {
+                return Err(ImportError::WrongBase {
+                    base: base_version,
+                    installed: installed_version,
+                });
+            }
+            if let Some(s) = installed {
+                if s.categories != meta.categories {
+                    return Err(ImportError::UnknownCategory(format!(
+                        "{} (the delta's category list differs from the installed roster's)",
+                        meta.categories.join("/")
+                    )));
+                }
+            }
+            true
+        }
+    };
+    if meta.version <= installed_version && !opts.force {
+        return Err(ImportError::NotNewer {
+            installed: installed_version,
+            offered: meta.version,
+        });
+    }
+    Ok(delta)
+}
+
+/// Every record of the file into the roster being built: (entries added
+/// or updated, hashes removed). `shown` names the file in errors.
+fn copy_records<R: Read>(
+    reader: &mut RosterReader<R>,
+    build: &mut RosterBuild,
+    shown: &str,
+) -> Result<(u64, u64), ImportError> {
+    let (mut added, mut removed) = (0u64, 0u64);
+    for rec in reader.by_ref() {
+        let rec = rec.map_err(|source| ImportError::Format {
+            path: shown.to_string(),
+            source,
+        })?;
+        match rec {
+            RosterRecord::Entry(e) => {
+                build.put(&e.hash, e.category, e.valid_to.map(days_since_epoch))?;
+                added += 1;
+            }
+            RosterRecord::Remove(h) => {
+                build.remove(&h)?;
+                removed += 1;
+            }
+        }
+    }
+    Ok((added, removed))
 }
 
 /// What the roster says about one resident.

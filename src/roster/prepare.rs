@@ -127,6 +127,21 @@ pub struct PrepareReport {
 }
 
 impl PrepareReport {
+    /// A report with nothing read yet, a zero count per category.
+    fn empty(categories: &Categories) -> PrepareReport {
+        PrepareReport {
+            format: None,
+            rows_read: 0,
+            previous_rows_read: None,
+            rejected: Vec::new(),
+            rejected_total: 0,
+            duplicates: Vec::new(),
+            duplicates_total: 0,
+            per_category: categories.names().iter().map(|n| (n.clone(), 0)).collect(),
+            header: None,
+        }
+    }
+
     fn reject(&mut self, r: RejectedRow) {
         self.rejected_total += 1;
         if self.rejected.len() < MAX_LISTED {
@@ -414,59 +429,20 @@ pub fn prepare<W: Write>(
     options: &PrepareOptions,
     out: W,
 ) -> Result<PrepareReport, PrepareError> {
-    if version == 0 {
-        return Err(PrepareError::Version(
-            "roster versions start at 1".to_owned(),
-        ));
-    }
-    let kind = match &options.delta_from {
-        None => RosterKind::Full,
-        Some(_) => {
-            let base = options.base_version.unwrap_or(version - 1);
-            if base == 0 || base >= version {
-                return Err(PrepareError::Version(format!(
-                    "delta base version {base} must be at least 1 and below version {version}"
-                )));
-            }
-            RosterKind::Delta { base_version: base }
-        }
-    };
-    let mut report = PrepareReport {
-        format: None,
-        rows_read: 0,
-        previous_rows_read: None,
-        rejected: Vec::new(),
-        rejected_total: 0,
-        duplicates: Vec::new(),
-        duplicates_total: 0,
-        per_category: categories.names().iter().map(|n| (n.clone(), 0)).collect(),
-        header: None,
+    let kind = roster_kind(version, options)?;
+    let mut report = PrepareReport::empty(categories);
+    let load_one = |path: &Path, source: Source, report: &mut PrepareReport| {
+        load(path, source, columns, categories, hash_key, options, report)
     };
     let previous = match &options.delta_from {
         Some(p) => {
-            let (_, rows, sorted) = load(
-                p,
-                Source::Previous,
-                columns,
-                categories,
-                hash_key,
-                options,
-                &mut report,
-            )?;
+            let (_, rows, sorted) = load_one(p, Source::Previous, &mut report)?;
             report.previous_rows_read = Some(rows);
             Some(sorted)
         }
         None => None,
     };
-    let (format, rows, current) = load(
-        export_path,
-        Source::Export,
-        columns,
-        categories,
-        hash_key,
-        options,
-        &mut report,
-    )?;
+    let (format, rows, current) = load_one(export_path, Source::Export, &mut report)?;
     report.format = Some(format);
     report.rows_read = rows;
     if report.rejected_total > 0 && !options.skip_invalid {
@@ -486,45 +462,10 @@ pub fn prepare<W: Write>(
     let n_cat = categories.names().len();
     let mut cur = Dedup::new(current, Source::Export, n_cat);
     match previous {
-        None => {
-            while let Some(e) = cur.next_entry()? {
-                writer.push_entry(&e)?;
-            }
-        }
+        None => write_full(&mut cur, &mut writer)?,
         Some(prev) => {
             let mut old = Dedup::new(prev, Source::Previous, n_cat);
-            let mut n = cur.next_entry()?;
-            let mut o = old.next_entry()?;
-            loop {
-                match (n, o) {
-                    (None, None) => break,
-                    (Some(ne), None) => {
-                        writer.push_entry(&ne)?;
-                        n = cur.next_entry()?;
-                    }
-                    (None, Some(oe)) => {
-                        writer.push_removal(&oe.hash)?;
-                        o = old.next_entry()?;
-                    }
-                    (Some(ne), Some(oe)) => match ne.hash.cmp(&oe.hash) {
-                        std::cmp::Ordering::Less => {
-                            writer.push_entry(&ne)?;
-                            n = cur.next_entry()?;
-                        }
-                        std::cmp::Ordering::Greater => {
-                            writer.push_removal(&oe.hash)?;
-                            o = old.next_entry()?;
-                        }
-                        std::cmp::Ordering::Equal => {
-                            if ne != oe {
-                                writer.push_entry(&ne)?;
-                            }
-                            n = cur.next_entry()?;
-                            o = old.next_entry()?;
-                        }
-                    },
-                }
-            }
+            write_delta(&mut cur, &mut old, &mut writer)?;
             old.into_report(&mut report);
         }
     }
@@ -537,6 +478,75 @@ pub fn prepare<W: Write>(
     let (header, _) = writer.finish()?;
     report.header = Some(header);
     Ok(report)
+}
+
+/// A full roster, or a delta on `options.base_version` (default: the
+/// version before); versions start at 1.
+fn roster_kind(version: u64, options: &PrepareOptions) -> Result<RosterKind, PrepareError> {
+    if version == 0 {
+        return Err(PrepareError::Version(
+            "roster versions start at 1".to_owned(),
+        ));
+    }
+    if options.delta_from.is_none() {
+        return Ok(RosterKind::Full);
+    }
+    let base = options.base_version.unwrap_or(version - 1);
+    if base == 0 || base >= version {
+        return Err(PrepareError::Version(format!(
+            "delta base version {base} must be at least 1 and below version {version}"
+        )));
+    }
+    Ok(RosterKind::Delta { base_version: base })
+}
+
+/// A full roster: every entry of the export.
+fn write_full<W: Write>(cur: &mut Dedup, writer: &mut RosterWriter<W>) -> Result<(), PrepareError> {
+    while let Some(e) = cur.next_entry()? {
+        writer.push_entry(&e)?;
+    }
+    Ok(())
+}
+
+/// A delta: both sorted exports merged by hash; entries new or changed in
+/// `cur`, removals of hashes only in `old`.
+fn write_delta<W: Write>(
+    cur: &mut Dedup,
+    old: &mut Dedup,
+    writer: &mut RosterWriter<W>,
+) -> Result<(), PrepareError> {
+    let mut n = cur.next_entry()?;
+    let mut o = old.next_entry()?;
+    loop {
+        match (n, o) {
+            (None, None) => return Ok(()),
+            (Some(ne), None) => {
+                writer.push_entry(&ne)?;
+                n = cur.next_entry()?;
+            }
+            (None, Some(oe)) => {
+                writer.push_removal(&oe.hash)?;
+                o = old.next_entry()?;
+            }
+            (Some(ne), Some(oe)) => match ne.hash.cmp(&oe.hash) {
+                std::cmp::Ordering::Less => {
+                    writer.push_entry(&ne)?;
+                    n = cur.next_entry()?;
+                }
+                std::cmp::Ordering::Greater => {
+                    writer.push_removal(&oe.hash)?;
+                    o = old.next_entry()?;
+                }
+                std::cmp::Ordering::Equal => {
+                    if ne != oe {
+                        writer.push_entry(&ne)?;
+                    }
+                    n = cur.next_entry()?;
+                    o = old.next_entry()?;
+                }
+            },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,149 @@ pub fn window_token(n: u32) -> String {
     format!("test-window-{n}-token-0001")
 }
 
+/// A service of a test hall: (code, name, letter).
+pub type Service<'a> = (&'a str, &'a str, &'a str);
+/// The default hall's first service.
+pub const CIVIL: Service<'static> = ("civil", "民政救助", "A");
+/// The default hall's second service.
+pub const MEDICAL: Service<'static> = ("medical", "医保业务", "B");
+
+/// A test hall's configuration, written as TOML in this order: `data_dir`,
+/// `[hall]`, the services, windows and helpers, `[api]`, then `extra`
+/// (so that keys at its start still belong to `[api]`). The defaults are
+/// [`TestHall::new`]'s hall.
+#[derive(Debug, Clone)]
+pub struct HallBuilder {
+    data_dir: Option<String>,
+    name: String,
+    services: Vec<(String, String, String)>,
+    /// (number, service codes, token)
+    windows: Vec<(u32, Vec<String>, String)>,
+    /// (id, name, token)
+    helpers: Vec<(String, String, String)>,
+    api: bool,
+    manager_token: Option<String>,
+    extra: String,
+}
+
+impl HallBuilder {
+    /// `data_dir` (relative to the file), or none: the key is left out.
+    pub fn data_dir(mut self, dir: Option<&str>) -> Self {
+        self.data_dir = dir.map(str::to_string);
+        self
+    }
+
+    /// `[hall] name`.
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// The services, in this order.
+    pub fn services(mut self, services: &[Service]) -> Self {
+        self.services = services
+            .iter()
+            .map(|(c, n, l)| (c.to_string(), n.to_string(), l.to_string()))
+            .collect();
+        self
+    }
+
+    /// The windows: (number, service codes); window `n`'s token is
+    /// [`window_token`]`(n)`.
+    pub fn windows(mut self, windows: &[(u32, &[&str])]) -> Self {
+        self.windows = windows
+            .iter()
+            .map(|(n, s)| {
+                (
+                    *n,
+                    s.iter().map(|c| c.to_string()).collect(),
+                    window_token(*n),
+                )
+            })
+            .collect();
+        self
+    }
+
+    /// Window `number` gets `token` instead.
+    pub fn with_window_token(mut self, number: u32, token: &str) -> Self {
+        for w in self.windows.iter_mut().filter(|w| w.0 == number) {
+            w.2 = token.to_string();
+        }
+        self
+    }
+
+    /// The helpers: (id, name, token).
+    pub fn helpers(mut self, helpers: &[(&str, &str, &str)]) -> Self {
+        self.helpers = helpers
+            .iter()
+            .map(|(i, n, t)| (i.to_string(), n.to_string(), t.to_string()))
+            .collect();
+        self
+    }
+
+    /// No `[api]` table at all (the defaults apply).
+    pub fn no_api(mut self) -> Self {
+        self.api = false;
+        self
+    }
+
+    /// `[api] manager_token`, or none.
+    pub fn manager_token(mut self, token: Option<&str>) -> Self {
+        self.manager_token = token.map(str::to_string);
+        self
+    }
+
+    /// TOML appended at the end.
+    pub fn extra(mut self, extra: &str) -> Self {
+        self.extra = extra.to_string();
+        self
+    }
+
+    /// The configuration file's text.
+    pub fn toml(&self) -> String {
+        let mut t = String::new();
+        if let Some(d) = &self.data_dir {
+            t += &format!("data_dir = \"{d}\"\n");
+        }
+        t += &format!("[hall]\nname = \"{}\"\n", self.name);
+        for (code, name, letter) in &self.services {
+            t += &format!(
+                "[[services]]\ncode = \"{code}\"\nname = \"{name}\"\nletter = \"{letter}\"\n"
+            );
+        }
+        for (number, services, token) in &self.windows {
+            let codes: Vec<String> = services.iter().map(|c| format!("\"{c}\"")).collect();
+            t += &format!(
+                "[[windows]]\nnumber = {number}\nservices = [{}]\ntoken = \"{token}\"\n",
+                codes.join(", ")
+            );
+        }
+        for (id, name, token) in &self.helpers {
+            t += &format!("[[helpers]]\nid = \"{id}\"\nname = \"{name}\"\ntoken = \"{token}\"\n");
+        }
+        if self.api {
+            t += "[api]\nlisten = \"127.0.0.1:0\"\n";
+            if let Some(m) = &self.manager_token {
+                t += &format!("manager_token = \"{m}\"\n");
+            }
+        }
+        t + &self.extra + "\n"
+    }
+
+    /// Writes the configuration file at `path`.
+    pub fn write(&self, path: &Path) {
+        std::fs::write(path, self.toml()).unwrap();
+    }
+
+    /// The hall in a temporary directory of its own.
+    pub fn build(self) -> TestHall {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("greenwave.toml");
+        self.write(&config);
+        TestHall { dir, config }
+    }
+}
+
 /// A hall configuration in a temporary directory.
 pub struct TestHall {
     pub dir: tempfile::TempDir,
@@ -27,46 +170,31 @@ pub struct TestHall {
 }
 
 impl TestHall {
-    /// Two services (civil A, medical B), three windows; `extra` is
-    /// appended (e.g. a [call_policy] table).
+    /// Two services (civil A, medical B), three windows, the API on a free
+    /// port with the manager's token; then change what a test needs.
+    pub fn builder() -> HallBuilder {
+        HallBuilder {
+            data_dir: Some("data".into()),
+            name: "测试大厅".into(),
+            services: Vec::new(),
+            windows: Vec::new(),
+            helpers: Vec::new(),
+            api: true,
+            manager_token: Some(MANAGER.into()),
+            extra: String::new(),
+        }
+        .services(&[CIVIL, MEDICAL])
+        .windows(&[
+            (1, &["civil"]),
+            (2, &["civil", "medical"]),
+            (3, &["medical"]),
+        ])
+    }
+
+    /// The [`builder`](TestHall::builder)'s hall; `extra` is appended (e.g.
+    /// a [call_policy] table).
     pub fn new(extra: &str) -> TestHall {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("greenwave.toml");
-        let text = format!(
-            r#"data_dir = "data"
-[hall]
-name = "测试大厅"
-[[services]]
-code = "civil"
-name = "民政救助"
-letter = "A"
-[[services]]
-code = "medical"
-name = "医保业务"
-letter = "B"
-[[windows]]
-number = 1
-services = ["civil"]
-token = "{w1}"
-[[windows]]
-number = 2
-services = ["civil", "medical"]
-token = "{w2}"
-[[windows]]
-number = 3
-services = ["medical"]
-token = "{w3}"
-[api]
-listen = "127.0.0.1:0"
-manager_token = "{MANAGER}"
-{extra}
-"#,
-            w1 = window_token(1),
-            w2 = window_token(2),
-            w3 = window_token(3),
-        );
-        std::fs::write(&config, text).unwrap();
-        TestHall { dir, config }
+        TestHall::builder().extra(extra).build()
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -166,6 +294,8 @@ impl Daemon {
             if let Ok(Some(st)) = self.child.try_wait() {
                 return Some(st);
             }
+            // Not `eventually`: running out of time is an answer here
+            // (None), not a failure.
             std::thread::sleep(Duration::from_millis(20));
         }
         None
@@ -181,24 +311,19 @@ impl Daemon {
 
     /// Waits (bounded) for a stdout line containing `text`.
     pub fn wait_stdout(&self, text: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(l) = self
-                .stdout
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|l| l.contains(text))
-            {
-                return l.clone();
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no stdout line with {text:?}: {:?}",
-                self.stdout.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually_some(
+            Duration::from_secs(20),
+            &format!("no stdout line with {text:?}"),
+            || {
+                self.stdout
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l.contains(text))
+                    .cloned()
+            },
+            || format!("{:?}", self.stdout.lock().unwrap()),
+        )
     }
 
     /// Sends SIGHUP and waits (bounded) for the daemon's answer line.
@@ -208,17 +333,17 @@ impl Daemon {
             .arg("-HUP")
             .arg(self.child.id().to_string())
             .status();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(l) = self.stdout.lock().unwrap()[before..]
-                .iter()
-                .find(|l| l.contains("配置"))
-            {
-                return l.clone();
-            }
-            assert!(std::time::Instant::now() < deadline, "no answer to SIGHUP");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually_some(
+            Duration::from_secs(20),
+            "no answer to SIGHUP",
+            || {
+                self.stdout.lock().unwrap()[before..]
+                    .iter()
+                    .find(|l| l.contains("配置"))
+                    .cloned()
+            },
+            || self.stderr(),
+        )
     }
 
     pub fn stderr(&self) -> String {
@@ -331,15 +456,14 @@ impl Socat {
             .stderr(Stdio::null())
             .spawn()
             .expect("socat (packaging/test-packages.txt)");
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        while !(a.exists() && b.exists()) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "socat links never appeared"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Socat(child)
+        let socat = Socat(child);
+        eventually(
+            Duration::from_secs(15),
+            "socat links never appeared",
+            || a.exists() && b.exists(),
+            String::new,
+        );
+        socat
     }
 }
 
@@ -482,4 +606,25 @@ pub fn eventually(
         assert!(std::time::Instant::now() < deadline, "{what}: {}", why());
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Polls `f` through [`eventually`] until it gives `Some`, and returns
+/// that.
+pub fn eventually_some<T>(
+    limit: Duration,
+    what: &str,
+    mut f: impl FnMut() -> Option<T>,
+    why: impl Fn() -> String,
+) -> T {
+    let mut found = None;
+    eventually(
+        limit,
+        what,
+        || {
+            found = f();
+            found.is_some()
+        },
+        why,
+    );
+    found.expect("eventually returns once found")
 }

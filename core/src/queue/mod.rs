@@ -632,135 +632,182 @@ impl Queue {
     /// the current state (a corrupt journal) change nothing.
     pub fn apply(&mut self, event: &Event) -> Changes {
         let mut changes = Changes::default();
+        let c = &mut changes;
         match event {
-            Event::Issued { ticket } => {
-                self.next_id = self.next_id.max(ticket.id.0 + 1);
-                self.insert(ticket.clone());
-                changes.tickets.push(ticket.clone());
+            Event::Issued { ticket } => self.apply_issued(ticket, c),
+            Event::Called { id, window, at, .. } => self.apply_called(*id, *window, *at, c),
+            Event::Recalled { id, at, .. } => self.apply_recalled(*id, *at, c),
+            Event::Started { id, at, .. } => self.apply_started(*id, *at, c),
+            Event::Finished { id, window, at } => {
+                self.apply_closed(*id, *window, TicketState::Done, *at, c)
             }
-            Event::Called { id, window, at, .. } => {
-                let lane = self.update(*id, &mut changes, |t| {
-                    t.state = TicketState::Called;
-                    t.window = Some(*window);
-                    t.target_window = None;
-                    t.called_at = Some(*at);
-                    t.first_called_at.get_or_insert(*at);
-                    t.calls += 1;
-                });
-                if let Some(lane) = lane {
-                    let w = self.windows.entry(*window).or_default();
-                    w.current = Some(*id);
-                    // Every priority call extends the streak; any normal
-                    // call (by rule or by hand) ends it.
-                    w.priority_streak = match lane {
-                        Lane::Priority => w.priority_streak + 1,
-                        Lane::Normal => 0,
-                    };
-                    changes.windows.push((*window, w.clone()));
-                }
+            Event::NoShow { id, window, at } => {
+                self.apply_closed(*id, *window, TicketState::NoShow, *at, c)
             }
-            Event::Recalled { id, at, .. } => {
-                self.update(*id, &mut changes, |t| {
-                    t.called_at = Some(*at);
-                    t.calls += 1;
-                });
-            }
-            Event::Started { id, at, .. } => {
-                self.update(*id, &mut changes, |t| {
-                    t.state = TicketState::Serving;
-                    t.started_at = Some(*at);
-                });
-            }
-            Event::Finished { id, window, at } | Event::NoShow { id, window, at } => {
-                let state = if matches!(event, Event::Finished { .. }) {
-                    TicketState::Done
-                } else {
-                    TicketState::NoShow
-                };
-                self.update(*id, &mut changes, |t| {
-                    t.state = state;
-                    t.closed_at = Some(*at);
-                });
-                self.free_window(*window, *id, &mut changes);
-            }
-            Event::Rejoined { id, .. } => {
-                self.update(*id, &mut changes, |t| {
-                    t.state = if t.transfers > 0 {
-                        TicketState::Transferred
-                    } else {
-                        TicketState::Waiting
-                    };
-                    t.closed_at = None;
-                });
-            }
+            Event::Rejoined { id, .. } => self.apply_rejoined(*id, c),
             Event::Transferred {
                 id,
                 from_window,
                 to_service,
                 to_window,
                 ..
-            } => {
-                self.update(*id, &mut changes, |t| {
-                    t.state = TicketState::Transferred;
-                    t.service = to_service.clone();
-                    t.target_window = *to_window;
-                    t.transfers += 1;
-                });
-                self.free_window(*from_window, *id, &mut changes);
-            }
-            Event::Upgraded { id, .. } => {
-                // Upgrades follow a manual check by staff (the kiosk's
-                // `upgrade`), the third way of identification.
-                self.update(*id, &mut changes, |t| {
-                    t.lane = Lane::Priority;
-                    t.identified = Some(Identified::Manual);
-                });
-            }
-            Event::Cancelled { id, at } => {
-                let window = self.tickets.get(id).and_then(|t| {
-                    if t.state.is_at_window() {
-                        t.window
-                    } else {
-                        None
-                    }
-                });
-                self.update(*id, &mut changes, |t| {
-                    t.state = TicketState::Cancelled;
-                    t.closed_at = Some(*at);
-                });
-                if let Some(w) = window {
-                    self.free_window(w, *id, &mut changes);
-                }
-            }
-            Event::Paused { window, .. } | Event::Resumed { window, .. } => {
-                let paused = matches!(event, Event::Paused { .. });
-                let w = self.windows.entry(*window).or_default();
-                w.paused = paused;
-                changes.windows.push((*window, w.clone()));
-            }
+            } => self.apply_transferred(*id, *from_window, to_service, *to_window, c),
+            Event::Upgraded { id, .. } => self.apply_upgraded(*id, c),
+            Event::Cancelled { id, at } => self.apply_cancelled(*id, *at, c),
+            Event::Paused { window, .. } => self.apply_paused(*window, true, c),
+            Event::Resumed { window, .. } => self.apply_paused(*window, false, c),
             Event::DayRolledOver {
                 to, expired, at, ..
-            } => {
-                for id in expired {
-                    self.update(*id, &mut changes, |t| {
-                        t.state = TicketState::Expired;
-                        t.closed_at = Some(*at);
-                    });
-                }
-                self.day = *to;
-                self.tickets.clear();
-                self.by_number.clear();
-                self.waiting.clear();
-                self.counters.clear();
-                for (n, w) in self.windows.iter_mut() {
-                    w.current = None;
-                    w.priority_streak = 0;
-                    changes.windows.push((*n, w.clone()));
-                }
-                changes.day = Some(*to);
-            }
+            } => self.apply_rollover(*to, expired, *at, c),
         }
         changes
+    }
+
+    fn apply_issued(&mut self, ticket: &Ticket, changes: &mut Changes) {
+        self.next_id = self.next_id.max(ticket.id.0 + 1);
+        self.insert(ticket.clone());
+        changes.tickets.push(ticket.clone());
+    }
+
+    fn apply_called(&mut self, id: TicketId, window: u32, at: Timestamp, changes: &mut Changes) {
+        let lane = self.update(id, changes, |t| {
+            t.state = TicketState::Called;
+            t.window = Some(window);
+            t.target_window = None;
+            t.called_at = Some(at);
+            t.first_called_at.get_or_insert(at);
+            t.calls += 1;
+        });
+        if let Some(lane) = lane {
+            let w = self.windows.entry(window).or_default();
+            w.current = Some(id);
+            // Every priority call extends the streak; any normal
+            // call (by rule or by hand) ends it.
+            w.priority_streak = match lane {
+                Lane::Priority => w.priority_streak + 1,
+                Lane::Normal => 0,
+            };
+            changes.windows.push((window, w.clone()));
+        }
+    }
+
+    fn apply_recalled(&mut self, id: TicketId, at: Timestamp, changes: &mut Changes) {
+        self.update(id, changes, |t| {
+            t.called_at = Some(at);
+            t.calls += 1;
+        });
+    }
+
+    fn apply_started(&mut self, id: TicketId, at: Timestamp, changes: &mut Changes) {
+        self.update(id, changes, |t| {
+            t.state = TicketState::Serving;
+            t.started_at = Some(at);
+        });
+    }
+
+    /// Finished (`Done`) or no-show: the ticket closes, the window is free.
+    fn apply_closed(
+        &mut self,
+        id: TicketId,
+        window: u32,
+        state: TicketState,
+        at: Timestamp,
+        changes: &mut Changes,
+    ) {
+        self.update(id, changes, |t| {
+            t.state = state;
+            t.closed_at = Some(at);
+        });
+        self.free_window(window, id, changes);
+    }
+
+    fn apply_rejoined(&mut self, id: TicketId, changes: &mut Changes) {
+        self.update(id, changes, |t| {
+            t.state = if t.transfers > 0 {
+                TicketState::Transferred
+            } else {
+                TicketState::Waiting
+            };
+            t.closed_at = None;
+        });
+    }
+
+    fn apply_transferred(
+        &mut self,
+        id: TicketId,
+        from_window: u32,
+        to_service: &str,
+        to_window: Option<u32>,
+        changes: &mut Changes,
+    ) {
+        self.update(id, changes, |t| {
+            t.state = TicketState::Transferred;
+            t.service = to_service.to_owned();
+            t.target_window = to_window;
+            t.transfers += 1;
+        });
+        self.free_window(from_window, id, changes);
+    }
+
+    fn apply_upgraded(&mut self, id: TicketId, changes: &mut Changes) {
+        // Upgrades follow a manual check by staff (the kiosk's
+        // `upgrade`), the third way of identification.
+        self.update(id, changes, |t| {
+            t.lane = Lane::Priority;
+            t.identified = Some(Identified::Manual);
+        });
+    }
+
+    /// A cancelled ticket that was at a window frees it.
+    fn apply_cancelled(&mut self, id: TicketId, at: Timestamp, changes: &mut Changes) {
+        let window = self.tickets.get(&id).and_then(|t| {
+            if t.state.is_at_window() {
+                t.window
+            } else {
+                None
+            }
+        });
+        self.update(id, changes, |t| {
+            t.state = TicketState::Cancelled;
+            t.closed_at = Some(at);
+        });
+        if let Some(w) = window {
+            self.free_window(w, id, changes);
+        }
+    }
+
+    fn apply_paused(&mut self, window: u32, paused: bool, changes: &mut Changes) {
+        let w = self.windows.entry(window).or_default();
+        w.paused = paused;
+        changes.windows.push((window, w.clone()));
+    }
+
+    /// The open tickets expire; the new day starts with no tickets, no
+    /// numbers used and no window serving or on a streak.
+    fn apply_rollover(
+        &mut self,
+        to: NaiveDate,
+        expired: &[TicketId],
+        at: Timestamp,
+        changes: &mut Changes,
+    ) {
+        for id in expired {
+            self.update(*id, changes, |t| {
+                t.state = TicketState::Expired;
+                t.closed_at = Some(at);
+            });
+        }
+        self.day = to;
+        self.tickets.clear();
+        self.by_number.clear();
+        self.waiting.clear();
+        self.counters.clear();
+        for (n, w) in self.windows.iter_mut() {
+            w.current = None;
+            w.priority_streak = 0;
+            changes.windows.push((*n, w.clone()));
+        }
+        changes.day = Some(to);
     }
 
     // ----- internals -------------------------------------------------------
