@@ -409,3 +409,27 @@ fn reconcile_opens_missing_cases() {
         .is_empty());
     assert!(h.store().case_of_ticket(p.id).unwrap().is_some());
 }
+
+/// Regression: the case follower reads the clock, then reconciles; a
+/// ticket issued in between got a case that opened before the ticket was
+/// issued, and the timeline showed `case_opened` before `issued`.
+#[test]
+fn regression_a_reconciled_case_never_opens_before_its_ticket() {
+    use greenwave::config::Config;
+    use greenwave::hall::{Hall, ManualClock};
+    use greenwave::queue::{Lane, Timestamp};
+    use std::sync::Arc;
+
+    let hall_dir = hall();
+    let cfg = Config::load(&hall_dir.config).unwrap();
+    let clock = Arc::new(ManualClock::new(Timestamp(1_700_000_000_000)));
+    let mut h = Hall::open(&cfg, clock).unwrap();
+    let p = h.issue("civil", Lane::Priority).unwrap();
+    let ids = ["h1".to_string(), "h2".to_string()];
+    let store = greenwave::store::Store::open(&cfg.database_path()).unwrap();
+    // The follower's clock reading, taken a moment before the issue.
+    let before = Timestamp(p.issued_at.0 - 5);
+    store.open_missing_cases(before, &ids).unwrap();
+    let case = h.store().case_of_ticket(p.id).unwrap().unwrap();
+    assert_eq!(case.opened_at, p.issued_at);
+}

@@ -76,23 +76,28 @@ impl Store {
         helpers: &[String],
     ) -> Result<Vec<(TicketId, CaseId, Option<String>)>, StoreError> {
         let tx = self.immediate()?;
-        let ids: Vec<i64> = {
+        let ids: Vec<(i64, i64)> = {
             let mut stmt = tx
                 .prepare(
-                    "SELECT t.id FROM tickets t
+                    "SELECT t.id, t.issued_at FROM tickets t
                      WHERE t.lane = 'priority'
                        AND t.day = (SELECT value FROM meta WHERE key = 'service_day')
                        AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.ticket_id = t.id)
                      ORDER BY t.id",
                 )
                 .map_err(|e| self.err(e))?;
-            let rows = stmt.query_map([], |r| r.get(0)).map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| self.err(e))?;
             rows.collect::<rusqlite::Result<_>>()
                 .map_err(|e| self.err(e))?
         };
         let mut out = Vec::new();
-        for id in ids {
+        for (id, issued_at) in ids {
             let t = TicketId(id as u64);
+            // `at` was read before this transaction: a ticket issued in
+            // between must not get a case that opened before it did.
+            let at = at.max(Timestamp(issued_at));
             if let Some((c, h)) = open_in(&tx, t, at, helpers).map_err(|e| self.err(e))? {
                 out.push((t, c, h));
             }
