@@ -650,14 +650,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     })
 }
 
-/// Whether `s` is a code: 1-32 characters of a-z, 0-9, `_` or `-`. Hall
-/// codes, service codes, helper ids and the policies file's ids are codes.
-pub(crate) fn is_code(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 32
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
+pub(crate) use greenwave_core::is_code;
 
 /// `s`, the value of `key`, must be a code ([`is_code`]).
 fn check_code(s: &str, key: KeyPath) -> Result<(), Invalid> {

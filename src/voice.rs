@@ -161,11 +161,7 @@ impl Voice {
     }
 
     fn settings(&self) -> Settings {
-        self.inner
-            .settings
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        crate::sync::lock(&self.inner.settings).clone()
     }
 
     /// Whether announcements are spoken at all.
@@ -179,7 +175,7 @@ impl Voice {
         if !self.is_on() {
             return;
         }
-        let tx = self.inner.tx.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = crate::sync::lock(&self.inner.tx);
         let Some(tx) = tx.as_ref() else { return };
         match tx.try_send(text) {
             Ok(()) => {}
@@ -201,28 +197,15 @@ impl Voice {
     /// with the new settings.
     pub fn reload(&self, cfg: &VoiceConfig) {
         let new = resolve(cfg);
-        *self
-            .inner
-            .settings
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = new;
+        *crate::sync::lock(&self.inner.settings) = new;
     }
 
     /// Stops the worker: what is queued is dropped, a command that is
     /// speaking is killed. Returns once the worker has ended.
     pub fn stop(&self) {
         self.inner.stop.store(true, Ordering::SeqCst);
-        self.inner
-            .tx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        let worker = self
-            .inner
-            .worker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        crate::sync::lock(&self.inner.tx).take();
+        let worker = crate::sync::lock(&self.inner.worker).take();
         if let Some(w) = worker {
             let _ = w.join();
         }
@@ -251,7 +234,7 @@ fn work(rx: Receiver<String>, settings: &Mutex<Settings>, stop: &AtomicBool) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let s = settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let s = crate::sync::lock(settings).clone();
         let Some(argv) = s.argv else { continue };
         match speak(&command_for(&argv, &text), s.timeout, stop) {
             Said::Spoken => {

@@ -8,3 +8,12 @@
 
 pub mod cases;
 pub mod queue;
+
+/// Whether `s` is a code: 1-32 characters of a-z, 0-9, `_` or `-`. Hall
+/// codes, service codes, helper ids and the policies file's ids are codes.
+pub fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}

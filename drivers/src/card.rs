@@ -17,7 +17,7 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use crate::idcard::text::CardRead;
+use crate::document::CardRead;
 
 /// Something that happened at a card source. `Debug` never shows personal
 /// data (see [`CardRead`]); a priority card's UID shows masked.
@@ -99,6 +99,13 @@ pub enum DeviceFault {
     NotFound(String),
 }
 
+/// A UID for logs: the first two bytes in hex, then `…` (e.g. `04a2…`).
+pub fn mask_uid(uid: &[u8]) -> String {
+    let mut out: String = uid.iter().take(2).map(|b| format!("{b:02x}")).collect();
+    out.push('…');
+    out
+}
+
 /// Where a source delivers its events.
 pub trait CardSink: Send {
     /// Delivers one event; `false` once the receiver is gone (the source
@@ -135,7 +142,7 @@ impl std::fmt::Debug for CardEvent {
             CardEvent::IdCard(c) => f.debug_tuple("IdCard").field(c).finish(),
             CardEvent::PriorityCard { uid } => f
                 .debug_struct("PriorityCard")
-                .field("uid", &crate::pcsc::mask_uid(uid))
+                .field("uid", &mask_uid(uid))
                 .finish(),
             CardEvent::ReadFailed { device, reason } => f
                 .debug_struct("ReadFailed")

@@ -6,6 +6,7 @@
 //! main crate words them for residents and staff.
 
 pub mod card;
+pub mod document;
 pub mod id_number;
 pub mod idcard;
 pub mod pcsc;

@@ -108,7 +108,7 @@ pub(super) async fn drain_periodically(
             _ = every.tick() => {}
             _ = stopping.wait_for(|s| *s) => return,
         }
-        counters.lock().unwrap_or_else(|p| p.into_inner()).drain();
+        crate::sync::lock(&counters).drain();
     }
 }
 
@@ -123,7 +123,7 @@ pub(super) async fn drain_periodically(
     ))]
 pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let (issued, calls) = {
-        let mut c = state.counters.lock().unwrap_or_else(|p| p.into_inner());
+        let mut c = crate::sync::lock(&state.counters);
         c.drain();
         (c.issued.clone(), c.calls.clone())
     };

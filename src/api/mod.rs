@@ -2,10 +2,10 @@
 //!
 //! Each window has a bearer token and acts only for itself; the manager
 //! token acts for every window. Each handler names its role by an
-//! extractor ([`auth`]: `Staff`, `WindowStaff`, `Manager`, `Helper`,
+//! extractor (`auth.rs`: `Staff`, `WindowStaff`, `Manager`, `Helper`,
 //! `Caller`, `Viewer`). A refused token gets 401/403, a refused operation
 //! 404/409, bad input 400/422, always with a JSON body
-//! `{"error": "...", "code": "..."}` ([`error`]). Helpers' tokens work on
+//! `{"error": "...", "code": "..."}` (`error.rs`). Helpers' tokens work on
 //! the case routes only (`cases.rs`). Hall operations run on the blocking
 //! pool, one at a time behind the hall's mutex: two windows calling at the
 //! same instant are serialised and never get the same ticket.

@@ -69,7 +69,7 @@ async fn stats(
         )
     })?;
     let path = {
-        let h = state.hall.lock().unwrap_or_else(|p| p.into_inner());
+        let h = crate::sync::lock(&state.hall);
         h.store().path().to_string()
     };
     let by = q.by.unwrap_or(GroupBy::Day);

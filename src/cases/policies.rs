@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::is_code;
+use greenwave_core::is_code;
 
 /// A department that owns policies (民政, 教育, 医保, 住建, 卫健, 残联).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

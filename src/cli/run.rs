@@ -49,15 +49,7 @@ pub(super) fn run(config: Option<&Path>, verbose: u8, args: RunArgs) -> anyhow::
         && std::io::stdin().is_terminal()
         && std::io::stdout().is_terminal();
     let log_file = if screen && std::io::stderr().is_terminal() {
-        std::fs::create_dir_all(&cfg.data_dir)?;
-        let path = cfg.data_dir.join("greenwave.log");
-        Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .with_context(|| format!("cannot open the log {}", path.display()))?,
-        )
+        Some(log_file(&cfg)?)
     } else {
         None
     };
@@ -66,77 +58,96 @@ pub(super) fn run(config: Option<&Path>, verbose: u8, args: RunArgs) -> anyhow::
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(async move {
-        let hall = cfg.hall_name.clone();
-        // Signals first: a SIGHUP right after the address is printed (what
-        // scripts wait for) must reload, not kill the daemon.
-        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let mut options = Options::default();
-        let mut terminal = None;
-        let mut quit = None;
-        if screen {
-            let keys = crate::kiosk::screen::service_keys(&cfg);
-            let (t, out, keys, q) = crate::kiosk::terminal::Terminal::start(&hall, keys)?;
-            options.kiosk_out = Some(out);
-            options.keys = Some(keys);
-            terminal = Some(t);
-            quit = Some(q);
+    rt.block_on(serve(cfg, screen))
+}
+
+/// The log file beside the database, for when the screen is the kiosk's.
+fn log_file(cfg: &Config) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let path = cfg.data_dir.join("greenwave.log");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the log {}", path.display()))
+}
+
+/// Starts the daemon (with the kiosk screen when `screen`) and serves until
+/// SIGTERM, Ctrl-C or the screen's quit key; SIGHUP reloads.
+async fn serve(cfg: Config, screen: bool) -> anyhow::Result<ExitCode> {
+    let hall = cfg.hall_name.clone();
+    // Signals first: a SIGHUP right after the address is printed (what
+    // scripts wait for) must reload, not kill the daemon.
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut options = Options::default();
+    let mut terminal = None;
+    let mut quit = None;
+    if screen {
+        let keys = crate::kiosk::screen::service_keys(&cfg);
+        let (t, out, keys, q) = crate::kiosk::terminal::Terminal::start(&hall, keys)?;
+        options.kiosk_out = Some(out);
+        options.keys = Some(keys);
+        terminal = Some(t);
+        quit = Some(q);
+    }
+    let mut daemon = match Daemon::start_with(cfg, Arc::new(SystemClock), options).await {
+        Ok(d) => d,
+        Err(e) => {
+            if let Some(t) = terminal {
+                t.stop();
+            }
+            return Err(e);
         }
-        let daemon = match Daemon::start_with(cfg, Arc::new(SystemClock), options).await {
-            Ok(d) => d,
-            Err(e) => {
-                if let Some(t) = terminal {
-                    t.stop();
-                }
-                return Err(e);
-            }
-        };
-        let say = |msg: &str| {
-            if screen {
-                tracing::info!("{msg}");
-            } else {
-                println!("{msg}");
-                std::io::stdout().flush().ok();
-            }
-        };
-        say(&format!(
-            "greenwave 已启动: {hall}，员工接口 http://{}",
-            daemon.addr
-        ));
-        let mut daemon = daemon;
-        loop {
-            tokio::select! {
-                _ = term.recv() => break,
-                _ = tokio::signal::ctrl_c() => break,
-                Some(()) = async {
-                    match quit.as_mut() {
-                        Some(q) => q.recv().await,
-                        None => std::future::pending().await,
-                    }
-                } => break,
-                _ = hup.recv() => match daemon.reload() {
-                    Ok(msg) => {
-                        tracing::info!("{msg}");
-                        if !screen {
-                            say(&msg);
-                        }
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "configuration not reloaded");
-                        say(&format!("配置未重新加载：{e}"));
-                    }
-                },
-            }
+    };
+    let say = |msg: &str| {
+        if screen {
+            tracing::info!("{msg}");
+        } else {
+            println!("{msg}");
             std::io::stdout().flush().ok();
         }
-        tracing::info!("shutting down");
-        let res = daemon.shutdown().await;
-        if let Some(t) = terminal {
-            t.stop();
+    };
+    say(&format!(
+        "greenwave 已启动: {hall}，员工接口 http://{}",
+        daemon.addr
+    ));
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            Some(()) = async {
+                match quit.as_mut() {
+                    Some(q) => q.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => break,
+            _ = hup.recv() => reload(&mut daemon, screen, &say),
         }
-        res?;
-        say("greenwave 已停止");
-        Ok(ExitCode::SUCCESS)
-    })
+        std::io::stdout().flush().ok();
+    }
+    tracing::info!("shutting down");
+    let res = daemon.shutdown().await;
+    if let Some(t) = terminal {
+        t.stop();
+    }
+    res?;
+    say("greenwave 已停止");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGHUP: re-reads the configuration, says what it did.
+fn reload(daemon: &mut Daemon, screen: bool, say: &impl Fn(&str)) {
+    match daemon.reload() {
+        Ok(msg) => {
+            tracing::info!("{msg}");
+            if !screen {
+                say(&msg);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "configuration not reloaded");
+            say(&format!("配置未重新加载：{e}"));
+        }
+    }
 }

@@ -16,12 +16,7 @@ pub mod watcher;
 pub use backend::{PcscBackend, PcscCard, PcscContext, PcscLite, ReaderWatch};
 pub use watcher::{probe, probe_with, PcscConfig, PcscError, PcscWatcher};
 
-/// A UID for logs: the first two bytes in hex, then `…` (e.g. `04a2…`).
-pub fn mask_uid(uid: &[u8]) -> String {
-    let mut out: String = uid.iter().take(2).map(|b| format!("{b:02x}")).collect();
-    out.push('…');
-    out
-}
+pub use crate::card::mask_uid;
 
 #[cfg(test)]
 mod tests {
