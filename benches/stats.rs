@@ -53,12 +53,15 @@ fn main() {
                 seq: 0,
                 day,
                 event: ev.clone(),
+                actor: None,
             });
             pending.push((ev, changes));
         };
     for i in 0..tickets {
         if i > 0 && i % per_day == 0 {
-            store.commit(day, &pending).unwrap();
+            store
+                .commit(day, &greenwave::hall::Actor::System, &pending)
+                .unwrap();
             pending.clear();
             day = day.succ_opt().unwrap();
             let ev = q.rollover(day, Timestamp(now)).unwrap();
@@ -81,7 +84,9 @@ fn main() {
             record(&mut q, day, ev, &mut pending);
         }
     }
-    store.commit(day, &pending).unwrap();
+    store
+        .commit(day, &greenwave::hall::Actor::System, &pending)
+        .unwrap();
     drop(store);
     let built = t0.elapsed();
     let size = std::fs::metadata(&path).unwrap().len();

@@ -16,6 +16,7 @@ use crate::queue::{
     Timestamp,
 };
 use crate::store::{JournalEntry, Store, StoreError};
+pub use greenwave_core::Actor;
 
 /// Where the time comes from. The daemon uses [`SystemClock`]; tests use
 /// [`ManualClock`].
@@ -177,15 +178,15 @@ impl Hall {
             return Ok(None);
         }
         let ev = self.queue.rollover(today, now)?;
-        self.record(ev.clone())?;
+        self.record(ev.clone(), &Actor::System)?;
         tracing::info!(day = %today, "service day rolled over");
         Ok(Some(ev))
     }
 
-    fn record(&mut self, ev: Event) -> Result<(), HallError> {
+    fn record(&mut self, ev: Event, actor: &Actor) -> Result<(), HallError> {
         let day = self.queue.day();
         let changes = self.queue.apply(&ev);
-        if let Err(e) = self.store.commit(day, &[(ev.clone(), changes)]) {
+        if let Err(e) = self.store.commit(day, actor, &[(ev.clone(), changes)]) {
             tracing::error!(error = %e, "commit failed; reloading the queue from the database");
             self.reload()?;
             return Err(e.into());
@@ -210,16 +211,17 @@ impl Hall {
         Ok(())
     }
 
-    /// Runs one decision of the core and records it; returns the event and
-    /// the ticket it concerns, as stored.
+    /// Runs one decision of the core and records it as done by `actor`;
+    /// returns the event and the ticket it concerns, as stored.
     pub fn exec(
         &mut self,
+        actor: &Actor,
         decide: impl FnOnce(&Queue, Timestamp) -> Result<Event, QueueError>,
     ) -> Result<(Event, Option<Ticket>), HallError> {
         let now = self.clock.now();
         self.roll_if_due(now)?;
         let ev = decide(&self.queue, now)?;
-        self.record(ev.clone())?;
+        self.record(ev.clone(), actor)?;
         let ticket = ev.ticket_id().and_then(|id| self.queue.ticket(id).cloned());
         Ok((ev, ticket))
     }
@@ -245,7 +247,7 @@ impl Hall {
                     ask.person.map(str::to_string),
                     ask.identified,
                 )?;
-                self.record(ev.clone())?;
+                self.record(ev.clone(), ask.actor)?;
                 let id = ev.ticket_id().expect("an issue concerns a ticket");
                 let t = self.queue.ticket(id).cloned();
                 (t.expect("an issued ticket is in the queue"), false)
@@ -259,15 +261,15 @@ impl Hall {
         })
     }
 
-    /// Issues a ticket durably.
+    /// Issues a ticket durably, as the manager (tests and tools).
     pub fn issue(&mut self, service: &str, lane: Lane) -> Result<Ticket, HallError> {
-        let (_, t) = self.exec(|q, now| q.issue(service, lane, now))?;
+        let (_, t) = self.exec(&Actor::Manager, |q, now| q.issue(service, lane, now))?;
         Ok(t.expect("an issued ticket is in the queue"))
     }
 
-    /// Calls the next ticket to a window.
+    /// Calls the next ticket to a window, as that window (tests and tools).
     pub fn call_next(&mut self, window: u32) -> Result<Ticket, HallError> {
-        let (_, t) = self.exec(|q, now| q.call_next(window, now))?;
+        let (_, t) = self.exec(&Actor::Window(window), |q, now| q.call_next(window, now))?;
         Ok(t.expect("a called ticket is in the queue"))
     }
 
@@ -286,6 +288,8 @@ impl Hall {
 /// A request for [`Hall::open_or_issue`].
 #[derive(Debug, Clone)]
 pub struct Ask<'a> {
+    /// Who asks (the kiosk, a window after a manual identification).
+    pub actor: &'a Actor,
     /// The service.
     pub service: &'a str,
     /// The keyed identity hash (hex) of the resident, if known.

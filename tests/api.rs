@@ -21,7 +21,7 @@ fn issue_call_finish_over_http() {
     let (_, p) = d.post(
         "/api/tickets",
         MANAGER,
-        json!({ "service": "civil", "lane": "priority" }),
+        json!({ "service": "civil", "lane": "priority", "reason": "测试" }),
     );
     assert_eq!(p["number"], "GA001");
     assert_eq!(p["ahead"], 0);
@@ -204,7 +204,7 @@ fn sigterm_shuts_down_cleanly_and_a_restart_keeps_the_queue() {
     d.post(
         "/api/tickets",
         MANAGER,
-        json!({ "service": "civil", "lane": "priority" }),
+        json!({ "service": "civil", "lane": "priority", "reason": "测试" }),
     );
     d.post("/api/tickets", MANAGER, json!({ "service": "medical" }));
     d.post("/api/windows/1/call", MANAGER, json!({}));
@@ -219,7 +219,7 @@ fn sigterm_shuts_down_cleanly_and_a_restart_keeps_the_queue() {
     let (_, t) = d.post(
         "/api/tickets",
         MANAGER,
-        json!({ "service": "civil", "lane": "priority" }),
+        json!({ "service": "civil", "lane": "priority", "reason": "测试" }),
     );
     assert_eq!(t["number"], "GA002", "numbering continues after a restart");
 }

@@ -88,7 +88,7 @@ fn displays_get_a_snapshot_then_every_event_in_order() {
     d.post(
         "/api/tickets",
         MANAGER,
-        json!({ "service": "civil", "lane": "priority" }),
+        json!({ "service": "civil", "lane": "priority", "reason": "测试" }),
     );
     let (st, c) = d.post("/api/windows/1/call", &window_token(1), json!({}));
     assert_eq!((st, c["number"].as_str()), (200, Some("GA001")));

@@ -108,7 +108,7 @@ fn metrics_parse_and_follow_issuing_and_calling() {
     for body in [
         json!({ "service": "civil" }),
         json!({ "service": "civil" }),
-        json!({ "service": "medical", "lane": "priority" }),
+        json!({ "service": "medical", "lane": "priority", "reason": "测试" }),
     ] {
         let (st, _) = d.post("/api/tickets", MANAGER, body);
         assert_eq!(st, 201);

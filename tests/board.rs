@@ -308,7 +308,7 @@ fn the_real_board_follows_a_live_daemon_and_survives_its_restart() {
         d.post(
             "/api/tickets",
             common::MANAGER,
-            json!({ "service": "civil", "lane": lane }),
+            json!({ "service": "civil", "lane": lane, "reason": "测试" }),
         )
     };
     issue("normal");

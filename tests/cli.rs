@@ -190,6 +190,8 @@ fn staff_commands_work_against_the_daemon() {
         "--service",
         "civil",
         "--priority",
+        "--reason",
+        "行动不便",
         "--token",
         common::MANAGER,
     ]);

@@ -49,7 +49,7 @@ fn client(base: String, seed: u64, acks: mpsc::Sender<Ack>, stop: Arc<AtomicBool
                     "POST",
                     &url("/api/tickets"),
                     Some(MANAGER),
-                    Some(json!({ "service": service, "lane": lane })),
+                    Some(json!({ "service": service, "lane": lane, "reason": "测试" })),
                 )
             }
             5..=7 => http(

@@ -454,7 +454,7 @@ fn staff_identify_by_hand_upgrade_and_the_progress_page_follows_the_ticket() {
     let db = rusqlite::Connection::open(rig.dir.path().join("data/greenwave.db")).unwrap();
     let n: i64 = db
         .query_row(
-            "SELECT COUNT(*) FROM audit WHERE action = 'roster.check' AND actor = 'window 1' AND subject LIKE '%**********%'",
+            "SELECT COUNT(*) FROM audit WHERE action = 'roster.check' AND actor = 'window:1' AND subject LIKE '%**********%'",
             [],
             |r| r.get(0),
         )

@@ -85,14 +85,22 @@ fn a_bound_priority_card_works_like_the_id_card() {
     assert_eq!(hall.lock().unwrap().queue().tickets().len(), 1);
 
     // Binding someone not on the roster is refused.
-    let refused = desk.bind_card(&uid, other.id_number.as_gb11643().unwrap(), "test");
+    let refused = desk.bind_card(
+        &uid,
+        other.id_number.as_gb11643().unwrap(),
+        &greenwave::hall::Actor::Manager,
+    );
     assert!(
         matches!(refused, Err(KioskError::Refused(_))),
         "{refused:?}"
     );
 
-    desk.bind_card(&uid, listed.id_number.as_gb11643().unwrap(), "test")
-        .unwrap();
+    desk.bind_card(
+        &uid,
+        listed.id_number.as_gb11643().unwrap(),
+        &greenwave::hall::Actor::Manager,
+    )
+    .unwrap();
     let first = match kiosk.serve(Identity::PriorityCard { uid: uid.clone() }, Some("civil")) {
         Outcome::Ticket {
             ticket,

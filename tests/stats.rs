@@ -65,6 +65,7 @@ fn worked_day() -> Vec<JournalEntry> {
             seq: journal.len() as i64 + 1,
             day: d,
             event: ev,
+            actor: None,
         });
     };
     step(&mut q, &|q| q.issue("civil", Lane::Normal, t(0)));
@@ -182,7 +183,7 @@ fn the_cli_reports_the_real_journal() {
     d.post(
         "/api/tickets",
         common::MANAGER,
-        json!({ "service": "civil", "lane": "priority" }),
+        json!({ "service": "civil", "lane": "priority", "reason": "测试" }),
     );
     d.post(
         "/api/tickets",
@@ -246,6 +247,7 @@ fn mechanism_day() -> (Vec<JournalEntry>, Vec<CaseFact>, Vec<RatingFact>) {
             seq: journal.len() as i64 + 1,
             day,
             event: ev,
+            actor: None,
         });
     };
     let issue =
@@ -399,7 +401,7 @@ fn the_manager_api_and_the_daily_export_agree_with_the_cli() {
     d.post(
         "/api/tickets",
         common::MANAGER,
-        json!({ "service": "civil", "lane": "priority" }),
+        json!({ "service": "civil", "lane": "priority", "reason": "测试" }),
     );
     d.post(
         "/api/tickets",

@@ -65,12 +65,15 @@ fn the_queue_is_exactly_what_it_was_after_reopening() {
         h.issue("civil", Lane::Normal).unwrap();
         clock.advance(Duration::from_secs(60));
         assert_eq!(h.call_next(1).unwrap().number, "GA001");
-        h.exec(|q, now| q.start(1, now)).unwrap();
+        h.exec(&greenwave::hall::Actor::Manager, |q, now| q.start(1, now))
+            .unwrap();
         assert_eq!(h.call_next(2).unwrap().number, "A001");
-        h.exec(|q, now| q.no_show(2, now)).unwrap();
-        h.exec(|q, now| q.pause(2, now)).unwrap();
+        h.exec(&greenwave::hall::Actor::Manager, |q, now| q.no_show(2, now))
+            .unwrap();
+        h.exec(&greenwave::hall::Actor::Manager, |q, now| q.pause(2, now))
+            .unwrap();
         // How a priority resident was identified survives too (statistics).
-        h.exec(|q, now| {
+        h.exec(&greenwave::hall::Actor::Manager, |q, now| {
             q.issue_with(
                 "civil",
                 Lane::Priority,
@@ -123,7 +126,8 @@ fn rollover_at_local_time_restarts_numbers_and_expires_open_tickets() {
     let a1 = h.issue("civil", Lane::Normal).unwrap();
     let a2 = h.issue("civil", Lane::Normal).unwrap();
     h.call_next(1).unwrap();
-    h.exec(|q, now| q.finish(1, now)).unwrap();
+    h.exec(&greenwave::hall::Actor::Manager, |q, now| q.finish(1, now))
+        .unwrap();
     // 03:59 the next morning: still the same service day.
     clock.set(Timestamp(morning().0 + (18 * 60 + 59) * 60_000));
     assert!(h.tick().unwrap().is_none());
@@ -217,8 +221,11 @@ fn a_second_writer_cannot_call_a_ticket_already_called() {
     let e2 = q2.call_next(2, clock.now()).unwrap();
     let c1 = q1.apply(&e1);
     let c2 = q2.apply(&e2);
-    s1.commit(day, &[(e1, c1)]).unwrap();
-    let err = s2.commit(day, &[(e2, c2)]).unwrap_err();
+    s1.commit(day, &greenwave::hall::Actor::Window(1), &[(e1, c1)])
+        .unwrap();
+    let err = s2
+        .commit(day, &greenwave::hall::Actor::Window(2), &[(e2, c2)])
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     let stored = s1.tickets_of_day(day).unwrap();
     assert_eq!(stored[0].window, Some(1));
@@ -265,7 +272,8 @@ fn the_tickets_table_gives_the_journals_statistics() {
         Timestamp,
     ) -> Result<Event, greenwave::queue::QueueError>| {
         clock.advance(Duration::from_secs(60));
-        h.exec(|q, now| f(q, now)).unwrap();
+        h.exec(&greenwave::hall::Actor::Manager, |q, now| f(q, now))
+            .unwrap();
     };
     for lane in [
         Lane::Normal,

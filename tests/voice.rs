@@ -88,7 +88,7 @@ fn issue(d: &Daemon, service: &str, lane: &str) -> String {
     let (st, t) = d.post(
         "/api/tickets",
         MANAGER,
-        json!({ "service": service, "lane": lane }),
+        json!({ "service": service, "lane": lane, "reason": "测试" }),
     );
     assert_eq!(st, 201, "{t}");
     t["number"].as_str().unwrap().to_string()

@@ -195,7 +195,7 @@ async fn the_event_stream_json_is_pinned() {
         };
         post(
             "/api/tickets",
-            serde_json::json!({"service": "civil", "lane": "priority"}),
+            serde_json::json!({"service": "civil", "lane": "priority", "reason": "测试"}),
         );
         step();
         post("/api/tickets", serde_json::json!({"service": "medical"}));

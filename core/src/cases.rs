@@ -84,30 +84,7 @@ impl Case {
     }
 }
 
-/// Who acts on a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    /// The daemon (automatic assignment).
-    System,
-    /// The hall manager.
-    Manager,
-    /// A helper, by id.
-    Helper(String),
-    /// A window's staff.
-    Window(u32),
-}
-
-impl Actor {
-    /// The actor as recorded (`system`, `manager`, `helper:h1`, `window:2`).
-    pub fn recorded(&self) -> String {
-        match self {
-            Actor::System => "system".into(),
-            Actor::Manager => "manager".into(),
-            Actor::Helper(h) => format!("helper:{h}"),
-            Actor::Window(w) => format!("window:{w}"),
-        }
-    }
-}
+pub use crate::actor::Actor;
 
 /// A satisfaction rating, as residents choose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -305,7 +282,9 @@ pub fn check_work(case: &Case, number: &str, actor: &Actor) -> Result<(), CaseEr
             number: number.to_string(),
             owner: owner.clone(),
         }),
-        (Actor::Window(_), None) => Err(CaseError::Unassigned(number.to_string())),
+        (Actor::Window(_) | Actor::Kiosk(_), None) => {
+            Err(CaseError::Unassigned(number.to_string()))
+        }
     }
 }
 
@@ -377,7 +356,8 @@ pub struct TimelineEntry {
     pub kind: String,
     /// The same, for staff screens (`取号`, `呼叫`, ...).
     pub label: String,
-    /// Who did it, for case entries (`helper:h1`, `manager`, `system`).
+    /// Who did it (`kiosk`, `window:2`, `helper:h1`, `manager`, `system`);
+    /// none for queue events journaled before actors were.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
     /// The window concerned, if any.
@@ -388,9 +368,10 @@ pub struct TimelineEntry {
     pub detail: serde_json::Value,
 }
 
-/// A queue event as a timeline entry. The issued ticket's progress token
-/// and identity hash are left out: staff screens need neither.
-pub fn queue_entry(ev: &Event) -> TimelineEntry {
+/// A queue event, and who did it (as journaled), as a timeline entry. The
+/// issued ticket's progress token and identity hash are left out: staff
+/// screens need neither.
+pub fn queue_entry(ev: &Event, actor: Option<&str>) -> TimelineEntry {
     use serde_json::json;
     let (label, detail) = match ev {
         Event::Issued { ticket } => (
@@ -423,7 +404,7 @@ pub fn queue_entry(ev: &Event) -> TimelineEntry {
         source: "queue".into(),
         kind: ev.kind().into(),
         label: label.into(),
-        actor: None,
+        actor: actor.map(str::to_string),
         window: ev.window(),
         detail,
     }
@@ -469,11 +450,14 @@ pub fn rating_entry(r: &RatingRecord) -> TimelineEntry {
 /// at the same instant the queue's event comes first (a ticket is issued
 /// before its case is assigned).
 pub fn timeline(
-    journal: &[Event],
+    journal: &[(Event, Option<String>)],
     case: &[CaseEvent],
     rating: Option<&RatingRecord>,
 ) -> Vec<TimelineEntry> {
-    let mut out: Vec<TimelineEntry> = journal.iter().map(queue_entry).collect();
+    let mut out: Vec<TimelineEntry> = journal
+        .iter()
+        .map(|(e, actor)| queue_entry(e, actor.as_deref()))
+        .collect();
     out.extend(case.iter().map(case_entry));
     out.extend(rating.map(rating_entry));
     out.sort_by_key(|e| e.at_ms);
@@ -583,10 +567,13 @@ mod tests {
 
     #[test]
     fn timeline_is_in_time_order_queue_first() {
-        let j = [Event::Cancelled {
-            id: crate::queue::TicketId(1),
-            at: Timestamp(10),
-        }];
+        let j = [(
+            Event::Cancelled {
+                id: crate::queue::TicketId(1),
+                at: Timestamp(10),
+            },
+            Some("window:1".to_string()),
+        )];
         let c = [
             CaseEvent {
                 at: Timestamp(10),

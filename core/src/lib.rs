@@ -6,8 +6,11 @@
 //! parameter). Decisions take `&self` and return an event or an error; only
 //! `apply` mutates.
 
+pub mod actor;
 pub mod cases;
 pub mod queue;
+
+pub use actor::Actor;
 
 /// Whether `s` is a code: 1-32 characters of a-z, 0-9, `_` or `-`. Hall
 /// codes, service codes, helper ids and the policies file's ids are codes.

@@ -37,13 +37,14 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// How the audit log and the journal name this actor.
-    pub fn recorded(&self) -> String {
+    /// The actor the journal and the audit log record for this token's
+    /// holder (a display never acts).
+    pub fn actor(&self) -> Actor {
         match self {
-            Principal::Manager => "manager".to_string(),
-            Principal::Window(w) => format!("window {w}"),
-            Principal::Helper(h) => format!("helper {h}"),
-            Principal::Display => "display".to_string(),
+            Principal::Manager => Actor::Manager,
+            Principal::Window(w) => Actor::Window(*w),
+            Principal::Helper(h) => Actor::Helper(h.clone()),
+            Principal::Display => Actor::System,
         }
     }
 }
@@ -191,10 +192,10 @@ impl FromRequestParts<AppState> for Helper {
 }
 
 /// The window named by the path's `{window}`, for its own staff or the
-/// manager. A window number that does not parse is a 400, before any
-/// token is looked at.
-#[derive(Debug, Clone, Copy)]
-pub struct WindowStaff(pub u32);
+/// manager (the second field: who acts). A window number that does not
+/// parse is a 400, before any token is looked at.
+#[derive(Debug, Clone)]
+pub struct WindowStaff(pub u32, pub Actor);
 
 impl FromRequestParts<AppState> for WindowStaff {
     type Rejection = ApiError;
@@ -216,8 +217,8 @@ impl FromRequestParts<AppState> for WindowStaff {
             )
         })?;
         match identify(state, bearer(parts))? {
-            Principal::Manager => Ok(WindowStaff(window)),
-            Principal::Window(w) if w == window => Ok(WindowStaff(window)),
+            Principal::Manager => Ok(WindowStaff(window, Actor::Manager)),
+            Principal::Window(w) if w == window => Ok(WindowStaff(window, Actor::Window(w))),
             Principal::Window(w) => Err(forbidden(format!(
                 "{w} 号窗口的令牌不能操作 {window} 号窗口"
             ))),

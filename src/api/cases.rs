@@ -298,7 +298,11 @@ struct CaseDetail {
 
 /// A ticket, its case (if any), its rating (if any) and the full timeline.
 fn detail(h: &Hall, cfg: &Config, t: &Ticket, c: Option<&Case>) -> Result<CaseDetail, ApiError> {
-    let journal: Vec<_> = h.history(t.id)?.into_iter().map(|e| e.event).collect();
+    let journal: Vec<_> = h
+        .history(t.id)?
+        .into_iter()
+        .map(|e| (e.event, e.actor))
+        .collect();
     let case_events = match c {
         Some(c) => h.store().case_events(c.id)?,
         None => Vec::new(),
@@ -654,7 +658,9 @@ async fn take(
                     cases::check_take(&c, &n, me)?;
                 }
             }
-            (Actor::System | Actor::Window(_), _) => return Err(forbidden("不能分配案件")),
+            (Actor::System | Actor::Window(_) | Actor::Kiosk(_), _) => {
+                return Err(forbidden("不能分配案件"))
+            }
         }
         let (_, c) = ticket_and_case(h, &n)?;
         Ok(Json(CaseView::of(&c, &t, cfg)))

@@ -28,6 +28,12 @@ impl From<KioskError> for ApiError {
                     StaffRefusal::NoRoster => (StatusCode::CONFLICT, "no_roster"),
                     StaffRefusal::NotGranted { .. } => (StatusCode::CONFLICT, "not_granted"),
                     StaffRefusal::UnknownNumber(_) => (StatusCode::NOT_FOUND, "unknown_number"),
+                    StaffRefusal::NotYourTicket { .. } => {
+                        (StatusCode::FORBIDDEN, "not_your_ticket")
+                    }
+                    StaffRefusal::NotYourService { .. } => {
+                        (StatusCode::FORBIDDEN, "not_your_service")
+                    }
                 };
                 ApiError::new(status, code, r.to_string())
             }
@@ -191,7 +197,7 @@ async fn manual_priority(
     Staff(who): Staff,
     body: Result<Json<ManualBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<StaffTicket>), ApiError> {
-    let who = who.recorded();
+    let who = who.actor();
     let Json(b) = body.map_err(bad_json)?;
     let id = id_number(&b.id_number)?;
     let service = match b
@@ -244,7 +250,7 @@ async fn upgrade(
     Path(number): Path<String>,
     body: Result<Json<UpgradeBody>, JsonRejection>,
 ) -> Result<Json<StaffTicket>, ApiError> {
-    let who = who.recorded();
+    let who = who.actor();
     let Json(b) = body.map_err(bad_json)?;
     let id = id_number(&b.id_number)?;
     let (check, t) = with_desk(&state, move |d| d.upgrade(&number, &id, &who)).await?;
@@ -270,7 +276,7 @@ async fn bind_card(
     Staff(who): Staff,
     body: Result<Json<BindBody>, JsonRejection>,
 ) -> Result<Json<RosterCheckView>, ApiError> {
-    let who = who.recorded();
+    let who = who.actor();
     let Json(b) = body.map_err(bad_json)?;
     let uid = hex::decode(b.uid.trim())
         .ok()
@@ -293,15 +299,18 @@ async fn bind_card(
     responses(
         (status = 200, description = "Printed, or why not", body = ReprintResult),
         StaffErrors,
+        (status = 403, description = "A window's token on a ticket outside its scope (`not_your_ticket`)", body = ErrorBody),
         (status = 404, description = "No such number today", body = ErrorBody),
         (status = 409, description = "No kiosk on this machine", body = ErrorBody),
     ))]
 async fn reprint(
     State(state): State<AppState>,
-    _staff: Staff,
+    Staff(who): Staff,
     Path(number): Path<String>,
 ) -> Result<Json<ReprintResult>, ApiError> {
     let kiosk = state.kiosk.clone().ok_or_else(no_kiosk)?;
+    let (n, by) = (number.clone(), who.actor());
+    with_desk(&state, move |d| d.check_scope(&n, &by)).await?;
     let done = kiosk.reprint(number).await?;
     let ticket = view(&state, done.ticket).await?;
     Ok(Json(ReprintResult {

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::auth::WindowStaff;
 use super::error::{bad_json, WindowErrors};
 use super::{with_hall, ApiError, AppState, ErrorBody, TicketView, WindowView};
-use crate::hall::{Hall, HallError};
+use crate::hall::{Actor, Hall, HallError};
 use crate::queue::QueueError;
 
 /// Body of `POST /api/windows/{n}/call`: empty for "next", or a number.
@@ -36,7 +36,7 @@ pub(super) struct CallBody {
     ))]
 pub(super) async fn call(
     State(state): State<AppState>,
-    WindowStaff(window): WindowStaff,
+    WindowStaff(window, by): WindowStaff,
     body: Option<Json<serde_json::Value>>,
 ) -> Result<Json<TicketView>, ApiError> {
     let body: CallBody = match body {
@@ -50,8 +50,8 @@ pub(super) async fn call(
         _ => CallBody::default(),
     };
     window_op(&state, move |h| match body.number {
-        Some(n) => h.exec(|q, now| q.call_number(window, &n, now)),
-        None => h.exec(|q, now| q.call_next(window, now)),
+        Some(n) => h.exec(&by, |q, now| q.call_number(window, &n, now)),
+        None => h.exec(&by, |q, now| q.call_next(window, now)),
     })
     .await
 }
@@ -82,9 +82,13 @@ type WindowDecision = fn(
 async fn simple_window_op(
     state: AppState,
     window: u32,
+    by: Actor,
     decide: WindowDecision,
 ) -> Result<Json<TicketView>, ApiError> {
-    window_op(&state, move |h| h.exec(|q, now| decide(q, window, now))).await
+    window_op(&state, move |h| {
+        h.exec(&by, |q, now| decide(q, window, now))
+    })
+    .await
 }
 
 /// Announces the window's current ticket again.
@@ -97,9 +101,9 @@ async fn simple_window_op(
     ))]
 pub(super) async fn recall(
     State(state): State<AppState>,
-    WindowStaff(window): WindowStaff,
+    WindowStaff(window, by): WindowStaff,
 ) -> Result<Json<TicketView>, ApiError> {
-    simple_window_op(state, window, |q, w, now| q.recall(w, now)).await
+    simple_window_op(state, window, by, |q, w, now| q.recall(w, now)).await
 }
 
 /// The resident arrived: service starts.
@@ -112,9 +116,9 @@ pub(super) async fn recall(
     ))]
 pub(super) async fn start(
     State(state): State<AppState>,
-    WindowStaff(window): WindowStaff,
+    WindowStaff(window, by): WindowStaff,
 ) -> Result<Json<TicketView>, ApiError> {
-    simple_window_op(state, window, |q, w, now| q.start(w, now)).await
+    simple_window_op(state, window, by, |q, w, now| q.start(w, now)).await
 }
 
 /// Service finished.
@@ -127,9 +131,9 @@ pub(super) async fn start(
     ))]
 pub(super) async fn finish(
     State(state): State<AppState>,
-    WindowStaff(window): WindowStaff,
+    WindowStaff(window, by): WindowStaff,
 ) -> Result<Json<TicketView>, ApiError> {
-    simple_window_op(state, window, |q, w, now| q.finish(w, now)).await
+    simple_window_op(state, window, by, |q, w, now| q.finish(w, now)).await
 }
 
 /// The resident did not come.
@@ -142,9 +146,9 @@ pub(super) async fn finish(
     ))]
 pub(super) async fn no_show(
     State(state): State<AppState>,
-    WindowStaff(window): WindowStaff,
+    WindowStaff(window, by): WindowStaff,
 ) -> Result<Json<TicketView>, ApiError> {
-    simple_window_op(state, window, |q, w, now| q.no_show(w, now)).await
+    simple_window_op(state, window, by, |q, w, now| q.no_show(w, now)).await
 }
 
 /// Body of `POST /api/windows/{n}/transfer`.
@@ -172,12 +176,12 @@ pub(super) struct TransferBody {
     ))]
 pub(super) async fn transfer(
     State(state): State<AppState>,
-    WindowStaff(window): WindowStaff,
+    WindowStaff(window, by): WindowStaff,
     body: Result<Json<TransferBody>, JsonRejection>,
 ) -> Result<Json<TicketView>, ApiError> {
     let Json(b) = body.map_err(bad_json)?;
     window_op(&state, move |h| {
-        h.exec(|q, now| {
+        h.exec(&by, |q, now| {
             q.transfer(
                 window,
                 b.service.as_deref(),
@@ -200,9 +204,9 @@ pub(super) async fn transfer(
     ))]
 pub(super) async fn pause(
     State(state): State<AppState>,
-    WindowStaff(window): WindowStaff,
+    WindowStaff(window, by): WindowStaff,
 ) -> Result<Json<WindowView>, ApiError> {
-    pause_resume(state, window, true).await
+    pause_resume(state, window, by, true).await
 }
 
 /// The window calls again.
@@ -215,18 +219,19 @@ pub(super) async fn pause(
     ))]
 pub(super) async fn resume(
     State(state): State<AppState>,
-    WindowStaff(window): WindowStaff,
+    WindowStaff(window, by): WindowStaff,
 ) -> Result<Json<WindowView>, ApiError> {
-    pause_resume(state, window, false).await
+    pause_resume(state, window, by, false).await
 }
 
 async fn pause_resume(
     state: AppState,
     window: u32,
+    by: Actor,
     pause: bool,
 ) -> Result<Json<WindowView>, ApiError> {
     with_hall(&state, move |h| {
-        h.exec(|q, now| {
+        h.exec(&by, |q, now| {
             if pause {
                 q.pause(window, now)
             } else {

@@ -53,9 +53,13 @@ pub struct IssueArgs {
     /// Service code
     #[arg(long, short)]
     pub service: String,
-    /// Issue in the priority lane (绿波通道)
-    #[arg(long)]
+    /// Issue in the priority lane (绿波通道): the manager's token only, with
+    /// --reason (residents reach the lane through the roster)
+    #[arg(long, requires = "reason")]
     pub priority: bool,
+    /// Why the manager gives the priority lane (kept in the audit log)
+    #[arg(long)]
+    pub reason: Option<String>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -193,7 +197,7 @@ pub(super) fn issue(config: Option<&Path>, a: IssueArgs) -> anyhow::Result<ExitC
     c.ticket(
         "POST",
         "/api/tickets",
-        Some(json!({ "service": a.service, "lane": lane })),
+        Some(json!({ "service": a.service, "lane": lane, "reason": a.reason })),
         |t| {
             format!(
                 "已取号 {}（{}，{}），前面还有 {} 人",

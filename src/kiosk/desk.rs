@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::roster_desk::RosterDesk;
 use super::{decide_lane, new_token, KioskError, PriorityReason, RosterCheck, StaffRefusal};
 use crate::config::Config;
-use crate::hall::{Ask, Clock, Hall};
+use crate::hall::{Actor, Ask, Clock, Hall};
 use crate::queue::{Identified, Lane, Ticket, TicketId};
 use crate::roster::install::RosterAnswer;
 use crate::roster::HashKey;
@@ -89,6 +89,8 @@ pub trait TicketDesk: Send + Sync {
 /// in force (the age rule follows a reload).
 pub struct HallDesk {
     hall: Arc<Mutex<Hall>>,
+    /// Who the kiosk's tickets are recorded as issued by.
+    actor: Actor,
     clock: Arc<dyn Clock>,
     roster: RosterDesk,
     key: HashKey,
@@ -115,6 +117,7 @@ impl HallDesk {
         let clock = crate::sync::lock(&hall).clock();
         HallDesk {
             hall,
+            actor: Actor::Kiosk(None),
             clock,
             roster,
             key,
@@ -206,6 +209,7 @@ impl TicketDesk for HallDesk {
         };
         let person = found.person.map(hex::encode);
         let issued = crate::sync::lock(&self.hall).open_or_issue(Ask {
+            actor: &self.actor,
             service,
             person: person.as_deref(),
             lane,
@@ -248,7 +252,7 @@ impl TicketDesk for HallDesk {
 impl HallDesk {
     /// Staff check a resident against the roster by hand (manual
     /// identification); the check and its answer go to the audit log.
-    pub fn check_roster(&self, id: &IdNumber, actor: &str) -> Result<RosterCheck, KioskError> {
+    pub fn check_roster(&self, id: &IdNumber, by: &Actor) -> Result<RosterCheck, KioskError> {
         let masked = id.masked();
         let answer = self.roster.check_hash(&self.key.hash(id), self.today())?;
         let check = match &answer {
@@ -279,7 +283,7 @@ impl HallDesk {
         };
         self.roster.audit(&AuditEntry {
             at: self.clock.now().0,
-            actor: actor.to_string(),
+            actor: by.recorded(),
             action: "roster.check".into(),
             subject: Some(masked),
             result: result.into(),
@@ -313,12 +317,21 @@ impl HallDesk {
         &self,
         id: &IdNumber,
         service: &str,
-        actor: &str,
+        by: &Actor,
     ) -> Result<(RosterCheck, Ticket), KioskError> {
-        let check = self.check_roster(id, actor)?;
+        if let Actor::Window(w) = by {
+            if !crate::sync::lock(&self.hall).queue().serves(*w, service) {
+                return Err(KioskError::Refused(StaffRefusal::NotYourService {
+                    window: *w,
+                    service: service.to_string(),
+                }));
+            }
+        }
+        let check = self.check_roster(id, by)?;
         Self::require_grant(&check)?;
         let person = hex::encode(self.key.hash(id));
         let issued = crate::sync::lock(&self.hall).open_or_issue(Ask {
+            actor: by,
             service,
             person: Some(&person),
             lane: Lane::Priority,
@@ -334,12 +347,33 @@ impl HallDesk {
         &self,
         number: &str,
         id: &IdNumber,
-        actor: &str,
+        by: &Actor,
     ) -> Result<(RosterCheck, Ticket), KioskError> {
-        let check = self.check_roster(id, actor)?;
+        self.check_scope(number, by)?;
+        let check = self.check_roster(id, by)?;
         Self::require_grant(&check)?;
-        let (_, t) = crate::sync::lock(&self.hall).exec(|q, now| q.upgrade(number, now))?;
+        let (_, t) = crate::sync::lock(&self.hall).exec(by, |q, now| q.upgrade(number, now))?;
         Ok((check, t.expect("upgraded ticket is in the queue")))
+    }
+
+    /// A window may act on a ticket at its window or waiting for a service
+    /// it serves; everyone else on any ticket. An unknown number passes
+    /// (the operation itself says so).
+    pub fn check_scope(&self, number: &str, by: &Actor) -> Result<(), KioskError> {
+        let Actor::Window(w) = by else {
+            return Ok(());
+        };
+        let n = number.trim().to_ascii_uppercase();
+        let h = crate::sync::lock(&self.hall);
+        match h.queue().ticket_by_number(&n) {
+            Some(t) if !h.queue().window_may_act(*w, t) => {
+                Err(KioskError::Refused(StaffRefusal::NotYourTicket {
+                    window: *w,
+                    number: n,
+                }))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Binds a priority card to a resident on the roster: stored as the
@@ -348,9 +382,9 @@ impl HallDesk {
         &self,
         uid: &[u8],
         id: &IdNumber,
-        actor: &str,
+        by: &Actor,
     ) -> Result<RosterCheck, KioskError> {
-        let check = self.check_roster(id, actor)?;
+        let check = self.check_roster(id, by)?;
         Self::require_grant(&check)?;
         let person = hex::encode(self.key.hash(id));
         let now = self.clock.now();
@@ -360,7 +394,7 @@ impl HallDesk {
             now,
             &AuditEntry {
                 at: now.0,
-                actor: actor.to_string(),
+                actor: by.recorded(),
                 action: "card.bind".into(),
                 subject: Some(check.masked.clone()),
                 result: "ok".into(),

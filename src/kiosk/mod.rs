@@ -195,6 +195,22 @@ pub enum StaffRefusal {
     /// No such ticket today.
     #[error("今天没有 {0} 号")]
     UnknownNumber(String),
+    /// A window acting on a ticket outside its scope.
+    #[error("{window} 号窗口不能操作 {number}：它不在本窗口，也不是本窗口业务的等候号")]
+    NotYourTicket {
+        /// The window.
+        window: u32,
+        /// The ticket's number.
+        number: String,
+    },
+    /// A window issuing for a service it does not serve.
+    #[error("{window} 号窗口不办理业务 {service}")]
+    NotYourService {
+        /// The window.
+        window: u32,
+        /// The service code.
+        service: String,
+    },
 }
 
 /// Whether each configured device works, as last seen: `id_reader`, `pcsc`,

@@ -26,6 +26,8 @@ use std::path::Path;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
+use greenwave_core::Actor;
+
 use crate::queue::{
     Changes, Event, Identified, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState,
 };
@@ -76,6 +78,9 @@ pub struct JournalEntry {
     pub day: NaiveDate,
     /// The event.
     pub event: Event,
+    /// Who did it (`Actor::recorded`); `None` for rows written before
+    /// actors were journaled.
+    pub actor: Option<String>,
 }
 
 /// Everything needed to rebuild the queue after a restart.
@@ -142,8 +147,10 @@ impl Store {
     pub fn commit(
         &mut self,
         day: NaiveDate,
+        actor: &Actor,
         events: &[(Event, Changes)],
     ) -> Result<(), StoreError> {
+        let actor = actor.recorded();
         let path = self.path.clone();
         let tx = self
             .conn
@@ -173,7 +180,8 @@ impl Store {
                 detail: e.to_string(),
             })?;
             tx.execute(
-                "INSERT INTO events (at, day, kind, ticket_id, window, data, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO events (at, day, kind, ticket_id, window, data, format, actor)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     event.at().0,
                     day.to_string(),
@@ -181,7 +189,8 @@ impl Store {
                     event.ticket_id().map(|t| t.0 as i64),
                     event.window(),
                     data,
-                    journal::FORMAT
+                    journal::FORMAT,
+                    actor
                 ],
             )
             .map_err(|e| sql(&path, e))?;
@@ -434,7 +443,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT seq, day, data, format FROM events WHERE {cond} ORDER BY seq"
+                "SELECT seq, day, data, format, actor FROM events WHERE {cond} ORDER BY seq"
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -444,17 +453,23 @@ impl Store {
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, i64>(3)?,
+                    r.get::<_, Option<String>>(4)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for r in rows {
-            let (seq, day, data, format) = r.map_err(|e| self.err(e))?;
+            let (seq, day, data, format, actor) = r.map_err(|e| self.err(e))?;
             let event = journal::decode(format, &data)
                 .map_err(|e| self.corrupt("events", format!("seq {seq}: {e}")))?;
             let day = parse_day(&day)
                 .ok_or_else(|| self.corrupt("events", format!("seq {seq}: day {day:?}")))?;
-            out.push(JournalEntry { seq, day, event });
+            out.push(JournalEntry {
+                seq,
+                day,
+                event,
+                actor,
+            });
         }
         Ok(out)
     }

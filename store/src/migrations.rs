@@ -137,6 +137,9 @@ const MIGRATIONS: &[&str] = &[
     // 7: the journal's format per row (`journal.rs`): rows written before
     // are format 1.
     "ALTER TABLE events ADD COLUMN format INTEGER NOT NULL DEFAULT 1;",
+    // 8: who did it (`window:3`, `kiosk`, `manager`, `system`...); rows
+    // written before have none.
+    "ALTER TABLE events ADD COLUMN actor TEXT;",
 ];
 
 /// Applies every migration the database has not seen.

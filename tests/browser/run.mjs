@@ -145,7 +145,7 @@ try {
 
   step('API: a priority ticket appears first, marked 绿波');
   const man = env('GW_MANAGER');
-  const prio = (await api('POST', '/api/tickets', man, { service: 'civil', lane: 'priority' })).number;
+  const prio = (await api('POST', '/api/tickets', man, { service: 'civil', lane: 'priority', reason: '测试：管理员签发' })).number;
   await con.locator(`#waiting tr[data-number="${prio}"]`).waitFor();
   check((await text(con, '#waiting tr:first-child td:first-child')) === prio, 'the priority ticket is first');
   check((await text(con, `#waiting tr[data-number="${prio}"]`)).includes('绿波'), 'the priority ticket is marked 绿波');

@@ -354,6 +354,28 @@ impl Queue {
             .find(|t| t.person.as_deref() == Some(person))
     }
 
+    /// Whether window `window` may act on ticket `t` (cancel, rejoin,
+    /// reprint, upgrade): a ticket called to or served at that window, or
+    /// one it marked a no-show; or a ticket waiting for a service the window
+    /// serves (a ticket transferred to another window: only for that one).
+    /// The manager may act on every ticket; that is the API's to decide.
+    pub fn window_may_act(&self, window: u32, t: &Ticket) -> bool {
+        let here = t.window == Some(window);
+        match t.state {
+            TicketState::Called | TicketState::Serving | TicketState::NoShow => here,
+            s if s.is_waiting() => match t.target_window {
+                Some(target) => target == window,
+                None => self.window_serves(window, &t.service),
+            },
+            _ => here || self.window_serves(window, &t.service),
+        }
+    }
+
+    /// Whether window `window` serves `service`.
+    pub fn serves(&self, window: u32, service: &str) -> bool {
+        self.window_serves(window, service)
+    }
+
     /// A ticket of the day by its progress token.
     pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
         if token.is_empty() {
