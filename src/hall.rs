@@ -87,7 +87,7 @@ pub struct Hall {
     store: Store,
     boundary: DayBoundary,
     clock: Arc<dyn Clock>,
-    events: tokio::sync::broadcast::Sender<Event>,
+    events: tokio::sync::broadcast::Sender<Arc<Committed>>,
     _lock: File,
 }
 
@@ -185,6 +185,7 @@ impl Hall {
 
     fn record(&mut self, ev: Event, actor: &Actor) -> Result<(), HallError> {
         let day = self.queue.day();
+        let before = ev.ticket_id().and_then(|id| self.queue.ticket(id).cloned());
         let changes = self.queue.apply(&ev);
         if let Err(e) = self.store.commit(day, actor, &[(ev.clone(), changes)]) {
             tracing::error!(error = %e, "commit failed; reloading the queue from the database");
@@ -192,14 +193,23 @@ impl Hall {
             return Err(e.into());
         }
         // Only committed events are announced; nobody listening is fine.
-        let _ = self.events.send(ev);
+        if self.events.receiver_count() > 0 {
+            let after = ev.ticket_id().and_then(|id| self.queue.ticket(id).cloned());
+            let _ = self.events.send(Arc::new(Committed {
+                event: ev,
+                before,
+                after,
+            }));
+        }
         Ok(())
     }
 
     /// Every event from now on, after it is committed (for the event
-    /// stream, displays and voice). A slow receiver that falls more than
-    /// 1,024 events behind is told it lagged and should re-read the queue.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+    /// stream, displays and voice), with the ticket it concerns as it was
+    /// before and after. One copy is shared by every receiver. A slow
+    /// receiver that falls more than 1,024 events behind is told it lagged
+    /// and should re-read the queue.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Committed>> {
         self.events.subscribe()
     }
 
@@ -283,6 +293,19 @@ impl Hall {
     pub fn history(&self, id: TicketId) -> Result<Vec<JournalEntry>, HallError> {
         Ok(self.store.ticket_history(id)?)
     }
+}
+
+/// A committed change as the hall announces it: the event, and the ticket
+/// it concerns as it was just before and just after.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The event.
+    pub event: Event,
+    /// Its ticket before the event (`None` for a new ticket and for events
+    /// that concern no ticket).
+    pub before: Option<Ticket>,
+    /// Its ticket after the event.
+    pub after: Option<Ticket>,
 }
 
 /// A request for [`Hall::open_or_issue`].

@@ -252,7 +252,7 @@ fn subscribers_hear_committed_events_only() {
     assert!(h.call_next(1).is_ok());
     assert!(h.call_next(2).is_err(), "nothing waiting: no event");
     let kinds: Vec<&str> = std::iter::from_fn(|| rx.try_recv().ok())
-        .map(|e| e.kind())
+        .map(|e| e.event.kind())
         .collect();
     assert_eq!(kinds, ["issued", "called"]);
 }

@@ -181,5 +181,5 @@ response_set! {
     (400, "Bad query string"),
     (401, "Missing or wrong token"),
     (403, "A helper's token"),
-    (503, "The hall is unusable"),
+    (503, "Too many open streams (`too_many_streams`), or the hall is unusable"),
 }

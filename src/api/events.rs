@@ -16,11 +16,14 @@
 //! display sees every event after its snapshot exactly once, in commit
 //! order.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use serde_json::{json, Map, Value};
@@ -32,7 +35,8 @@ use super::error::ViewerErrors;
 use super::stream::StreamEvent;
 use super::{with_hall, ApiError, AppState, DisplayTicket, QueueView};
 use crate::config::Config;
-use crate::queue::{Event, Ticket, TicketId};
+use crate::hall::Committed;
+use crate::queue::Event;
 
 /// How often an idle stream gets a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -59,13 +63,14 @@ pub(super) async fn events(
     State(state): State<AppState>,
     _viewer: Viewer,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let (rx, view, shown) = open(&state).await?;
+    let streams = StreamSlot::take(&state)?;
+    let (rx, view) = open(&state).await?;
     let mut feed = Feed {
         stopping: state.stopping.clone(),
         state,
         rx,
-        shown,
         pending: VecDeque::new(),
+        _slot: streams,
     };
     feed.pending.push_back(snapshot(&view));
     let stream = futures_util::stream::unfold(feed, |mut f| async move {
@@ -78,10 +83,10 @@ pub(super) async fn events(
                 _ = f.stopping.wait_for(|s| *s) => return None,
             };
             match next {
-                Ok(ev) => {
-                    let msg = f.message(&ev);
+                Ok(c) => {
+                    let msg = f.message(&c);
                     f.pending.push_back(msg);
-                    if matches!(ev, Event::DayRolledOver { .. }) && !f.resnapshot().await {
+                    if matches!(c.event, Event::DayRolledOver { .. }) && !f.resnapshot().await {
                         return None;
                     }
                 }
@@ -101,40 +106,59 @@ pub(super) async fn events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
 }
 
-/// One client's stream.
+/// One client's stream. It keeps no copy of the hall: each message is
+/// made from the committed event and its ticket, which every subscriber
+/// shares.
 struct Feed {
     state: AppState,
-    rx: broadcast::Receiver<Event>,
-    /// Every ticket of the day as displays see it, kept up to date from the
-    /// events themselves, so that each message shows the ticket as it was
-    /// at that event (not as it is when the message is sent).
-    shown: HashMap<TicketId, DisplayTicket>,
+    rx: broadcast::Receiver<Arc<Committed>>,
     pending: VecDeque<SseEvent>,
     stopping: watch::Receiver<bool>,
+    _slot: StreamSlot,
 }
 
-type Opened = (
-    broadcast::Receiver<Event>,
-    QueueView,
-    HashMap<TicketId, DisplayTicket>,
-);
+/// Most event streams open at once: hall boards, window consoles and the
+/// manager's page, with room to spare. Beyond this a display is refused
+/// (503) and retries; each stream costs a connection and a little memory.
+pub const MAX_STREAMS: usize = 256;
+
+/// One of the [`MAX_STREAMS`] places, given back when the stream ends.
+struct StreamSlot(Arc<AtomicUsize>);
+
+impl StreamSlot {
+    fn take(state: &AppState) -> Result<StreamSlot, ApiError> {
+        let open = &state.streams;
+        let mut n = open.load(Ordering::SeqCst);
+        loop {
+            if n >= MAX_STREAMS {
+                tracing::warn!(open = n, "event stream refused: too many open");
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too_many_streams",
+                    "显示连接过多，请稍后重试",
+                ));
+            }
+            match open.compare_exchange(n, n + 1, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => return Ok(StreamSlot(open.clone())),
+                Err(now) => n = now,
+            }
+        }
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// Subscribes and takes the snapshot under the hall's lock: nothing is
 /// committed between the two.
-async fn open(state: &AppState) -> Result<Opened, ApiError> {
+async fn open(
+    state: &AppState,
+) -> Result<(broadcast::Receiver<Arc<Committed>>, QueueView), ApiError> {
     let cfg = state.cfg.clone();
-    with_hall(state, move |h| {
-        let rx = h.subscribe();
-        let view = QueueView::of(h, &cfg);
-        let shown = h
-            .queue()
-            .tickets()
-            .into_iter()
-            .map(|t| (t.id, display(t, &cfg)))
-            .collect();
-        Ok((rx, view, shown))
-    })
-    .await
+    with_hall(state, move |h| Ok((h.subscribe(), QueueView::of(h, &cfg)))).await
 }
 
 /// The snapshot message: the queue (as `GET /api/queue` has it), then the
@@ -155,15 +179,33 @@ fn snapshot(view: &QueueView) -> SseEvent {
         .data(serde_json::to_string(&data).unwrap_or_default())
 }
 
-fn display(t: &Ticket, cfg: &Config) -> DisplayTicket {
-    DisplayTicket {
+/// The ticket of a committed event as the displays see it: the window the
+/// event concerns (called to, served at, transferred to), none once it is
+/// back in line, else where it was or was heading before the event.
+fn display(c: &Committed, cfg: &Config) -> Option<DisplayTicket> {
+    let t = c.after.as_ref()?;
+    let window = match &c.event {
+        Event::Issued { .. } | Event::Rejoined { .. } => None,
+        Event::Called { window, .. }
+        | Event::Recalled { window, .. }
+        | Event::Started { window, .. }
+        | Event::Finished { window, .. }
+        | Event::NoShow { window, .. } => Some(*window),
+        Event::Transferred { to_window, .. } => *to_window,
+        _ => c.before.as_ref().and_then(|b| match b.state {
+            s if s.is_at_window() => b.window,
+            s if s.is_waiting() => b.target_window,
+            _ => None,
+        }),
+    };
+    Some(DisplayTicket {
         id: t.id.0,
         number: t.number.clone(),
         lane: t.lane,
         service: t.service.clone(),
         service_name: service_name(&t.service, cfg),
-        window: t.target_window.or(t.window),
-    }
+        window,
+    })
 }
 
 fn service_name(code: &str, cfg: &Config) -> String {
@@ -178,9 +220,8 @@ impl Feed {
     /// reconnects).
     async fn resnapshot(&mut self) -> bool {
         match open(&self.state).await {
-            Ok((rx, view, shown)) => {
+            Ok((rx, view)) => {
                 self.rx = rx;
-                self.shown = shown;
                 self.pending.push_back(snapshot(&view));
                 true
             }
@@ -191,50 +232,17 @@ impl Feed {
         }
     }
 
-    /// The message of one event; updates what displays know of its ticket.
-    fn message(&mut self, ev: &Event) -> SseEvent {
-        let cfg = self.state.cfg.clone();
-        match ev {
-            Event::Issued { ticket } => {
-                self.shown.insert(ticket.id, display(ticket, &cfg));
-            }
-            Event::Called { id, window, .. }
-            | Event::Recalled { id, window, .. }
-            | Event::Started { id, window, .. }
-            | Event::Finished { id, window, .. }
-            | Event::NoShow { id, window, .. } => {
-                if let Some(t) = self.shown.get_mut(id) {
-                    t.window = Some(*window);
-                }
-            }
-            Event::Transferred {
-                id,
-                to_service,
-                to_window,
-                ..
-            } => {
-                if let Some(t) = self.shown.get_mut(id) {
-                    t.service = to_service.clone();
-                    t.service_name = service_name(to_service, &cfg);
-                    t.window = *to_window;
-                }
-            }
-            Event::Rejoined { id, .. } => {
-                if let Some(t) = self.shown.get_mut(id) {
-                    t.window = None;
-                }
-            }
-            _ => {}
-        }
-        let mut data = match serde_json::to_value(StreamEvent::from(ev)) {
+    /// The message of one committed event.
+    fn message(&self, c: &Committed) -> SseEvent {
+        let mut data = match serde_json::to_value(StreamEvent::from(&c.event)) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        if let Some(t) = ev.ticket_id().and_then(|id| self.shown.get(&id)) {
+        if let Some(t) = display(c, &self.state.cfg) {
             data.insert("ticket".to_string(), json!(t));
         }
         SseEvent::default()
-            .event(ev.kind())
+            .event(c.event.kind())
             .data(Value::Object(data).to_string())
     }
 }

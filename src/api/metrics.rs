@@ -37,7 +37,7 @@ use tokio::sync::{broadcast, watch};
 
 use super::{with_hall, ApiError, AppState, ErrorBody};
 use crate::config::Config;
-use crate::hall::Hall;
+use crate::hall::{Committed, Hall};
 use crate::queue::{Event, Lane};
 
 /// The content type of the text exposition format.
@@ -49,7 +49,7 @@ const DRAIN_EVERY: Duration = Duration::from_secs(5);
 
 /// The counters, fed from the hall's committed events.
 pub(super) struct Counters {
-    rx: broadcast::Receiver<Event>,
+    rx: broadcast::Receiver<Arc<Committed>>,
     issued: BTreeMap<(Lane, String), u64>,
     calls: BTreeMap<u32, u64>,
 }
@@ -76,14 +76,15 @@ impl Counters {
     /// before the call is counted.
     pub(super) fn drain(&mut self) {
         loop {
-            match self.rx.try_recv() {
+            let next = self.rx.try_recv();
+            match next.as_deref().map(|c| &c.event) {
                 Ok(Event::Issued { ticket }) => {
                     *self
                         .issued
                         .entry((ticket.lane, ticket.service.clone()))
                         .or_default() += 1;
                 }
-                Ok(Event::Called { window, .. }) => *self.calls.entry(window).or_default() += 1,
+                Ok(Event::Called { window, .. }) => *self.calls.entry(*window).or_default() += 1,
                 Ok(_) => {}
                 Err(TryRecvError::Lagged(n)) => {
                     tracing::warn!(

@@ -33,6 +33,7 @@ pub mod metrics;
 mod openapi;
 mod ops;
 mod pages;
+pub mod server;
 mod stats;
 pub mod stream;
 mod tickets;
@@ -79,6 +80,8 @@ pub struct AppState {
     desk: Option<Arc<crate::kiosk::HallDesk>>,
     /// The kiosk thread, for reprints (and its devices, for the metrics).
     kiosk: Option<crate::kiosk::KioskHandle>,
+    /// Event streams open now (at most `events::MAX_STREAMS`).
+    streams: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl AppState {
@@ -96,6 +99,7 @@ impl AppState {
             openapi_json: Arc::new(String::new()),
             desk: None,
             kiosk: None,
+            streams: Arc::default(),
         }
     }
 
@@ -162,7 +166,8 @@ pub fn router(mut state: AppState) -> Router {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then ends the
-/// event streams and finishes the requests in flight.
+/// event streams and finishes the requests in flight. The connections are
+/// held to `server::Limits` (header timeout, connection cap, write stall).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -174,12 +179,16 @@ pub async fn serve(
         state.counters.clone(),
         state.stopping.clone(),
     ));
-    let res = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
+    let res = server::serve(
+        listener,
+        router(state),
+        server::Limits::for_this_process(),
+        async move {
             shutdown.await;
             let _ = stop_on_signal.send(true);
-        })
-        .await;
+        },
+    )
+    .await;
     let _ = stop.send(true);
     drain.await.ok();
     res

@@ -197,12 +197,9 @@ fn demo_dir(dir: Option<PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::T
     Ok((dir, tmp))
 }
 
-/// The daemon's runtime: two workers are plenty for one kiosk.
+/// The daemon's runtime.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
+    crate::daemon::runtime()
 }
 
 /// Without a screen: the hall, the API and the data directory.

@@ -54,10 +54,7 @@ pub(super) fn run(config: Option<&Path>, verbose: u8, args: RunArgs) -> anyhow::
         None
     };
     super::init_logging_to(verbose, false, log_file);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let rt = crate::daemon::runtime()?;
     rt.block_on(serve(cfg, screen))
 }
 

@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::hall::Clock;
+use crate::hall::Committed;
 use crate::queue::Event;
 use crate::store::{Store, StoreError};
 
@@ -27,7 +28,7 @@ pub struct Deps {
     /// The hall's clock.
     pub clock: Arc<dyn Clock>,
     /// The hall's committed events.
-    pub events: broadcast::Receiver<Event>,
+    pub events: broadcast::Receiver<Arc<Committed>>,
 }
 
 /// Follows the events until cancelled.
@@ -54,9 +55,9 @@ pub async fn run(deps: Deps, cancel: CancellationToken) {
         let (ticket, at) = tokio::select! {
             _ = cancel.cancelled() => return,
             _ = retry.tick() => continue,
-            ev = events.recv() => match ev {
+            ev = events.recv() => match ev.as_deref().map(|c| &c.event) {
                 Ok(Event::Issued { ticket }) if ticket.lane == Lane::Priority => (ticket.id, ticket.issued_at),
-                Ok(Event::Upgraded { id, at }) => (id, at),
+                Ok(Event::Upgraded { id, at }) => (*id, *at),
                 Ok(_) => continue,
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "case follower lagged; reconciling");

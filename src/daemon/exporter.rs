@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+use crate::hall::Committed;
 use crate::hall::Hall;
 use crate::queue::Event;
 
@@ -25,7 +26,7 @@ pub struct Deps {
     /// The hall (for today's service day).
     pub hall: Arc<Mutex<Hall>>,
     /// The hall's committed events.
-    pub events: broadcast::Receiver<Event>,
+    pub events: broadcast::Receiver<Arc<Committed>>,
 }
 
 /// Exports until cancelled.
@@ -47,8 +48,8 @@ pub async fn run(deps: Deps, cancel: CancellationToken) {
         }
         tokio::select! {
             _ = cancel.cancelled() => return,
-            ev = events.recv() => match ev {
-                Ok(Event::DayRolledOver { to, .. }) => today = Some(to),
+            ev = events.recv() => match ev.as_deref().map(|c| &c.event) {
+                Ok(Event::DayRolledOver { to, .. }) => today = Some(*to),
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => return,
             },

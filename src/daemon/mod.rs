@@ -30,6 +30,27 @@ use crate::kiosk::{HallDesk, KioskOut};
 use crate::voice::Voice;
 use supervisor::Supervisor;
 
+/// Blocking threads at most: hall operations queue behind one lock, so
+/// more threads waiting on it only cost memory (a burst of a thousand
+/// requests once grew two hundred threads).
+pub const MAX_BLOCKING_THREADS: usize = 16;
+
+/// The daemon's runtime: two workers are plenty for a hall, and the
+/// blocking pool is bounded. On glibc, two malloc arenas instead of one
+/// per thread, so that memory freed after a burst goes back to the system.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt sets an allocator parameter; no pointer is passed.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .enable_all()
+        .build()
+}
+
 /// A running daemon.
 pub struct Daemon {
     /// Where the API listens.
@@ -198,7 +219,6 @@ fn start_workers(
         "call announcer",
         announcer::run(
             announcer::Deps {
-                hall: hall.clone(),
                 voice: voice.clone(),
                 events: events(),
             },

@@ -232,11 +232,17 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path) -> Daemon {
+        Daemon::start_with(config, |_| {})
+    }
+
+    /// [`Daemon::start`] with the command adjusted first (an environment
+    /// variable, a resource limit set in `pre_exec`).
+    pub fn start_with(config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
         let stderr = config.with_extension(format!("stderr.{}", rand_suffix()));
-        let mut child = Command::new(BIN)
-            .arg("--config")
-            .arg(config)
-            .arg("run")
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config").arg(config).arg("run");
+        adjust(&mut cmd);
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
