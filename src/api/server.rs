@@ -82,6 +82,8 @@ struct Conn {
 struct Registry {
     conns: Mutex<HashMap<u64, Conn>>,
     next: AtomicU64,
+    /// Connections closed since the start.
+    closed: AtomicU64,
 }
 
 impl Registry {
@@ -114,6 +116,7 @@ impl Registry {
 
     fn leave(&self, id: u64) {
         crate::sync::lock(&self.conns).remove(&id);
+        self.closed.fetch_add(1, Ordering::SeqCst);
     }
 
     fn len(&self) -> usize {
@@ -187,25 +190,28 @@ pub async fn serve(
 /// How often the server looks whether many connections went away.
 const TRIM_CHECK: Duration = Duration::from_secs(2);
 
-/// After many connections went (a burst of displays, an attack), hands
-/// the memory they used back to the system: glibc keeps freed memory in
-/// its per-thread arenas otherwise, and the daemon would stay as large as
-/// its worst minute.
+/// After connections went (a burst of displays, an attack), hands the
+/// memory they used back to the system: glibc keeps freed memory in its
+/// arenas otherwise, and the daemon would stay as large as its worst
+/// minute. Trims after every 32 closed connections, and once more when the
+/// closing stops.
 async fn give_memory_back(registry: Arc<Registry>, stop: CancellationToken) {
-    let mut peak = 0;
+    let mut at_trim = 0;
+    let mut at_tick = 0;
     let mut every = tokio::time::interval(TRIM_CHECK);
     loop {
         tokio::select! {
             _ = every.tick() => {}
             _ = stop.cancelled() => return,
         }
-        let open = registry.len();
-        peak = peak.max(open);
-        if peak >= open + 32 && open * 2 <= peak {
+        let closed = registry.closed.load(Ordering::SeqCst);
+        let since_trim = closed - at_trim;
+        if since_trim >= 32 || (since_trim > 0 && closed == at_tick) {
             trim();
-            tracing::debug!(peak, open, "memory handed back after connections went");
-            peak = open;
+            tracing::debug!(since_trim, "memory handed back after connections went");
+            at_trim = closed;
         }
+        at_tick = closed;
     }
 }
 

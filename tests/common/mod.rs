@@ -239,7 +239,9 @@ impl Daemon {
     /// variable, a resource limit set in `pre_exec`).
     pub fn start_with(config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
         let stderr = config.with_extension(format!("stderr.{}", rand_suffix()));
-        let mut cmd = Command::new(BIN);
+        // GREENWAVE_BIN runs another build (a bench against an older one).
+        let bin = std::env::var("GREENWAVE_BIN").unwrap_or_else(|_| BIN.to_string());
+        let mut cmd = Command::new(bin);
         cmd.arg("--config").arg(config).arg("run");
         adjust(&mut cmd);
         let mut child = cmd
