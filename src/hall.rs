@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::hwm::{Guard, Guarding, StoreStatus};
 use crate::queue::{
     service_day, DayBoundary, Event, Lane, Queue, QueueConfig, QueueError, Ticket, TicketId,
     Timestamp,
@@ -70,6 +71,13 @@ pub enum HallError {
     /// The database failed; nothing was recorded.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The database is behind its high-water record (or the record is
+    /// damaged): the whole message, with the files and the way out.
+    #[error("{0}")]
+    Refused(String),
+    /// The high-water record cannot be read.
+    #[error(transparent)]
+    Record(#[from] crate::store::hwm::RecordError),
     /// The data directory is unusable.
     #[error("data directory {path}: {message}")]
     DataDir {
@@ -87,7 +95,18 @@ pub struct Hall {
     boundary: DayBoundary,
     clock: Arc<dyn Clock>,
     events: tokio::sync::broadcast::Sender<Event>,
+    guard: Guard,
     _lock: File,
+}
+
+impl From<crate::hwm::OpenError> for HallError {
+    fn from(e: crate::hwm::OpenError) -> HallError {
+        match e {
+            crate::hwm::OpenError::Store(e) => HallError::Store(e),
+            crate::hwm::OpenError::Record(e) => HallError::Record(e),
+            crate::hwm::OpenError::Refused(m) => HallError::Refused(m),
+        }
+    }
 }
 
 impl std::fmt::Debug for Hall {
@@ -104,7 +123,18 @@ impl Hall {
     /// daemon per data directory), opens the database, rebuilds the queue
     /// as it was, and rolls the day over if the last one has ended.
     pub fn open(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Hall, HallError> {
-        Hall::open_at(&cfg.data_dir, cfg.queue_config(), cfg.day, clock)
+        Hall::open_with(cfg, clock, Guarding::default())
+    }
+
+    /// [`Hall::open`], guarding the numbering as `guarding` says
+    /// (`--accept-loss`).
+    pub fn open_with(
+        cfg: &Config,
+        clock: Arc<dyn Clock>,
+        guarding: Guarding,
+    ) -> Result<Hall, HallError> {
+        let (qcfg, day) = (cfg.queue_config(), cfg.day);
+        Hall::open_at_with(&cfg.data_dir, qcfg, day, clock, guarding)
     }
 
     /// [`Hall::open`] with the parts spelled out.
@@ -113,6 +143,19 @@ impl Hall {
         qcfg: QueueConfig,
         boundary: DayBoundary,
         clock: Arc<dyn Clock>,
+    ) -> Result<Hall, HallError> {
+        Hall::open_at_with(data_dir, qcfg, boundary, clock, Guarding::default())
+    }
+
+    /// [`Hall::open_at`], guarding the numbering as `guarding` says: a
+    /// database behind its high-water record is refused unless the loss is
+    /// accepted, and then numbering continues above the record.
+    pub fn open_at_with(
+        data_dir: &Path,
+        qcfg: QueueConfig,
+        boundary: DayBoundary,
+        clock: Arc<dyn Clock>,
+        guarding: Guarding,
     ) -> Result<Hall, HallError> {
         let dir_err = |message: String| HallError::DataDir {
             path: data_dir.to_path_buf(),
@@ -124,8 +167,8 @@ impl Hall {
         lock.try_lock().map_err(|_| {
             dir_err("another greenwave process is using it (greenwave.lock is held)".to_string())
         })?;
-        let mut store = Store::open(&data_dir.join("greenwave.db"))?;
         let now = clock.now();
+        let (mut store, mut guard) = crate::hwm::open_store(data_dir, guarding, now)?;
         let today = service_day(now, &boundary);
         let snap = store.snapshot()?;
         let day = match snap.day {
@@ -135,7 +178,8 @@ impl Hall {
                 today
             }
         };
-        let queue = Queue::restore(qcfg, day, snap.tickets, snap.windows, snap.next_id);
+        let mut queue = Queue::restore(qcfg, day, snap.tickets, snap.windows, snap.next_id);
+        guard.start(&store, &mut queue);
         let (events, _) = tokio::sync::broadcast::channel(1024);
         let mut hall = Hall {
             queue,
@@ -143,6 +187,7 @@ impl Hall {
             boundary,
             clock,
             events,
+            guard,
             _lock: lock,
         };
         hall.roll_if_due(now)?;
@@ -187,9 +232,11 @@ impl Hall {
         let changes = self.queue.apply(&ev);
         if let Err(e) = self.store.commit(day, &[(ev.clone(), changes)]) {
             tracing::error!(error = %e, "commit failed; reloading the queue from the database");
+            self.guard.failed(&e);
             self.reload()?;
             return Err(e.into());
         }
+        self.guard.committed(&ev, &self.store, &mut self.queue);
         // Only committed events are announced; nobody listening is fine.
         let _ = self.events.send(ev);
         Ok(())
@@ -207,7 +254,15 @@ impl Hall {
         let cfg = self.queue.config().clone();
         let day = snap.day.unwrap_or(self.queue.day());
         self.queue = Queue::restore(cfg, day, snap.tickets, snap.windows, snap.next_id);
+        self.guard.raise(&mut self.queue);
         Ok(())
+    }
+
+    /// Whether the store can commit now (`/healthz`): the last write's
+    /// outcome, or a small probe write when that is older than two seconds.
+    pub fn store_status(&mut self) -> StoreStatus {
+        let now = self.clock.now();
+        self.guard.status(&mut self.store, now)
     }
 
     /// Runs one decision of the core and records it; returns the event and

@@ -232,11 +232,26 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path) -> Daemon {
+        Daemon::start_with(config, &[], &[])
+    }
+
+    /// `greenwave run` with `args` after it, started through `wrapper`
+    /// (e.g. `prlimit --fsize=...`) unless that is empty.
+    pub fn start_with(config: &Path, wrapper: &[&str], args: &[&str]) -> Daemon {
         let stderr = config.with_extension(format!("stderr.{}", rand_suffix()));
-        let mut child = Command::new(BIN)
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        let mut child = cmd
             .arg("--config")
             .arg(config)
             .arg("run")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
