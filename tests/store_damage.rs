@@ -2,7 +2,8 @@
 //! directory's high-water record (`greenwave.hwm`) makes `greenwave run`
 //! refuse a database that lost committed tickets, naming both files and
 //! the way out; `--accept-loss` starts it with numbering above the last
-//! number ever issued.
+//! number ever issued; `/healthz` answers 503 while the store cannot
+//! commit. All through the real binary.
 
 mod common;
 
@@ -10,13 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use common::{eventually, Daemon, TestHall, BIN, MANAGER};
+use common::{eventually, eventually_some, http, Daemon, TestHall, BIN, MANAGER};
 use greenwave::hall::{Clock, Hall, HallError, ManualClock};
 use greenwave::hwm::Guarding;
 use greenwave::queue::{
     CallPolicy, DayBoundary, Lane, QueueConfig, ServiceDef, Timestamp, WindowDef,
 };
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Issues a ticket; its number.
 fn issue(d: &Daemon, lane: &str) -> String {
@@ -233,6 +234,85 @@ fn regression_a_database_that_lost_its_last_tickets_is_refused_and_accepting_nev
     assert!(st.success(), "{out}");
     let d = hall.start();
     assert_eq!(issue(&d, "normal"), "A010");
+}
+
+/// `prlimit`'s soft file size limit of the process `pid`.
+fn set_fsize(pid: u32, soft: &str) {
+    let st = Command::new("prlimit")
+        .arg(format!("--pid={pid}"))
+        .arg(format!("--fsize={soft}:unlimited"))
+        .status()
+        .expect("prlimit (util-linux)");
+    assert!(st.success());
+}
+
+fn healthz(d: &Daemon) -> (u16, Value) {
+    http("GET", &format!("{}/healthz", d.base), None, None)
+}
+
+/// Regression: with a full disk every write failed while `/healthz` still
+/// said `{"status":"ok"}`. The disk fills up here through the daemon's own
+/// file size limit (RLIMIT_FSIZE, no root needed): writes fail with EFBIG
+/// (the daemon must not die of SIGXFSZ), then the limit is lifted.
+#[test]
+fn regression_healthz_answers_503_while_the_store_cannot_commit() {
+    let hall = TestHall::new("");
+    let d = hall.start();
+    assert_eq!(issue(&d, "normal"), "A001");
+    stop(d);
+    let limit = 96 * 1024;
+    let fsize = format!("--fsize={limit}:unlimited");
+    let d = Daemon::start_with(&hall.config, &["prlimit", &fsize, "--"], &[]);
+    let (st, h) = healthz(&d);
+    assert_eq!((st, &h["status"]), (200, &json!("ok")), "{h}");
+
+    // Issue until the write-ahead log reaches the limit.
+    let mut issued = vec!["A001".to_string()];
+    let refused = eventually_some(
+        Duration::from_secs(60),
+        "every ticket was issued: the limit never bit",
+        || {
+            let (st, t) = d.post("/api/tickets", MANAGER, json!({ "service": "civil" }));
+            if st == 201 {
+                issued.push(t["number"].as_str().unwrap().to_string());
+                assert!(issued.len() < 200, "no write failed");
+                None
+            } else {
+                Some((st, t))
+            }
+        },
+        || d.stderr(),
+    );
+    assert_eq!(refused.0, 503, "{}", refused.1);
+    assert_eq!(refused.1["code"], "storage_unavailable", "{}", refused.1);
+    let (st, h) = healthz(&d);
+    assert_eq!(st, 503, "{h}");
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert!(
+        h["reason"].as_str().unwrap().contains("数据库无法写入"),
+        "{h}"
+    );
+    assert!(
+        h["detail"].as_str().unwrap().contains("greenwave.db"),
+        "{h}"
+    );
+    // Space again: healthy within a probe's interval, and numbering
+    // continues where it stopped.
+    set_fsize(d.pid(), "unlimited");
+    eventually(
+        Duration::from_secs(20),
+        "healthz never recovered",
+        || healthz(&d).0 == 200,
+        || format!("{}\n{}", healthz(&d).1, d.stderr()),
+    );
+    assert_eq!(healthz(&d).1["status"], "ok");
+    let next = issue(&d, "normal");
+    assert_eq!(next, format!("A{:03}", issued.len() + 1), "{issued:?}");
+    let log = d.stderr();
+    assert!(log.contains("commit failed"), "{log}");
+    stop(d);
+    let (st, out, _) = hall.cli(&["store", "verify"]);
+    assert!(st.success(), "{out}");
 }
 
 fn qcfg() -> QueueConfig {

@@ -85,6 +85,11 @@ async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<E
     // scripts wait for) must reload, not kill the daemon.
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // A file at the process's size limit (RLIMIT_FSIZE) must make writes
+    // fail (EFBIG: the commit fails, /healthz says so), not kill the daemon.
+    let mut xfsz = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(
+        nix::libc::SIGXFSZ,
+    ))?;
     let mut options = Options {
         accept_loss,
         ..Options::default()
@@ -131,6 +136,7 @@ async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<E
                 }
             } => break,
             _ = hup.recv() => reload(&mut daemon, screen, &say),
+            _ = xfsz.recv() => tracing::warn!("a write went past the file size limit (SIGXFSZ); it failed"),
         }
         std::io::stdout().flush().ok();
     }
