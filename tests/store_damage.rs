@@ -3,7 +3,8 @@
 //! refuse a database that lost committed tickets, naming both files and
 //! the way out; `--accept-loss` starts it with numbering above the last
 //! number ever issued; `/healthz` answers 503 while the store cannot
-//! commit. All through the real binary.
+//! commit. Through the real binary, and the library with a manual clock
+//! for a lost day rollover.
 
 mod common;
 
