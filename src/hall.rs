@@ -120,8 +120,9 @@ impl std::fmt::Debug for Hall {
 
 impl Hall {
     /// Opens the hall's data directory: takes the directory's lock (one
-    /// daemon per data directory), opens the database, rebuilds the queue
-    /// as it was, and rolls the day over if the last one has ended.
+    /// daemon per data directory), opens the database (refused if it is
+    /// behind its high-water record, see [`crate::hwm`]), rebuilds the
+    /// queue as it was, and rolls the day over if the last one has ended.
     pub fn open(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Hall, HallError> {
         Hall::open_with(cfg, clock, Guarding::default())
     }
