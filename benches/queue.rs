@@ -3,8 +3,12 @@
 //! - `call_next_decision/5000_waiting_30_windows`: the core's call-next
 //!   decision with 5,000 waiting tickets over 30 windows (target < 50 µs);
 //! - `durable_issue/hall`: issuing a ticket through the hall, committed
-//!   with WAL + synchronous FULL on this machine's disk (target < 2 ms
-//!   median);
+//!   with WAL + synchronous FULL on this machine's disk, and the high-water
+//!   record rewritten after it (target < 2 ms median);
+//! - `durable_issue/hall_without_record`: the same with the high-water
+//!   record turned off, in the same run: what the record costs;
+//! - `durable_issue/record_write`: the record's write alone (`pwrite` +
+//!   `fdatasync` of one slot);
 //! - `durable_issue/sqlite_baseline`: the floor under it in the same run, a
 //!   one-row INSERT committed with the same settings, so that the ratio
 //!   tells greenwave's own overhead apart from the disk's fsync.
@@ -15,9 +19,11 @@ use std::time::Duration;
 use chrono::{NaiveDate, NaiveTime};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use greenwave::hall::{Clock, Hall, SystemClock};
+use greenwave::hwm::Guarding;
 use greenwave::queue::{
     CallPolicy, DayBoundary, Lane, Queue, QueueConfig, ServiceDef, Timestamp, WindowDef,
 };
+use greenwave::store::hwm::{HighWater, LastNumber, RecordFile};
 
 const SERVICES: usize = 8;
 const WINDOWS: u32 = 30;
@@ -91,23 +97,43 @@ fn durable_issue(c: &mut Criterion) {
         timezone: chrono_tz::Asia::Shanghai,
         rollover: NaiveTime::from_hms_opt(4, 0, 0).unwrap(),
     };
-    let mut hall = Hall::open_at(
-        dir.path(),
-        hall_config(),
-        boundary,
-        Arc::new(SystemClock) as Arc<dyn Clock>,
-    )
-    .unwrap();
-    let mut i = 0usize;
-    g.bench_function("hall", |b| {
+    for (name, record) in [("hall", true), ("hall_without_record", false)] {
+        let dir = tempfile::tempdir_in(base).unwrap();
+        let guarding = Guarding {
+            record,
+            ..Guarding::default()
+        };
+        let clock = Arc::new(SystemClock) as Arc<dyn Clock>;
+        let mut hall =
+            Hall::open_at_with(dir.path(), hall_config(), boundary, clock, guarding).unwrap();
+        let mut i = 0usize;
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                i += 1;
+                let lane = if i.is_multiple_of(5) {
+                    Lane::Priority
+                } else {
+                    Lane::Normal
+                };
+                hall.issue(&format!("s{}", i % SERVICES), lane).unwrap()
+            })
+        });
+    }
+
+    let path = dir.path().join("bench.hwm");
+    let mut hw = HighWater::empty(NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+    for i in 0..SERVICES {
+        for (lane, prefix) in [(Lane::Priority, "G"), (Lane::Normal, "")] {
+            let number = format!("{prefix}{}123", (b'A' + i as u8) as char);
+            let last = LastNumber { seq: 123, number };
+            hw.lanes.insert((format!("s{i}"), lane), last);
+        }
+    }
+    let mut record = RecordFile::create(&path, &hw).unwrap();
+    g.bench_function("record_write", |b| {
         b.iter(|| {
-            i += 1;
-            let lane = if i.is_multiple_of(5) {
-                Lane::Priority
-            } else {
-                Lane::Normal
-            };
-            hall.issue(&format!("s{}", i % SERVICES), lane).unwrap()
+            hw.seq += 1;
+            record.write(&hw).unwrap()
         })
     });
 

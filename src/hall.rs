@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::hwm::{Guard, Guarding, StoreStatus};
 use crate::queue::{
     service_day, DayBoundary, Event, Lane, Queue, QueueConfig, QueueError, Ticket, TicketId,
     Timestamp,
@@ -71,6 +72,13 @@ pub enum HallError {
     /// The database failed; nothing was recorded.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The database is behind its high-water record (or the record is
+    /// damaged): the whole message, with the files and the way out.
+    #[error("{0}")]
+    Refused(String),
+    /// The high-water record cannot be read.
+    #[error(transparent)]
+    Record(#[from] crate::store::hwm::RecordError),
     /// The data directory is unusable.
     #[error("data directory {path}: {message}")]
     DataDir {
@@ -88,7 +96,18 @@ pub struct Hall {
     boundary: DayBoundary,
     clock: Arc<dyn Clock>,
     events: tokio::sync::broadcast::Sender<Arc<Committed>>,
+    guard: Guard,
     _lock: File,
+}
+
+impl From<crate::hwm::OpenError> for HallError {
+    fn from(e: crate::hwm::OpenError) -> HallError {
+        match e {
+            crate::hwm::OpenError::Store(e) => HallError::Store(e),
+            crate::hwm::OpenError::Record(e) => HallError::Record(e),
+            crate::hwm::OpenError::Refused(m) => HallError::Refused(m),
+        }
+    }
 }
 
 impl std::fmt::Debug for Hall {
@@ -102,10 +121,22 @@ impl std::fmt::Debug for Hall {
 
 impl Hall {
     /// Opens the hall's data directory: takes the directory's lock (one
-    /// daemon per data directory), opens the database, rebuilds the queue
-    /// as it was, and rolls the day over if the last one has ended.
+    /// daemon per data directory), opens the database (refused if it is
+    /// behind its high-water record, see [`crate::hwm`]), rebuilds the
+    /// queue as it was, and rolls the day over if the last one has ended.
     pub fn open(cfg: &Config, clock: Arc<dyn Clock>) -> Result<Hall, HallError> {
-        Hall::open_at(&cfg.data_dir, cfg.queue_config(), cfg.day, clock)
+        Hall::open_with(cfg, clock, Guarding::default())
+    }
+
+    /// [`Hall::open`], guarding the numbering as `guarding` says
+    /// (`--accept-loss`).
+    pub fn open_with(
+        cfg: &Config,
+        clock: Arc<dyn Clock>,
+        guarding: Guarding,
+    ) -> Result<Hall, HallError> {
+        let (qcfg, day) = (cfg.queue_config(), cfg.day);
+        Hall::open_at_with(&cfg.data_dir, qcfg, day, clock, guarding)
     }
 
     /// [`Hall::open`] with the parts spelled out.
@@ -114,6 +145,19 @@ impl Hall {
         qcfg: QueueConfig,
         boundary: DayBoundary,
         clock: Arc<dyn Clock>,
+    ) -> Result<Hall, HallError> {
+        Hall::open_at_with(data_dir, qcfg, boundary, clock, Guarding::default())
+    }
+
+    /// [`Hall::open_at`], guarding the numbering as `guarding` says: a
+    /// database behind its high-water record is refused unless the loss is
+    /// accepted, and then numbering continues above the record.
+    pub fn open_at_with(
+        data_dir: &Path,
+        qcfg: QueueConfig,
+        boundary: DayBoundary,
+        clock: Arc<dyn Clock>,
+        guarding: Guarding,
     ) -> Result<Hall, HallError> {
         let dir_err = |message: String| HallError::DataDir {
             path: data_dir.to_path_buf(),
@@ -125,8 +169,8 @@ impl Hall {
         lock.try_lock().map_err(|_| {
             dir_err("another greenwave process is using it (greenwave.lock is held)".to_string())
         })?;
-        let mut store = Store::open(&data_dir.join("greenwave.db"))?;
         let now = clock.now();
+        let (mut store, mut guard) = crate::hwm::open_store(data_dir, guarding, now)?;
         let today = service_day(now, &boundary);
         let snap = store.snapshot()?;
         let day = match snap.day {
@@ -136,7 +180,8 @@ impl Hall {
                 today
             }
         };
-        let queue = Queue::restore(qcfg, day, snap.tickets, snap.windows, snap.next_id);
+        let mut queue = Queue::restore(qcfg, day, snap.tickets, snap.windows, snap.next_id);
+        guard.start(&store, &mut queue);
         let (events, _) = tokio::sync::broadcast::channel(1024);
         let mut hall = Hall {
             queue,
@@ -144,6 +189,7 @@ impl Hall {
             boundary,
             clock,
             events,
+            guard,
             _lock: lock,
         };
         hall.roll_if_due(now)?;
@@ -189,9 +235,11 @@ impl Hall {
         let changes = self.queue.apply(&ev);
         if let Err(e) = self.store.commit(day, actor, &[(ev.clone(), changes)]) {
             tracing::error!(error = %e, "commit failed; reloading the queue from the database");
+            self.guard.failed(&e);
             self.reload()?;
             return Err(e.into());
         }
+        self.guard.committed(&ev, &self.store, &mut self.queue);
         // Only committed events are announced; nobody listening is fine.
         if self.events.receiver_count() > 0 {
             let after = ev.ticket_id().and_then(|id| self.queue.ticket(id).cloned());
@@ -218,7 +266,15 @@ impl Hall {
         let cfg = self.queue.config().clone();
         let day = snap.day.unwrap_or(self.queue.day());
         self.queue = Queue::restore(cfg, day, snap.tickets, snap.windows, snap.next_id);
+        self.guard.raise(&mut self.queue);
         Ok(())
+    }
+
+    /// Whether the store can commit now (`/healthz`): the last write's
+    /// outcome, or a small probe write when that is older than two seconds.
+    pub fn store_status(&mut self) -> StoreStatus {
+        let now = self.clock.now();
+        self.guard.status(&mut self.store, now)
     }
 
     /// Runs one decision of the core and records it as done by `actor`;

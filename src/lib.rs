@@ -12,6 +12,7 @@ pub mod config;
 pub mod daemon;
 pub mod export;
 pub mod hall;
+pub mod hwm;
 pub mod kiosk;
 pub mod roster;
 pub mod stats;

@@ -200,6 +200,13 @@ fn openapi_document_lists_every_route_with_its_errors_and_bearer_security() {
         call["403"]["description"], "Another window's token",
         "{call}"
     );
+    // /healthz answers 503 with the health body (and a reason) while the
+    // store cannot commit.
+    let health = &doc["paths"]["/healthz"]["get"]["responses"]["503"];
+    assert_eq!(
+        health["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Health",
+        "{health}"
+    );
     // Only the event stream takes the token in the query string.
     let events_security = doc["paths"]["/api/events"]["get"]["security"].to_string();
     assert!(events_security.contains("token_query"), "{events_security}");

@@ -423,3 +423,25 @@ fn an_upgraded_ticket_keeps_its_number_and_goes_before_normal_tickets() {
         Err(QueueError::WrongState { .. })
     ));
 }
+
+/// Numbers known issued but not in the queue (a database that lost them)
+/// raise the counters: the next number comes after them, in that lane
+/// only, and a counter never goes down.
+#[test]
+fn raised_numbering_continues_above_and_never_lowers() {
+    let mut q = queue();
+    run(&mut q, |q| q.issue("civil", Lane::Normal, t(0)));
+    q.raise_numbering("civil", Lane::Normal, 20);
+    q.raise_numbering("civil", Lane::Normal, 5);
+    q.raise_next_id(40);
+    q.raise_next_id(3);
+    assert_eq!(q.last_seq("civil", Lane::Normal), 20);
+    let Event::Issued { ticket } = run(&mut q, |q| q.issue("civil", Lane::Normal, t(1))) else {
+        panic!("not an issue")
+    };
+    assert_eq!((ticket.number.as_str(), ticket.id.0), ("A021", 40));
+    let Event::Issued { ticket } = run(&mut q, |q| q.issue("civil", Lane::Priority, t(2))) else {
+        panic!("not an issue")
+    };
+    assert_eq!(ticket.number, "GA001");
+}

@@ -412,3 +412,32 @@ fn missing_port_reports_once_then_connects() {
         Err(RecvTimeoutError::Timeout)
     ));
 }
+
+/// Regression: a failing SAM module answered every "find" with an error
+/// that the driver took for "no card": a card on the reader was never read
+/// and nothing was reported. Now the failing SAM is one `DeviceError` (a
+/// module fault), nothing more while it fails, and `Reconnected` once it
+/// works again; the card still on the reader is then read.
+#[test]
+fn regression_a_failing_sam_is_one_module_fault_then_reconnected() {
+    let rig = Rig::new();
+    rig.expect_quiet_for_polls(2);
+    rig.control.set_sam_fault(Some(0x60));
+    let person = fake::resident(31);
+    rig.control.place(SimCard::from_read(&person));
+    match rig.next() {
+        CardEvent::DeviceError {
+            fault: DeviceFault::ModuleFault(detail),
+            ..
+        } => assert!(detail.contains("SW3=60"), "{detail}"),
+        other => panic!("expected a module fault, got {other:?}"),
+    }
+    rig.expect_quiet_for_polls(10);
+    assert_eq!(rig.control.stats().reads_served, 0);
+    rig.control.set_sam_fault(None);
+    match rig.next() {
+        CardEvent::Reconnected { .. } => {}
+        other => panic!("expected Reconnected, got {other:?}"),
+    }
+    assert_eq!(rig.expect_card(), person);
+}

@@ -110,3 +110,62 @@ fn mute_reader_is_reported_and_recovers() {
     stop.store(true, Ordering::Relaxed);
     handle.join().expect("source thread ends cleanly");
 }
+
+/// Regression: a SAM that fails from the start (here "SAM not authorised",
+/// SW3 `66`) was taken for a reader with no card. The baud search cannot
+/// get a SAM status: one `DeviceError` with a module fault, retried quietly,
+/// then `Reconnected` when the SAM works, and cards are read.
+#[test]
+fn regression_a_sam_failing_from_the_start_is_a_module_fault_then_reconnected() {
+    use greenwave_drivers::card::CardSource;
+    use greenwave_drivers::idcard::sim::SimConnector;
+    use greenwave_drivers::idcard::{Backoff, Baud, IdCardReader, IdReaderConfig};
+
+    let control = SimControl::new();
+    control.set_sam_fault(Some(0x66));
+    let config = IdReaderConfig {
+        baud: Baud::Auto,
+        poll_interval: Duration::from_millis(20),
+        reconnect: Backoff {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(50),
+        },
+        ..IdReaderConfig::default()
+    };
+    let source: Box<dyn CardSource> = Box::new(IdCardReader::with_connector(
+        "idcard:test",
+        config,
+        Box::new(SimConnector::new(control.clone())),
+    ));
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let handle = spawn_card_source(source, Box::new(tx), stop.clone()).expect("thread");
+
+    let person = fake::resident(32);
+    control.place(SimCard::from_read(&person));
+    match rx.recv_timeout(SOON) {
+        Ok(CardEvent::DeviceError { device, fault }) => {
+            assert_eq!(device, "idcard:test");
+            assert!(
+                matches!(&fault, DeviceFault::ModuleFault(d) if d.contains("SW3=66")),
+                "{fault}"
+            );
+        }
+        other => panic!("expected DeviceError, got {other:?}"),
+    }
+    // Reopened every 50 ms meanwhile, and reported once.
+    assert!(matches!(
+        rx.recv_timeout(Duration::from_millis(500)),
+        Err(mpsc::RecvTimeoutError::Timeout)
+    ));
+    assert_eq!(control.stats().reads, 0);
+    control.set_sam_fault(None);
+    assert!(matches!(
+        rx.recv_timeout(SOON),
+        Ok(CardEvent::Reconnected { .. })
+    ));
+    assert!(matches!(rx.recv_timeout(SOON), Ok(CardEvent::IdCard(c)) if c == person));
+
+    stop.store(true, Ordering::Relaxed);
+    handle.join().expect("source thread ends cleanly");
+}

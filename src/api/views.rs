@@ -244,12 +244,23 @@ pub struct DisplayTicket {
 /// `GET /healthz`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct Health {
-    /// Always `ok` when the daemon answers.
+    /// `ok`, or `degraded`: the store cannot commit (answered with 503) or
+    /// a kiosk device is out of service (200).
     pub status: String,
     /// Service day (`2025-03-01`).
     pub day: String,
     /// Tickets waiting.
     pub waiting: usize,
+    /// What is wrong, for hall staff (`数据库无法写入，无法取号和叫号`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The store's error, for ops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Configured kiosk devices out of service as last seen (`id_reader`,
+    /// `pcsc`, `printer`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices_down: Vec<String>,
 }
 
 /// `GET /api/tickets/{number}`: the ticket and its journal entries.

@@ -138,6 +138,7 @@ pub(super) fn run(a: DemoArgs) -> anyhow::Result<ExitCode> {
             kiosk_out: Some(kiosk_out),
             keys: Some(keys_rx),
             sim_reader: Some(reader.clone()),
+            ..Options::default()
         },
     ))?;
     let base = format!("http://{}", daemon.addr);

@@ -23,6 +23,11 @@ pub struct RunArgs {
     /// stdout and read its keys as lines from stdin
     #[arg(long)]
     pub no_screen: bool,
+    /// Start even though the database is behind its high-water record
+    /// (greenwave.hwm): the lost tickets stay lost, numbering continues
+    /// above the last number ever issued; logged and audited
+    #[arg(long)]
+    pub accept_loss: bool,
 }
 
 pub(super) fn run(config: Option<&Path>, verbose: u8, args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -55,7 +60,7 @@ pub(super) fn run(config: Option<&Path>, verbose: u8, args: RunArgs) -> anyhow::
     };
     super::init_logging_to(verbose, false, log_file);
     let rt = crate::daemon::runtime()?;
-    rt.block_on(serve(cfg, screen))
+    rt.block_on(serve(cfg, screen, args.accept_loss))
 }
 
 /// The log file beside the database, for when the screen is the kiosk's.
@@ -71,13 +76,21 @@ fn log_file(cfg: &Config) -> anyhow::Result<std::fs::File> {
 
 /// Starts the daemon (with the kiosk screen when `screen`) and serves until
 /// SIGTERM, Ctrl-C or the screen's quit key; SIGHUP reloads.
-async fn serve(cfg: Config, screen: bool) -> anyhow::Result<ExitCode> {
+async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<ExitCode> {
     let hall = cfg.hall_name.clone();
     // Signals first: a SIGHUP right after the address is printed (what
     // scripts wait for) must reload, not kill the daemon.
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut options = Options::default();
+    // A file at the process's size limit (RLIMIT_FSIZE) must make writes
+    // fail (EFBIG: the commit fails, /healthz says so), not kill the daemon.
+    let mut xfsz = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(
+        nix::libc::SIGXFSZ,
+    ))?;
+    let mut options = Options {
+        accept_loss,
+        ..Options::default()
+    };
     let mut terminal = None;
     let mut quit = None;
     if screen {
@@ -120,6 +133,7 @@ async fn serve(cfg: Config, screen: bool) -> anyhow::Result<ExitCode> {
                 }
             } => break,
             _ = hup.recv() => reload(&mut daemon, screen, &say),
+            _ = xfsz.recv() => tracing::warn!("a write went past the file size limit (SIGXFSZ); it failed"),
         }
         std::io::stdout().flush().ok();
     }

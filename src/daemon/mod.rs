@@ -82,6 +82,9 @@ pub struct Options {
     pub keys: Option<std::sync::mpsc::Receiver<String>>,
     /// Steers the simulated ID card reader (`kind = "simulated"`).
     pub sim_reader: Option<greenwave_drivers::idcard::sim::SimControl>,
+    /// Open a database that is behind its high-water record anyway
+    /// (`greenwave run --accept-loss`).
+    pub accept_loss: bool,
 }
 
 impl Daemon {
@@ -100,7 +103,11 @@ impl Daemon {
     ) -> anyhow::Result<Daemon> {
         let hall = {
             let (cfg, clock) = (cfg.clone(), clock.clone());
-            tokio::task::spawn_blocking(move || Hall::open(&cfg, clock)).await??
+            let guarding = crate::hwm::Guarding {
+                accept_loss: options.accept_loss,
+                ..Default::default()
+            };
+            tokio::task::spawn_blocking(move || Hall::open_with(&cfg, clock, guarding)).await??
         };
         let listen = cfg.api.listen;
         let listener = TcpListener::bind(listen)

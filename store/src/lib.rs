@@ -8,6 +8,7 @@
 
 mod cases;
 mod facts;
+pub mod hwm;
 pub mod journal;
 mod kiosk;
 mod migrations;

@@ -235,13 +235,34 @@ impl Daemon {
         Daemon::start_with(config, |_| {})
     }
 
+    /// `greenwave run` with `args` after it, started through `wrapper`
+    /// (e.g. `prlimit --fsize=...`) unless that is empty.
+    pub fn start_wrapped(config: &Path, wrapper: &[&str], args: &[&str]) -> Daemon {
+        let wrapper: Vec<String> = wrapper.iter().map(|s| s.to_string()).collect();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        Daemon::launch(config, wrapper, |cmd| {
+            cmd.args(&args);
+        })
+    }
+
     /// [`Daemon::start`] with the command adjusted first (an environment
     /// variable, a resource limit set in `pre_exec`).
     pub fn start_with(config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
+        Daemon::launch(config, Vec::new(), adjust)
+    }
+
+    fn launch(config: &Path, wrapper: Vec<String>, adjust: impl FnOnce(&mut Command)) -> Daemon {
         let stderr = config.with_extension(format!("stderr.{}", rand_suffix()));
         // GREENWAVE_BIN runs another build (a bench against an older one).
         let bin = std::env::var("GREENWAVE_BIN").unwrap_or_else(|_| BIN.to_string());
-        let mut cmd = Command::new(bin);
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
         cmd.arg("--config").arg(config).arg("run");
         adjust(&mut cmd);
         let mut child = cmd

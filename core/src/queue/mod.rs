@@ -228,6 +228,31 @@ impl Queue {
         self.next_id
     }
 
+    /// The last number's sequence in `service`'s `lane` today (0: none yet).
+    pub fn last_seq(&self, service: &str, lane: Lane) -> u32 {
+        self.counters
+            .get(&(service.to_string(), lane))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Numbering of `service`'s `lane` continues after `seq` at least: the
+    /// next number issued there is above it. Never lowers a counter. For
+    /// numbers known to be issued today whose tickets are not in the
+    /// queue (a database that lost them), so that none is issued twice.
+    pub fn raise_numbering(&mut self, service: &str, lane: Lane, seq: u32) {
+        let c = self
+            .counters
+            .entry((service.to_string(), lane))
+            .or_insert(0);
+        *c = (*c).max(seq);
+    }
+
+    /// The next ticket id is `next` at least. Never lowers it.
+    pub fn raise_next_id(&mut self, next: u64) {
+        self.next_id = self.next_id.max(next);
+    }
+
     /// A ticket of the day by id.
     pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
         self.tickets.get(&id)

@@ -4,7 +4,7 @@
 //!
 //! Tests drive it through a [`SimControl`] while it runs: place and remove
 //! cards, corrupt checksums, inject garbage, cut a read short, slow replies
-//! down to real-hardware timings, unplug it.
+//! down to real-hardware timings, make the SAM module fail, unplug it.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -123,6 +123,18 @@ pub struct SimStats {
     pub bad_frames: u64,
 }
 
+impl SimStats {
+    /// Counts a find, select or read command.
+    fn count(&mut self, command: (u8, u8)) {
+        match command {
+            cmd::FIND => self.finds += 1,
+            cmd::SELECT => self.selects += 1,
+            cmd::READ | cmd::READ_WITH_FINGERPRINT => self.reads += 1,
+            _ => {}
+        }
+    }
+}
+
 #[derive(Debug)]
 struct SimState {
     card: Option<SimCard>,
@@ -133,6 +145,7 @@ struct SimState {
     corrupt_next_read: bool,
     cut_next_read: bool,
     mute: bool,
+    sam_fault: Option<u8>,
     connected: bool,
     stats: SimStats,
 }
@@ -162,6 +175,7 @@ impl SimControl {
                 corrupt_next_read: false,
                 cut_next_read: false,
                 mute: false,
+                sam_fault: None,
                 connected: true,
                 stats: SimStats::default(),
             })),
@@ -228,6 +242,14 @@ impl SimControl {
         self.lock().mute
     }
 
+    /// A failing SAM module: from now on SAM status, SAM id, find, select
+    /// and read are all answered with this SW3 (`0x60` self-test failed,
+    /// `0x66` SAM not authorised) and no data, a card on the reader or
+    /// not; `None` repairs it. Reset still answers.
+    pub fn set_sam_fault(&self, sw3: Option<u8>) {
+        self.lock().sam_fault = sw3;
+    }
+
     /// Simulated unplug for the in-memory connector: a running simulator
     /// hangs up and new connections fail until [`plug_in`](Self::plug_in).
     pub fn unplug(&self) {
@@ -254,7 +276,19 @@ impl SimControl {
         let mut s = self.lock();
         let t = s.timing;
         let mut corrupt = false;
+        let faulty = s.sam_fault.filter(|_| (c, p) != cmd::RESET);
         let (delay, sw3, data, cut) = match (c, p) {
+            k @ (cmd::SAM_STATUS
+            | cmd::SAM_ID
+            | cmd::FIND
+            | cmd::SELECT
+            | cmd::READ
+            | cmd::READ_WITH_FINGERPRINT)
+                if faulty.is_some() =>
+            {
+                s.stats.count(k);
+                (Duration::ZERO, faulty.unwrap_or(0x60), Vec::new(), false)
+            }
             cmd::RESET => (t.reset, SW3_OK, Vec::new(), false),
             cmd::SAM_STATUS => (t.status, SW3_OK, Vec::new(), false),
             cmd::SAM_ID => (t.status, SW3_OK, (1..=16).collect(), false),
