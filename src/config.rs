@@ -159,6 +159,21 @@ pub struct VoiceConfig {
     pub timeout: Duration,
     /// The kiosk speaks its prompts (`请取票`, ...) too (default true).
     pub kiosk_prompts: bool,
+    /// What the command is given: tone-numbered pinyin (espeak-ng's
+    /// `cmn-latn-pinyin` voice; the default without a `command`) or the
+    /// Chinese sentence (the default with a `command`: a Chinese speech
+    /// engine reads characters).
+    pub input: VoiceInput,
+}
+
+/// What a voice command reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VoiceInput {
+    /// Tone-numbered pinyin (`qing3 ji4 ei1 ling2 yi1 er4 hao4`).
+    Pinyin,
+    /// The Chinese sentence (`请 G A 零 一 二 号`).
+    Chinese,
 }
 
 impl Default for VoiceConfig {
@@ -168,6 +183,7 @@ impl Default for VoiceConfig {
             command: None,
             timeout: Duration::from_secs(20),
             kiosk_prompts: true,
+            input: VoiceInput::Pinyin,
         }
     }
 }
@@ -429,6 +445,7 @@ struct RawVoice {
     command: Option<Vec<String>>,
     timeout: Option<String>,
     kiosk_prompts: Option<bool>,
+    input: Option<VoiceInput>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1016,7 +1033,7 @@ fn voice_config(raw: RawVoice) -> Result<VoiceConfig, Invalid> {
         if c.first().is_none_or(|p| p.trim().is_empty()) {
             return Err((
                 k.key("command"),
-                "must name a program, e.g. [\"espeak-ng\", \"-v\", \"cmn\", \"-s\", \"140\"]"
+                "must name a program, e.g. [\"espeak-ng\", \"-v\", \"cmn-latn-pinyin\", \"-s\", \"140\"]"
                     .into(),
             ));
         }
@@ -1028,11 +1045,16 @@ fn voice_config(raw: RawVoice) -> Result<VoiceConfig, Invalid> {
     if timeout < Duration::from_secs(1) || timeout > Duration::from_secs(600) {
         return Err((k.key("timeout"), "must be between 1s and 10m".into()));
     }
+    let input = raw.input.unwrap_or(match raw.command {
+        Some(_) => VoiceInput::Chinese,
+        None => VoiceInput::Pinyin,
+    });
     Ok(VoiceConfig {
         enabled: raw.enabled.unwrap_or(default.enabled),
         command: raw.command,
         timeout,
         kiosk_prompts: raw.kiosk_prompts.unwrap_or(default.kiosk_prompts),
+        input,
     })
 }
 

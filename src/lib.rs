@@ -5,6 +5,7 @@
 //! it. See ARCHITECTURE.md for the code map and the invariants.
 
 pub mod api;
+pub mod bigtext;
 pub mod board;
 pub mod cases;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod hall;
 pub mod hwm;
 pub mod kiosk;
 pub mod roster;
+pub mod speech;
 pub mod stats;
 pub mod sync;
 pub mod voice;

@@ -28,28 +28,23 @@ use crate::config::VoiceConfig;
 use crate::queue::Lane;
 
 /// The command used when `[voice] command` is not set and espeak-ng is
-/// installed: espeak-ng's Mandarin voice, a little slower than its default.
-pub const DEFAULT_COMMAND: [&str; 5] = ["espeak-ng", "-v", "cmn", "-s", "140"];
+/// installed: espeak-ng's Mandarin voice that reads pinyin (its plain
+/// `cmn` voice reads Latin letters and digits as English), a little
+/// slower than its default. The words are given as pinyin
+/// ([`crate::speech::to_pinyin`]).
+pub const DEFAULT_COMMAND: [&str; 5] = ["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "140"];
 /// Where the words go in a configured command; without it they are the
 /// last argument.
 pub const PLACEHOLDER: &str = "{text}";
-/// How the priority lane is read out.
-pub const PRIORITY_LANE: &str = "绿色通道";
 /// Announcements waiting beyond this many are dropped (and logged): a call
 /// spoken minutes late is worse than none, and the display still shows it.
 pub const QUEUE_LEN: usize = 32;
 /// How often the worker looks at a running command.
 const POLL: Duration = Duration::from_millis(20);
 
-/// The words of a call (and of a recall, which repeats it):
-/// `请 A012 号 到 3 号窗口办理`, `请 绿色通道 GA012 号 到 3 号窗口办理`.
-/// The spaces keep a speech engine from running the number into the
-/// words around it.
+/// The words of a call: [`crate::speech::call_sentence`].
 pub fn call_text(number: &str, lane: Lane, window: u32) -> String {
-    match lane {
-        Lane::Priority => format!("请 {PRIORITY_LANE} {number} 号 到 {window} 号窗口办理"),
-        Lane::Normal => format!("请 {number} 号 到 {window} 号窗口办理"),
-    }
+    crate::speech::call_sentence(number, lane, window)
 }
 
 /// The argv of one announcement: `{text}` replaced where it appears, else
@@ -70,6 +65,26 @@ struct Settings {
     argv: Option<Vec<String>>,
     timeout: Duration,
     kiosk_prompts: bool,
+    pinyin: bool,
+}
+
+impl Settings {
+    /// What the command is given for `sentence`.
+    fn words(&self, sentence: &str) -> String {
+        if self.pinyin {
+            crate::speech::to_pinyin(sentence)
+        } else {
+            sentence.to_string()
+        }
+    }
+}
+
+/// The exact command that says `sentence` under `cfg` (`None`: the hall is
+/// silent), for `greenwave voice` and the tests: what the worker runs.
+pub fn command_for_sentence(cfg: &VoiceConfig, sentence: &str) -> Option<Vec<String>> {
+    let s = resolve(cfg);
+    let argv = s.argv.as_ref()?;
+    Some(command_for(argv, &s.words(sentence)))
 }
 
 /// Turns `[voice]` into the settings in force, and says in the log (once
@@ -97,6 +112,7 @@ fn resolve(cfg: &VoiceConfig) -> Settings {
         argv,
         timeout: cfg.timeout,
         kiosk_prompts: cfg.kiosk_prompts,
+        pinyin: cfg.input == crate::config::VoiceInput::Pinyin,
     }
 }
 
@@ -235,8 +251,8 @@ fn work(rx: Receiver<String>, settings: &Mutex<Settings>, stop: &AtomicBool) {
             return;
         }
         let s = crate::sync::lock(settings).clone();
-        let Some(argv) = s.argv else { continue };
-        match speak(&command_for(&argv, &text), s.timeout, stop) {
+        let Some(argv) = &s.argv else { continue };
+        match speak(&command_for(argv, &s.words(&text)), s.timeout, stop) {
             Said::Spoken => {
                 if failing {
                     tracing::info!(

@@ -90,6 +90,7 @@ fn hall() -> Board {
             },
         ],
         notice: Some("政策咨询热线 12345，低保、特困人员请走绿波通道".into()),
+        timezone: Some("Asia/Shanghai".into()),
     };
     let mut b = Board::default();
     b.snapshot(&view);

@@ -218,8 +218,8 @@ fn demo_runs_to_the_end_and_leaves_nothing_running() {
     assert!(ok, "{err}");
     // Residents on the roster get the green wave through the simulated
     // reader; the one who swipes twice keeps the number.
-    assert!(out.contains("[自助机] 您的号码 GA001（绿波通道）"), "{out}");
-    assert!(out.contains("[自助机] 您的号码 A001（普通）"), "{out}");
+    assert!(out.contains("[自助机] 您的号码 GA001（绿波通道，"), "{out}");
+    assert!(out.contains("[自助机] 您的号码 A001（普通，"), "{out}");
     assert!(
         out.contains("[自助机] 您已取号，已为您重新打印。您的号码 GA001"),
         "{out}"
@@ -229,7 +229,7 @@ fn demo_runs_to_the_end_and_leaves_nothing_running() {
     assert!(out.contains("请 GA001 号到 1 号窗口办理"), "{out}");
     // Paper out: the number is still issued, and reprinted after.
     assert!(
-        out.contains("A002（普通），前面还有 1 人。打印机缺纸，请记下号码"),
+        out.contains("A002（普通，民政救助），前面还有 1 人。打印机缺纸，请记下号码"),
         "{out}"
     );
     assert!(out.matches("A002").count() >= 3, "{out}");

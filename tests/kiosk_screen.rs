@@ -43,6 +43,7 @@ fn ticket(number: &str, lane: Lane, ahead: usize, problem: Option<&str>) -> Upda
         ticket: TicketShown {
             number: number.into(),
             lane,
+            service: "民政救助".into(),
             ahead,
             reprint: false,
             print_problem: problem.map(String::from),

@@ -37,7 +37,11 @@ fn the_kiosk_screen_on_a_real_terminal() {
         100,
         30,
     );
-    let pane = tmux.wait_for(&["测试大厅 · 自助取号", "请 刷 身 份 证", "0 无身份证取号"]);
+    let pane = tmux.wait_for(&[
+        "测试大厅 · 自助取号",
+        "将身份证放在读卡区",
+        "0 无身份证取号",
+    ]);
     assert!(!pane.contains("INFO"), "no log lines on the screen: {pane}");
 
     // A service must be chosen (two services, no default): 0 asks which.

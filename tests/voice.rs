@@ -123,8 +123,8 @@ fn calls_and_recalls_are_spoken_in_order_one_at_a_time() {
     assert_eq!(window_op(&d, 1, "recall")["number"], "GA001");
 
     let lines = wait_said(&d, dir.path(), 3);
-    let priority = "请 绿色通道 GA001 号 到 1 号窗口办理";
-    let normal = "请 A001 号 到 2 号窗口办理";
+    let priority = "请 绿波通道 G A 零 零 一 号，到 一 号窗口办理";
+    let normal = "请 A 零 零 一 号，到 二 号窗口办理";
     let expected: Vec<String> = [spoken(priority), spoken(normal), spoken(priority)]
         .concat()
         .to_vec();
@@ -144,7 +144,9 @@ fn a_hung_command_is_killed_and_the_next_call_still_comes() {
     let script = speaker(
         dir.path(),
         "speak.sh",
-        &format!(r#"case "$1" in *A001*) sleep 600 & echo $! > "{d_}/hung.pid"; wait;; esac"#),
+        &format!(
+            r#"case "$1" in *"A 零 零 一"*) sleep 600 & echo $! > "{d_}/hung.pid"; wait;; esac"#
+        ),
     );
     let hall = TestHall::new(&format!(
         "[voice]\ncommand = [\"{}\"]\ntimeout = \"1s\"\n",
@@ -162,9 +164,9 @@ fn a_hung_command_is_killed_and_the_next_call_still_comes() {
     assert_eq!(
         lines,
         [
-            "start 请 A001 号 到 1 号窗口办理",
-            "start 请 A002 号 到 2 号窗口办理",
-            "end 请 A002 号 到 2 号窗口办理",
+            "start 请 A 零 零 一 号，到 一 号窗口办理",
+            "start 请 A 零 零 二 号，到 二 号窗口办理",
+            "end 请 A 零 零 二 号，到 二 号窗口办理",
         ],
         "A001 never finished; A002 came after it was killed, with nothing of \
          A001 (its sleeping child included) still holding the lock"
@@ -224,7 +226,7 @@ fn a_missing_command_is_reported_once_and_the_daemon_carries_on() {
     window_op(&d, 1, "finish");
     assert_eq!(window_op(&d, 1, "call")["number"], "A003");
     let lines = wait_said(&d, dir.path(), 1);
-    assert_eq!(lines, spoken("请 A003 号 到 1 号窗口办理"));
+    assert_eq!(lines, spoken("请 A 零 零 三 号，到 一 号窗口办理"));
     let log = wait_log(&d, "voice command works again", 1);
     assert_eq!(log.matches("voice command failed").count(), 1, "{log}");
 }
@@ -253,10 +255,16 @@ fn the_kiosk_speaks_its_prompts() {
     wait_said(&d, dir.path(), 1);
     d.key("1");
     d.wait_stdout("您的号码 A001");
-    let lines = wait_said(&d, dir.path(), 2);
+    let lines = wait_said(&d, dir.path(), 3);
+    // The number at once, while the ticket prints; then what to do.
     assert_eq!(
         lines,
-        [spoken("请选择办理的业务"), spoken("请取票")].concat()
+        [
+            spoken("请选择办理的业务"),
+            spoken("您的号码 A 零 零 一"),
+            spoken("请取票")
+        ]
+        .concat()
     );
 }
 
@@ -273,7 +281,7 @@ fn kiosk_prompts_can_be_turned_off_while_calls_are_still_spoken() {
     assert_eq!(window_op(&d, 1, "call")["number"], "A001");
     // The call is the first thing said: the kiosk's prompts were not.
     let lines = wait_said(&d, dir.path(), 1);
-    assert_eq!(lines, spoken("请 A001 号 到 1 号窗口办理"));
+    assert_eq!(lines, spoken("请 A 零 零 一 号，到 一 号窗口办理"));
 }
 
 #[test]
@@ -318,5 +326,8 @@ fn sighup_turns_voice_on_without_a_restart() {
     assert!(d.reload().contains("语音设置已更新"));
     assert_eq!(window_op(&d, 3, "call")["number"], "GB001");
     let lines = wait_said(&d, dir.path(), 1);
-    assert_eq!(lines, spoken("请 绿色通道 GB001 号 到 3 号窗口办理"));
+    assert_eq!(
+        lines,
+        spoken("请 绿波通道 G B 零 零 一 号，到 三 号窗口办理")
+    );
 }

@@ -145,6 +145,10 @@ pub struct QueueView {
     /// The hall's notice line (`[kiosk] notice`), for displays.
     #[serde(default)]
     pub notice: Option<String>,
+    /// The hall's time zone (`[day] timezone`, e.g. `Asia/Shanghai`): a
+    /// display shows the hall's time whatever its own machine's zone.
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 /// A ticket at a window, as a hall display shows it.
@@ -208,6 +212,7 @@ impl QueueView {
                 v
             },
             notice: cfg.kiosk.notice.clone(),
+            timezone: Some(cfg.day.timezone.name().to_string()),
         }
     }
 }

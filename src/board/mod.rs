@@ -130,9 +130,15 @@ fn screen_loop(
     let mut scroll = 0usize;
     let mut last_scroll = std::time::Instant::now();
     loop {
-        let now = chrono::Local::now();
+        let now = chrono::Utc::now();
         let now_ms = now.timestamp_millis();
-        let clock = now.format("%H:%M:%S").to_string();
+        let clock = match board.timezone {
+            Some(tz) => now.with_timezone(&tz).format("%H:%M:%S").to_string(),
+            None => now
+                .with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string(),
+        };
         if last_scroll.elapsed() >= Duration::from_millis(400) {
             scroll = scroll.wrapping_add(1);
             last_scroll = std::time::Instant::now();

@@ -56,6 +56,9 @@ pub struct Board {
     pub calls: VecDeque<Call>,
     /// The notice line.
     pub notice: Option<String>,
+    /// The hall's time zone, from the snapshot (the board's machine's own
+    /// until then).
+    pub timezone: Option<chrono_tz::Tz>,
     /// Whether the stream is up. While it is down the board keeps its last
     /// state and says `连接中…`.
     pub connected: bool,
@@ -84,6 +87,7 @@ impl Board {
         self.hall = v.hall.clone();
         self.day = v.day.clone();
         self.notice = v.notice.clone().filter(|n| !n.trim().is_empty());
+        self.timezone = v.timezone.as_deref().and_then(|z| z.parse().ok());
         self.waiting = v
             .waiting
             .iter()

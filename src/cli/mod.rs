@@ -10,6 +10,7 @@ mod roster_cmd;
 mod run;
 mod stats_cmd;
 mod store_cmd;
+mod voice_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +76,10 @@ pub enum Command {
     Queue(client::ServerArgs),
     /// The hall display: a full-screen call board following the daemon
     Board(board::BoardArgs),
+    /// Hear the hall's voice: a call, any sentence, or the list of every
+    /// sentence the daemon speaks (`--wav FILE`, `--dry-run`)
+    #[command(subcommand)]
+    Voice(voice_cmd::VoiceCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell
@@ -131,6 +136,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store(c) => store_cmd::run(config, c),
         Command::Stats(a) => stats_cmd::run(config, a),
         Command::Devices => devices::devices(config),
+        Command::Voice(c) => voice_cmd::run(config, c),
         Command::PrintTest => devices::print_test(config),
         Command::Issue(a) => client::issue(config, a),
         Command::Call(a) => client::call(config, a),

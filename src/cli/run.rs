@@ -95,7 +95,8 @@ async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<E
     let mut quit = None;
     if screen {
         let keys = crate::kiosk::screen::service_keys(&cfg);
-        let (t, out, keys, q) = crate::kiosk::terminal::Terminal::start(&hall, keys)?;
+        let (t, out, keys, q) =
+            crate::kiosk::terminal::Terminal::start(&hall, keys, cfg.day.timezone)?;
         options.kiosk_out = Some(out);
         options.keys = Some(keys);
         terminal = Some(t);

@@ -111,7 +111,16 @@ pub struct Kiosk {
     /// A resident waiting for a service choice (several services, no
     /// default): the next service key completes it.
     pending: Option<Identity>,
+    /// The printer's problem, as last seen (a print or an idle check).
+    printer_down: Option<PrintProblem>,
+    /// When the printer was last asked while idle.
+    printer_checked: Option<std::time::Instant>,
 }
+
+/// How often an idle kiosk asks a printer that is down how it is.
+const PRINTER_CHECK_DOWN: Duration = Duration::from_secs(1);
+/// How often an idle kiosk asks a printer that works.
+const PRINTER_CHECK_UP: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for Kiosk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -127,11 +136,15 @@ impl Kiosk {
         Kiosk {
             parts,
             pending: None,
+            printer_down: None,
+            printer_checked: None,
         }
     }
 
-    /// A kiosk over `hall` in this process, with its desk and no voice:
-    /// for tests and benches that drive the kiosk without a daemon.
+    /// A kiosk over `hall` in this process, with its desk: for tests and
+    /// benches that drive the kiosk without a daemon. It speaks only
+    /// through an explicit `[voice] command` (never the sound card's
+    /// default voice).
     pub fn in_process(
         cfg: &Config,
         hall: Arc<std::sync::Mutex<crate::hall::Hall>>,
@@ -144,11 +157,14 @@ impl Kiosk {
         drop(tx);
         let clock = crate::sync::lock(&hall).clock();
         let desk = Arc::new(super::HallDesk::new(hall, key.clone(), settings.clone()));
-        let silent = crate::config::VoiceConfig {
-            enabled: false,
-            ..Default::default()
+        let voice_cfg = match &cfg.voice.command {
+            Some(_) => cfg.voice.clone(),
+            None => crate::config::VoiceConfig {
+                enabled: false,
+                ..Default::default()
+            },
         };
-        let voice = Voice::start(&silent).map_err(|e| {
+        let voice = Voice::start(&voice_cfg).map_err(|e| {
             KioskError::Hall(crate::hall::HallError::DataDir {
                 path: cfg.data_dir.clone(),
                 message: format!("voice worker: {e}"),
@@ -302,7 +318,16 @@ impl Kiosk {
             reason,
         } = *issued;
         tracing::info!(number = %ticket.number, lane = ticket.lane.as_str(), reprint, "kiosk ticket");
+        // The number is said at once, while the ticket prints.
+        self.parts
+            .voice
+            .prompt(&words::number_prompt(&ticket.number, reprint));
         let print = self.print(&cfg, &ticket, ahead);
+        if self.parts.printer.is_some() {
+            // The screen hears of it with the ticket; the idle checks
+            // follow from here.
+            self.printer_down = print.err();
+        }
         Outcome::Ticket {
             ticket: Box::new(ticket),
             reprint,
@@ -321,11 +346,14 @@ impl Kiosk {
                 if let Err(e) = &r {
                     tracing::warn!(number = %t.number, error = %e, "ticket not printed; on the reprint list");
                 }
-                self.parts.devices.set("printer", r.is_ok());
                 r.map_err(|e| PrintProblem::of(&e))
             }
             None => Err(PrintProblem::NotConfigured),
         };
+        if self.parts.printer.is_some() {
+            self.parts.devices.set("printer", result.is_ok());
+            self.printer_checked = Some(std::time::Instant::now());
+        }
         let problem = result.err().map(PrintProblem::as_str);
         if let Err(e) = self.parts.desk.record_print(t.id, problem) {
             tracing::error!(error = %e, "cannot record a print attempt");
@@ -338,6 +366,9 @@ impl Kiosk {
         let t = self.parts.desk.ticket(number)?;
         let cfg = self.cfg();
         let problem = self.print(&cfg, &t.ticket, t.ahead).err();
+        if self.parts.printer.is_some() {
+            self.printer_state(problem);
+        }
         Ok(Reprinted {
             ticket: t.ticket,
             problem,
@@ -346,10 +377,62 @@ impl Kiosk {
 
     /// What the screen shows and the voice says after serving a resident.
     fn show(&self, outcome: &Outcome) {
-        let keys = super::screen::service_keys(&self.cfg());
-        let p = words::present(outcome, &keys);
+        let cfg = self.cfg();
+        let keys = super::screen::service_keys(&cfg);
+        let service = match outcome {
+            Outcome::Ticket { ticket, .. } => cfg
+                .service(&ticket.service)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let p = words::present(outcome, &keys, &service);
         self.parts.voice.prompt(&p.spoken);
         (self.parts.out)(p.update);
+    }
+
+    /// While nobody is at the kiosk: asks the printer how it is, every
+    /// second while it is known to be down (so that a refilled printer's
+    /// warning clears within two seconds), every half minute otherwise (so
+    /// that paper running out shows before the next resident).
+    pub fn idle(&mut self) {
+        let down = self.printer_down.is_some();
+        let every = if down {
+            PRINTER_CHECK_DOWN
+        } else {
+            PRINTER_CHECK_UP
+        };
+        if self.printer_checked.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        self.printer_checked = Some(std::time::Instant::now());
+        let Some(p) = self.parts.printer.as_mut() else {
+            return;
+        };
+        let now = match p.status() {
+            Ok(st) if st.state().can_print() => None,
+            Ok(st) => Some(PrintProblem::of(
+                &greenwave_drivers::printer::PrinterError::NotReady { state: st.state() },
+            )),
+            Err(greenwave_drivers::printer::PrinterError::StatusUnavailable) => return,
+            Err(e) => Some(PrintProblem::of(&e)),
+        };
+        self.printer_state(now);
+    }
+
+    /// Notes what the printer said; tells the screen when that changed.
+    fn printer_state(&mut self, now: Option<PrintProblem>) {
+        if now == self.printer_down {
+            return;
+        }
+        self.parts.devices.set("printer", now.is_none());
+        let update = match now {
+            None => super::screen::Update::PrinterUp,
+            Some(p) => super::screen::Update::PrinterDown(words::print_problem(p).to_string()),
+        };
+        tracing::info!(problem = ?now, "printer state changed");
+        self.printer_down = now;
+        (self.parts.out)(update);
     }
 }
 
@@ -368,7 +451,7 @@ pub fn run(mut kiosk: Kiosk, rx: Receiver<Input>, cancel: CancellationToken) {
     loop {
         match rx.recv_timeout(IDLE_CHECK) {
             Ok(input) => kiosk.handle(input),
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => kiosk.idle(),
             Err(RecvTimeoutError::Disconnected) => return,
         }
         if cancel.is_cancelled() {

@@ -29,6 +29,8 @@ pub struct TicketShown {
     pub number: String,
     /// Its lane.
     pub lane: Lane,
+    /// The service it is for, by name.
+    pub service: String,
     /// People ahead.
     pub ahead: usize,
     /// The resident already had it: printed again.
@@ -56,6 +58,11 @@ pub enum Update {
     ReaderDown(String),
     /// The reader is back.
     ReaderUp,
+    /// The printer, asked while the kiosk is idle, cannot print: why, in
+    /// plain words (`打印机缺纸`).
+    PrinterDown(String),
+    /// The printer, asked while the kiosk is idle, prints again.
+    PrinterUp,
 }
 
 impl Update {
@@ -71,8 +78,9 @@ impl Update {
                     .join("  ")
             ),
             Update::Message(m) => m.clone(),
-            Update::ReaderDown(m) => format!("{m}，请联系工作人员"),
+            Update::ReaderDown(m) | Update::PrinterDown(m) => format!("{m}，请联系工作人员"),
             Update::ReaderUp => format!("读卡器已恢复，{SWIPE}"),
+            Update::PrinterUp => "打印机已恢复".to_string(),
         }
     }
 }
@@ -143,6 +151,8 @@ impl KioskScreen {
             Update::Message(m) => self.show(View::Message(m.clone()), now_ms),
             Update::ReaderDown(m) => self.reader_problem = Some(m.clone()),
             Update::ReaderUp => self.reader_problem = None,
+            Update::PrinterDown(m) => self.printer_problem = Some(m.clone()),
+            Update::PrinterUp => self.printer_problem = None,
         }
     }
 
@@ -193,10 +203,18 @@ pub fn render(s: &KioskScreen, clock: &str, now_ms: i64, area: Rect, buf: &mut B
             .alignment(Alignment::Center)
             .render(alert, buf);
     }
-    let block = Block::new().borders(Borders::ALL);
-    let inner = block.inner(main);
-    block.render(main, buf);
-    match s.view_at(now_ms) {
+    let view = s.view_at(now_ms);
+    // The swipe prompt takes the whole width (its large print needs every
+    // column of an 80-column screen); the other views sit in a box.
+    let inner = if matches!(view, View::Swipe) {
+        main
+    } else {
+        let block = Block::new().borders(Borders::ALL);
+        let inner = block.inner(main);
+        block.render(main, buf);
+        inner
+    };
+    match view {
         View::Swipe => draw_swipe(inner, buf),
         View::Choose(keys) => draw_choose(keys, inner, buf),
         View::Ticket(t) => draw_ticket(t, inner, buf),
@@ -217,18 +235,27 @@ pub fn render(s: &KioskScreen, clock: &str, now_ms: i64, area: Rect, buf: &mut B
         .render(keys, buf);
 }
 
+/// The swipe prompt in the largest print that fits (drawn from bitmaps:
+/// a terminal's own characters are one cell), then two lines that say how.
 fn draw_swipe(area: Rect, buf: &mut Buffer) {
     let bold = Style::new().add_modifier(Modifier::BOLD);
-    let lines = vec![
-        Line::from(Span::styled(
-            format!("  {}  ", spaced(SWIPE)),
-            bold.fg(Color::Black).bg(Color::White),
-        )),
+    let mut lines: Vec<Line<'_>> =
+        match crate::bigtext::fit(SWIPE, area.width, area.height.saturating_sub(4)) {
+            Some(scale) => crate::bigtext::render(SWIPE, scale)
+                .into_iter()
+                .map(|r| Line::from(Span::styled(r, bold)))
+                .collect(),
+            None => vec![Line::from(Span::styled(
+                format!("  {}  ", spaced(SWIPE)),
+                bold.fg(Color::Black).bg(Color::White),
+            ))],
+        };
+    lines.extend([
         Line::from(""),
-        Line::from("将身份证放在读卡区，取号后请取走身份证"),
+        Line::from(Span::styled("将身份证放在读卡区，取号后请取走身份证", bold)),
         Line::from(""),
         Line::from("低保、特困、低保边缘家庭刷身份证即可进入绿波通道"),
-    ];
+    ]);
     centered(lines, area, buf);
 }
 
@@ -286,6 +313,7 @@ fn draw_ticket(t: &TicketShown, area: Rect, buf: &mut Buffer) {
         .build()
         .render(digits, buf);
     let mut lines = vec![
+        Line::from(Span::styled(t.service.clone(), bold)),
         Line::from(Span::styled(format!("前面还有 {} 人", t.ahead), bold)),
         Line::from(""),
     ];

@@ -33,6 +33,7 @@ impl Terminal {
     pub fn start(
         hall: &str,
         keys: Vec<(String, String)>,
+        timezone: chrono_tz::Tz,
     ) -> std::io::Result<(
         Terminal,
         KioskOut,
@@ -75,7 +76,7 @@ impl Terminal {
             .name("kiosk-screen".into())
             .spawn(move || {
                 loop {
-                    let now = chrono::Local::now();
+                    let now = chrono::Utc::now().with_timezone(&timezone);
                     let clock = now.format("%H:%M:%S").to_string();
                     let now_ms = now.timestamp_millis();
                     let _ = term.draw(|f| {
@@ -85,7 +86,7 @@ impl Terminal {
                     let wait = Duration::from_millis(1000 - now_ms.rem_euclid(1000) as u64);
                     match rx.recv_timeout(wait) {
                         Ok(Msg::Update(u)) => {
-                            state.update(&u, chrono::Local::now().timestamp_millis())
+                            state.update(&u, chrono::Utc::now().timestamp_millis())
                         }
                         Ok(Msg::Redraw) | Err(RecvTimeoutError::Timeout) => {}
                         Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break,

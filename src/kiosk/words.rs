@@ -34,8 +34,9 @@ pub struct Presentation {
 }
 
 /// The screen update and the spoken prompt for an outcome. `keys` are the
-/// service keys offered when a choice is needed.
-pub fn present(outcome: &Outcome, keys: &[(String, String)]) -> Presentation {
+/// service keys offered when a choice is needed; `service` names the
+/// ticket's service.
+pub fn present(outcome: &Outcome, keys: &[(String, String)], service: &str) -> Presentation {
     match outcome {
         Outcome::Ticket {
             ticket,
@@ -45,7 +46,14 @@ pub fn present(outcome: &Outcome, keys: &[(String, String)]) -> Presentation {
             ..
         } => {
             let problem = print.as_ref().err().map(|p| print_problem(*p).to_string());
-            let sentence = ticket_sentence(&ticket.number, ticket.lane, *ahead, *reprint, print);
+            let sentence = ticket_sentence(
+                &ticket.number,
+                ticket.lane,
+                service,
+                *ahead,
+                *reprint,
+                print,
+            );
             let spoken = match &problem {
                 Some(p) => format!("{p}，{WRITE_IT_DOWN}"),
                 None => PROMPT_TAKE_TICKET.to_string(),
@@ -55,6 +63,7 @@ pub fn present(outcome: &Outcome, keys: &[(String, String)]) -> Presentation {
                     ticket: TicketShown {
                         number: ticket.number.clone(),
                         lane: ticket.lane,
+                        service: service.to_string(),
                         ahead: *ahead,
                         reprint: *reprint,
                         print_problem: problem,
@@ -86,11 +95,15 @@ fn message(text: &str) -> Presentation {
 fn ticket_sentence(
     number: &str,
     lane: Lane,
+    service: &str,
     ahead: usize,
     reprint: bool,
     print: &Result<(), PrintProblem>,
 ) -> String {
-    let mut s = format!("您的号码 {number}（{}），前面还有 {ahead} 人", lane.label());
+    let mut s = format!(
+        "您的号码 {number}（{}，{service}），前面还有 {ahead} 人",
+        lane.label()
+    );
     match (reprint, print) {
         (true, Ok(())) => s = format!("您已取号，已为您重新打印。{s}"),
         (true, Err(_)) => s = format!("您已取号。{s}"),
@@ -100,6 +113,52 @@ fn ticket_sentence(
         s = format!("{s}。{}，{WRITE_IT_DOWN}", print_problem(*p));
     }
     s
+}
+
+/// What the kiosk says as soon as a ticket is issued, before it prints:
+/// the number, read one character at a time (`您的号码 G A 零 一 二`).
+pub fn number_prompt(number: &str, reprint: bool) -> String {
+    let n = crate::speech::number_words(number);
+    if reprint {
+        format!("您已取号，号码 {n}")
+    } else {
+        format!("您的号码 {n}")
+    }
+}
+
+/// Every sentence the kiosk can say, with `sample` numbers for the ones
+/// that name a ticket (for `greenwave voice sentences` and its test).
+pub fn every_prompt(samples: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = [
+        PROMPT_TAKE_TICKET,
+        PROMPT_SWIPE,
+        PROMPT_CHOOSE_SERVICE,
+        UNAVAILABLE,
+        CARD_NOT_BOUND,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    for r in [
+        ReadFailure::BadCard(String::new()),
+        ReadFailure::Unreadable(String::new()),
+        ReadFailure::NotAPriorityCard(String::new()),
+    ] {
+        out.push(read_failure(&r).to_string());
+    }
+    for p in [
+        PrintProblem::PaperOut,
+        PrintProblem::CoverOpen,
+        PrintProblem::Offline,
+        PrintProblem::NotConfigured,
+        PrintProblem::Fault,
+    ] {
+        out.push(format!("{}，{WRITE_IT_DOWN}", print_problem(p)));
+    }
+    for n in samples {
+        out.push(number_prompt(n, false));
+        out.push(number_prompt(n, true));
+    }
+    out
 }
 
 /// A print problem in the words a resident (and staff) understand.
@@ -178,8 +237,11 @@ mod tests {
 
     #[test]
     fn a_printed_ticket_says_take_it() {
-        let p = present(&outcome(false, Ok(())), &[]);
-        assert_eq!(p.update.line(), "您的号码 GA004（绿波通道），前面还有 2 人");
+        let p = present(&outcome(false, Ok(())), &[], "民政救助");
+        assert_eq!(
+            p.update.line(),
+            "您的号码 GA004（绿波通道，民政救助），前面还有 2 人"
+        );
         assert_eq!(p.spoken, "请取票");
     }
 
@@ -187,15 +249,15 @@ mod tests {
     /// although nothing was printed.
     #[test]
     fn regression_a_reprint_that_did_not_print_never_claims_it_did() {
-        let p = present(&outcome(true, Err(PrintProblem::PaperOut)), &[]);
+        let p = present(&outcome(true, Err(PrintProblem::PaperOut)), &[], "民政救助");
         let line = p.update.line();
         assert!(!line.contains("重新打印"), "{line}");
         assert_eq!(
             line,
-            "您已取号。您的号码 GA004（绿波通道），前面还有 2 人。打印机缺纸，请记下号码或联系工作人员"
+            "您已取号。您的号码 GA004（绿波通道，民政救助），前面还有 2 人。打印机缺纸，请记下号码或联系工作人员"
         );
         assert_eq!(p.spoken, "打印机缺纸，请记下号码或联系工作人员");
-        let ok = present(&outcome(true, Ok(())), &[]);
+        let ok = present(&outcome(true, Ok(())), &[], "民政救助");
         assert!(ok.update.line().starts_with("您已取号，已为您重新打印。"));
     }
 
@@ -206,7 +268,7 @@ mod tests {
             Outcome::Unavailable,
             Outcome::ReadFailed(ReadFailure::Unreadable("timeout".into())),
         ] {
-            let p = present(&o, &[]);
+            let p = present(&o, &[], "");
             assert_eq!(p.update.line(), p.spoken);
             assert!(!p.spoken.is_ascii(), "{}", p.spoken);
         }
