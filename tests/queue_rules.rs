@@ -445,3 +445,42 @@ fn raised_numbering_continues_above_and_never_lowers() {
     };
     assert_eq!(ticket.number, "GA001");
 }
+
+#[test]
+fn the_wait_is_estimated_as_an_honest_range_once_the_day_has_data() {
+    let mut q = queue();
+    // The morning's first four services at window 1 take 6 minutes each:
+    // too little data for an estimate yet.
+    for i in 0..8 {
+        issue(&mut q, "civil", Lane::Normal, t(i));
+    }
+    let mut at = 10;
+    for _ in 0..4 {
+        call(&mut q, 1, t(at));
+        run(&mut q, |q| q.start(1, t(at)));
+        run(&mut q, |q| q.finish(1, t(at + 6)));
+        at += 6;
+    }
+    let id = |q: &Queue, n: &str| q.ticket_by_number(n).unwrap().id;
+    assert_eq!(
+        q.estimated_wait(id(&q, "A008")),
+        None,
+        "four samples are too few"
+    );
+    call(&mut q, 1, t(at));
+    run(&mut q, |q| q.start(1, t(at)));
+    run(&mut q, |q| q.finish(1, t(at + 6)));
+    // Five done; A006, A007, A008 wait: two ahead of A008, two windows
+    // serve civil and are open: 2 × 6 min / 2 = 6 min → 0–10 min.
+    let r = q.estimated_wait(id(&q, "A008")).unwrap();
+    assert_eq!((r.low, r.high), (0, 10));
+    // Window 2 pauses: one window for two ahead, 12 min → 5–20 min.
+    run(&mut q, |q| q.pause(2, t(at + 7)));
+    let r = q.estimated_wait(id(&q, "A008")).unwrap();
+    assert_eq!((r.low, r.high), (5, 20));
+    // Window 1 pauses too: nobody serves civil, no estimate.
+    run(&mut q, |q| q.pause(1, t(at + 8)));
+    assert_eq!(q.estimated_wait(id(&q, "A008")), None);
+    // A ticket that is not waiting has none either.
+    assert_eq!(q.estimated_wait(id(&q, "A001")), None);
+}

@@ -141,6 +141,9 @@ pub struct TicketStatus {
     pub window: Option<u32>,
     /// In words: `前面还有 3 人`, `请到 3 号窗口`, `已办结`.
     pub message: String,
+    /// While waiting, once the day has enough finished services: the
+    /// estimated wait as a range (`预计等候 10–20 分钟`).
+    pub wait: Option<String>,
 }
 
 fn id_number(raw: &str) -> Result<IdNumber, ApiError> {
@@ -364,6 +367,9 @@ async fn status(
             .ticket_by_token(token.trim())
             .ok_or(crate::queue::QueueError::UnknownNumber("?".into()))?;
         let ahead = q.ahead(t.id);
+        let wait = q
+            .estimated_wait(t.id)
+            .map(|r| crate::kiosk::words::wait_words(r));
         let (status, message) = match t.state {
             s if s.is_waiting() => ("waiting", format!("前面还有 {} 人", ahead.unwrap_or(0))),
             TicketState::Called => ("called", format!("请到 {} 号窗口", t.window.unwrap_or(0))),
@@ -384,6 +390,7 @@ async fn status(
             ahead,
             window: t.window.filter(|_| t.state.is_at_window()),
             message,
+            wait,
         }))
     })
     .await
@@ -421,6 +428,7 @@ async fn progress_page(
                 number: &s.number,
                 service: &s.service_name,
                 message: &s.message,
+                wait: s.wait.as_deref().unwrap_or(""),
                 status: &s.status,
             },
         ),
@@ -431,6 +439,7 @@ async fn progress_page(
                 number: "没有找到这张票",
                 service: "",
                 message: "请核对号码或咨询工作人员",
+                wait: "",
                 status: "missing",
             },
         ),

@@ -259,6 +259,8 @@ pub(super) struct Progress<'a> {
     pub service: &'a str,
     /// `前面还有 N 人`, `请到 3 号窗口`, ...
     pub message: &'a str,
+    /// `预计等候 10–20 分钟` while waiting and the day has data; else empty.
+    pub wait: &'a str,
     /// `waiting`, `called`, `serving`, `done`, `closed` or `missing`.
     pub status: &'a str,
 }
@@ -274,6 +276,7 @@ pub(super) fn progress_page(status: StatusCode, p: &Progress<'_>) -> Response {
             ("number", p.number),
             ("service", p.service),
             ("message", p.message),
+            ("wait", p.wait),
         ],
     );
     html(status, body)

@@ -161,6 +161,16 @@ pub fn every_prompt(samples: &[&str]) -> Vec<String> {
     out
 }
 
+/// An estimated wait in words: `预计等候 10–20 分钟` (`0–10` reads
+/// `预计等候 10 分钟以内`).
+pub fn wait_words(r: crate::queue::WaitRange) -> String {
+    if r.low == 0 {
+        format!("预计等候 {} 分钟以内", r.high)
+    } else {
+        format!("预计等候 {}–{} 分钟", r.low, r.high)
+    }
+}
+
 /// A print problem in the words a resident (and staff) understand.
 pub fn print_problem(p: PrintProblem) -> &'static str {
     match p {

@@ -31,6 +31,7 @@
       $('number').textContent = s.number;
       $('service').textContent = s.service_name;
       $('message').textContent = s.message;
+      $('wait').textContent = s.wait || '';
       $('updated').className = 'updated';
       $('updated').textContent = `更新于 ${stamp()}，页面会自动刷新`;
       if (s.status === 'called' && was !== 'called' && navigator.vibrate) navigator.vibrate([300, 150, 300]);

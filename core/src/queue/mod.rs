@@ -8,6 +8,7 @@
 //! can journal the event and persist the change in one transaction.
 
 mod day;
+mod estimate;
 mod types;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -16,6 +17,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 pub use day::{service_day, DayBoundary};
+pub use estimate::{WaitRange, MIN_SAMPLES};
 pub use types::{
     CallReason, Event, Identified, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState,
 };
