@@ -367,9 +367,7 @@ async fn status(
             .ticket_by_token(token.trim())
             .ok_or(crate::queue::QueueError::UnknownNumber("?".into()))?;
         let ahead = q.ahead(t.id);
-        let wait = q
-            .estimated_wait(t.id)
-            .map(|r| crate::kiosk::words::wait_words(r));
+        let wait = q.estimated_wait(t.id).map(crate::kiosk::words::wait_words);
         let (status, message) = match t.state {
             s if s.is_waiting() => ("waiting", format!("前面还有 {} 人", ahead.unwrap_or(0))),
             TicketState::Called => ("called", format!("请到 {} 号窗口", t.window.unwrap_or(0))),
