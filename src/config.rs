@@ -66,6 +66,9 @@ pub struct Service {
     pub name: String,
     /// Letter in ticket numbers.
     pub letter: String,
+    /// What to bring (一次性告知): printed on the ticket and shown on the
+    /// kiosk's screen (`[[services]] documents = ["身份证", "户口簿"]`).
+    pub documents: Vec<String>,
 }
 
 /// A window (counter).
@@ -195,8 +198,9 @@ pub struct KioskConfig {
     pub default_service: Option<String>,
     /// Base URL of the progress page printed as a QR code.
     pub public_url: Option<String>,
-    /// One line printed on every ticket (e.g. the hotline).
-    pub notice: Option<String>,
+    /// Lines printed on every ticket (e.g. the hotline), each wrapped to
+    /// the paper, never cut; the hall board shows them on one line.
+    pub notice: Vec<String>,
     /// Residents of this age or older get the priority lane.
     pub min_age: Option<u32>,
 }
@@ -467,7 +471,15 @@ struct RawPolicies {
 struct RawKiosk {
     default_service: Option<String>,
     public_url: Option<String>,
-    notice: Option<String>,
+    notice: Option<RawLines>,
+}
+
+/// One line, or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawLines {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -518,6 +530,8 @@ struct RawService {
     code: String,
     name: String,
     letter: String,
+    #[serde(default)]
+    documents: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -787,10 +801,18 @@ fn service_config(
             ),
         ));
     }
+    let documents: Vec<String> = s.documents.iter().map(|d| d.trim().to_string()).collect();
+    if documents.iter().any(String::is_empty) || documents.len() > 20 {
+        return Err((
+            k.key("documents"),
+            "must list 1 to 20 non-empty names of documents, e.g. [\"身份证\", \"户口簿\"]".into(),
+        ));
+    }
     Ok(Service {
         code: s.code,
         name: s.name.trim().to_string(),
         letter: s.letter,
+        documents,
     })
 }
 
@@ -1020,7 +1042,15 @@ fn kiosk_config(
     Ok(KioskConfig {
         default_service: raw.default_service,
         public_url: raw.public_url,
-        notice: raw.notice,
+        notice: match raw.notice {
+            None => Vec::new(),
+            Some(RawLines::One(l)) => vec![l],
+            Some(RawLines::Many(ls)) => ls,
+        }
+        .into_iter()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect(),
         min_age,
     })
 }

@@ -211,7 +211,7 @@ impl QueueView {
                 v.sort_by_key(|c| std::cmp::Reverse(c.called_at_ms));
                 v
             },
-            notice: cfg.kiosk.notice.clone(),
+            notice: (!cfg.kiosk.notice.is_empty()).then(|| cfg.kiosk.notice.join("　")),
             timezone: Some(cfg.day.timezone.name().to_string()),
         }
     }

@@ -94,7 +94,7 @@ async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<E
     let mut terminal = None;
     let mut quit = None;
     if screen {
-        let keys = crate::kiosk::screen::service_keys(&cfg);
+        let keys = crate::kiosk::KioskSettings::of(&cfg).service_keys();
         let (t, out, keys, q) =
             crate::kiosk::terminal::Terminal::start(&hall, keys, cfg.day.timezone)?;
         options.kiosk_out = Some(out);

@@ -21,8 +21,8 @@ use crate::voice::Voice;
 pub struct Deps {
     /// The configuration as started.
     pub cfg: Config,
-    /// The configuration in force (reloads).
-    pub settings: watch::Receiver<Arc<Config>>,
+    /// What the kiosk knows of its hall (reloads).
+    pub settings: watch::Receiver<Arc<crate::kiosk::KioskSettings>>,
     /// Where tickets come from.
     pub desk: Arc<dyn TicketDesk>,
     /// The identity key.

@@ -56,8 +56,10 @@ pub struct Daemon {
     /// Where the API listens.
     pub addr: SocketAddr,
     supervisor: Supervisor,
-    /// The configuration in force, for the kiosk and the desk.
+    /// The configuration in force, for the desk.
     settings: watch::Sender<Arc<Config>>,
+    /// What the kiosk knows of its hall.
+    kiosk_settings: watch::Sender<Arc<crate::kiosk::KioskSettings>>,
     voice: Voice,
     config: Config,
 }
@@ -117,13 +119,15 @@ impl Daemon {
         let voice = Voice::start(&cfg.voice).context("cannot start the voice worker")?;
         let key = crate::kiosk::identity_key(&cfg)?;
         let (settings, watched) = watch::channel(Arc::new(cfg.clone()));
+        let (kiosk_settings, kiosk_watched) =
+            watch::channel(Arc::new(crate::kiosk::KioskSettings::of(&cfg)));
         let state = AppState::new(hall, cfg.clone());
         let hall = state.hall();
-        let desk = Arc::new(HallDesk::new(hall.clone(), key.clone(), watched.clone()));
+        let desk = Arc::new(HallDesk::new(hall.clone(), key.clone(), watched));
         let mut sup = Supervisor::new();
         let deps = kiosk::Deps {
             cfg: cfg.clone(),
-            settings: watched,
+            settings: kiosk_watched,
             desk: desk.clone(),
             key,
             voice: voice.clone(),
@@ -143,6 +147,7 @@ impl Daemon {
             addr,
             supervisor: sup,
             settings,
+            kiosk_settings,
             voice,
             config: cfg,
         })
@@ -165,6 +170,8 @@ impl Daemon {
             let mut cfg = (**self.settings.borrow()).clone();
             cfg.kiosk = new.kiosk.clone();
             cfg.hall_name = new.hall_name.clone();
+            self.kiosk_settings
+                .send_replace(Arc::new(crate::kiosk::KioskSettings::of(&cfg)));
             self.settings.send_replace(Arc::new(cfg));
             tracing::info!("kiosk settings reloaded");
         }

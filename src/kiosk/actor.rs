@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::desk::{Applicant, DeskAnswer, IssuedTicket, TicketDesk};
 use super::outcome::{Outcome, PrintProblem};
+use super::settings::KioskSettings;
 use super::words::{self, PROMPT_SWIPE};
 use super::{age_on, DeviceStates, Identity, KioskError, KioskOut};
 use crate::config::Config;
@@ -97,8 +98,8 @@ pub struct KioskParts {
     pub out: KioskOut,
     /// The hall's voice (the kiosk's prompts).
     pub voice: Voice,
-    /// The configuration in force (reloads arrive here).
-    pub settings: watch::Receiver<Arc<Config>>,
+    /// What the kiosk knows of its hall (reloads arrive here).
+    pub settings: watch::Receiver<Arc<KioskSettings>>,
     /// The devices' states, shared with the metrics.
     pub devices: DeviceStates,
     /// The hall's clock (ages are counted on the service day).
@@ -152,11 +153,12 @@ impl Kiosk {
         out: KioskOut,
     ) -> Result<(Kiosk, Arc<super::HallDesk>), KioskError> {
         let key = super::identity_key(cfg)?;
-        let (tx, settings) = watch::channel(Arc::new(cfg.clone()));
-        // The settings stay as given: the sender may go.
-        drop(tx);
+        let (tx, desk_settings) = watch::channel(Arc::new(cfg.clone()));
+        let (ktx, settings) = watch::channel(Arc::new(KioskSettings::of(cfg)));
+        // The settings stay as given: the senders may go.
+        drop((tx, ktx));
         let clock = crate::sync::lock(&hall).clock();
-        let desk = Arc::new(super::HallDesk::new(hall, key.clone(), settings.clone()));
+        let desk = Arc::new(super::HallDesk::new(hall, key.clone(), desk_settings));
         let voice_cfg = match &cfg.voice.command {
             Some(_) => cfg.voice.clone(),
             None => crate::config::VoiceConfig {
@@ -183,7 +185,7 @@ impl Kiosk {
         Ok((kiosk, desk))
     }
 
-    fn cfg(&self) -> Arc<Config> {
+    fn settings(&self) -> Arc<KioskSettings> {
         self.parts.settings.borrow().clone()
     }
 
@@ -261,7 +263,7 @@ impl Kiosk {
             "0" => Some(self.serve(Identity::NoCard, None)),
             k if k.len() == 1 && ('1'..='9').contains(&k.chars().next().unwrap_or('x')) => {
                 let i = usize::from(k.as_bytes()[0] - b'1');
-                let service = self.cfg().services.get(i)?.code.clone();
+                let service = self.settings().services.get(i)?.code.clone();
                 let who = self.pending.take().unwrap_or(Identity::NoCard);
                 Some(self.serve(who, Some(&service)))
             }
@@ -269,26 +271,18 @@ impl Kiosk {
         }
     }
 
-    /// The service to issue for, if it needs no choice.
-    fn default_service(cfg: &Config) -> Option<String> {
-        cfg.kiosk
-            .default_service
-            .clone()
-            .or_else(|| (cfg.services.len() == 1).then(|| cfg.services[0].code.clone()))
-    }
-
     /// Serves one resident: asks the desk for their ticket, prints it.
     pub fn serve(&mut self, who: Identity, service: Option<&str>) -> Outcome {
-        let cfg = self.cfg();
+        let cfg = self.settings();
         let Some(service) = service
             .map(str::to_string)
-            .or_else(|| Self::default_service(&cfg))
+            .or_else(|| cfg.default_service())
         else {
             self.pending = Some(who);
             return Outcome::ChooseService;
         };
         self.pending = None;
-        let today = crate::queue::service_day(self.parts.clock.now(), &cfg.day);
+        let today = crate::queue::service_day(self.parts.clock.now(), &cfg.day());
         let applicant = match who {
             Identity::IdCard { id, birth } => Applicant::IdCard {
                 person: self.parts.key.hash(&id),
@@ -338,7 +332,7 @@ impl Kiosk {
     }
 
     /// Prints a ticket and records the attempt.
-    fn print(&mut self, cfg: &Config, t: &Ticket, ahead: usize) -> Result<(), PrintProblem> {
+    fn print(&mut self, cfg: &KioskSettings, t: &Ticket, ahead: usize) -> Result<(), PrintProblem> {
         let layout = super::ticket::layout(cfg, t, ahead);
         let result = match self.parts.printer.as_mut() {
             Some(p) => {
@@ -364,7 +358,7 @@ impl Kiosk {
     /// Staff: prints a ticket again.
     fn reprint(&mut self, number: &str) -> Result<Reprinted, KioskError> {
         let t = self.parts.desk.ticket(number)?;
-        let cfg = self.cfg();
+        let cfg = self.settings();
         let problem = self.print(&cfg, &t.ticket, t.ahead).err();
         if self.parts.printer.is_some() {
             self.printer_state(problem);
@@ -377,8 +371,8 @@ impl Kiosk {
 
     /// What the screen shows and the voice says after serving a resident.
     fn show(&self, outcome: &Outcome) {
-        let cfg = self.cfg();
-        let keys = super::screen::service_keys(&cfg);
+        let cfg = self.settings();
+        let keys = cfg.service_keys();
         let service = match outcome {
             Outcome::Ticket { ticket, .. } => cfg
                 .service(&ticket.service)

@@ -28,6 +28,7 @@ pub mod desk;
 pub mod outcome;
 pub mod roster_desk;
 pub mod screen;
+pub mod settings;
 pub mod terminal;
 pub mod ticket;
 pub mod words;
@@ -46,6 +47,7 @@ use crate::roster::HashKey;
 pub use actor::{Kiosk, KioskHandle, Reprinted};
 pub use desk::{HallDesk, TicketDesk};
 pub use outcome::{Outcome, PrintProblem};
+pub use settings::KioskSettings;
 
 /// Where the kiosk's screen goes: each [`screen::Update`] as it happens.
 pub type KioskOut = Arc<dyn Fn(screen::Update) + Send + Sync>;

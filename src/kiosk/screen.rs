@@ -85,17 +85,6 @@ impl Update {
     }
 }
 
-/// The service keys of the configuration, `1` to `9`, as
-/// `(key, service name)`.
-pub fn service_keys(cfg: &crate::config::Config) -> Vec<(String, String)> {
-    cfg.services
-        .iter()
-        .take(9)
-        .enumerate()
-        .map(|(i, s)| ((i + 1).to_string(), s.name.clone()))
-        .collect()
-}
-
 /// What is on screen now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
