@@ -80,6 +80,9 @@ pub struct Window {
     pub services: Vec<String>,
     /// Bearer token of the window's staff.
     pub token: Secret,
+    /// A ticket printer at the counter (`[windows.printer]`), for tickets
+    /// staff issue there; the hall server drives it.
+    pub printer: Option<greenwave_drivers::printer::PrinterConfig>,
 }
 
 /// A helper (协办员) who accompanies priority-lane residents.
@@ -91,6 +94,30 @@ pub struct Helper {
     pub name: String,
     /// The helper's bearer token (case routes only).
     pub token: Secret,
+}
+
+/// A ticket machine of the hall (`[[kiosks]]` on the hall server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskMachine {
+    /// Short ASCII id (`k1`).
+    pub id: String,
+    /// Name staff see (`大厅入口自助机`).
+    pub name: String,
+    /// Its bearer token (the kiosk routes only).
+    pub token: Secret,
+}
+
+/// On a kiosk machine: the hall server it asks for tickets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HallServer {
+    /// The server's API (`http://192.168.1.10:8080`, no trailing slash).
+    pub url: String,
+    /// This kiosk's token there.
+    pub token: Secret,
+    /// The hall's identity key (`[kiosk] hash_key`): a copy of the
+    /// server's `[roster] hash_key` file (or of its `identity.key` when it
+    /// has no roster), installed by ops; it never crosses the wire.
+    pub hash_key: PathBuf,
 }
 
 /// The staff API.
@@ -136,6 +163,11 @@ pub struct Config {
     pub kiosk: KioskConfig,
     /// Helpers, in assignment tie-break order.
     pub helpers: Vec<Helper>,
+    /// The hall's ticket machines (`[[kiosks]]`), on a hall server.
+    pub kiosks: Vec<KioskMachine>,
+    /// On a kiosk machine: its hall server (`[hall] server`, `[kiosk]
+    /// token`); `None` on a hall's own machine.
+    pub server: Option<HallServer>,
     /// The policies file (`[policies] file`, default `policies.toml` beside
     /// this file); a missing file means no policies.
     pub policies_file: PathBuf,
@@ -429,6 +461,8 @@ struct RawConfig {
     priority: RawPriority,
     #[serde(default)]
     helpers: Vec<RawHelper>,
+    #[serde(default)]
+    kiosks: Vec<RawKioskMachine>,
     policies: Option<RawPolicies>,
     #[serde(default)]
     voice: RawVoice,
@@ -460,6 +494,16 @@ struct RawHelper {
     token: String,
 }
 
+/// `[[kiosks]]` on a hall server: the ticket machines that ask it for
+/// tickets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKioskMachine {
+    id: String,
+    name: String,
+    token: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicies {
@@ -469,6 +513,10 @@ struct RawPolicies {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawKiosk {
+    /// On a kiosk machine: its token on the hall server (`[[kiosks]]`).
+    token: Option<String>,
+    /// On a kiosk machine: the hall's identity key file.
+    hash_key: Option<PathBuf>,
     default_service: Option<String>,
     public_url: Option<String>,
     notice: Option<RawLines>,
@@ -522,6 +570,8 @@ struct RawRoster {
 struct RawHall {
     name: String,
     code: Option<String>,
+    /// On a kiosk machine of a hall of several: the hall server.
+    server: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -540,6 +590,7 @@ struct RawWindow {
     number: i64,
     services: Vec<String>,
     token: String,
+    printer: Option<greenwave_drivers::printer::PrinterConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -627,15 +678,27 @@ const MIN_TOKEN_LEN: usize = 16;
 fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     let base = path.parent().unwrap_or(Path::new("."));
     let data_dir = data_dir(raw.data_dir, base)?;
-    let (hall_name, hall_code) = hall_config(raw.hall)?;
+    let (hall_name, hall_code, server_url) = hall_config(raw.hall)?;
+    let kiosk_machine = server_url.is_some();
     let priority_prefix = priority_prefix(raw.lanes)?;
-    let services = services_config(raw.services, &priority_prefix)?;
+    let services = services_config(raw.services, &priority_prefix, kiosk_machine)?;
     let manager_token = match raw.api.manager_token {
         Some(t) => Some(token(t, KeyPath::new("api").key("manager_token"))?),
         None => None,
     };
-    let windows = windows_config(raw.windows, &services, manager_token.as_ref())?;
+    let windows = windows_config(
+        raw.windows,
+        &services,
+        manager_token.as_ref(),
+        kiosk_machine,
+    )?;
     let helpers = helpers_config(raw.helpers, &windows, manager_token.as_ref())?;
+    let kiosks = kiosks_config(raw.kiosks, &windows, &helpers, manager_token.as_ref())?;
+    let server = server_config(
+        server_url,
+        raw.kiosk.token.clone(),
+        raw.kiosk.hash_key.clone().map(|p| resolve(base, p)),
+    )?;
     let display_token = display_token(
         raw.api.display_token,
         manager_token.as_ref(),
@@ -674,6 +737,8 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         devices,
         kiosk,
         helpers,
+        kiosks,
+        server,
         policies_file,
         policies: crate::cases::Policies::default(),
         voice,
@@ -714,8 +779,9 @@ fn data_dir(raw: Option<PathBuf>, base: &Path) -> Result<PathBuf, Invalid> {
     }
 }
 
-/// `[hall]`: required, a name, an optional code; (name trimmed, code).
-fn hall_config(raw: Option<RawHall>) -> Result<(String, Option<String>), Invalid> {
+/// `[hall]`: required, a name, an optional code, the server of a kiosk
+/// machine; (name trimmed, code, server).
+fn hall_config(raw: Option<RawHall>) -> Result<(String, Option<String>, Option<String>), Invalid> {
     let hall = raw.ok_or_else(|| {
         (
             KeyPath::new("hall"),
@@ -728,7 +794,15 @@ fn hall_config(raw: Option<RawHall>) -> Result<(String, Option<String>), Invalid
     if let Some(c) = hall.code.as_deref() {
         check_code(c, KeyPath::new("hall").key("code"))?;
     }
-    Ok((hall.name.trim().to_string(), hall.code))
+    if let Some(u) = hall.server.as_deref() {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err((
+                KeyPath::new("hall").key("server"),
+                format!("\"{u}\" must start with http:// or https:// (the hall server's API, e.g. http://192.168.1.10:8080)"),
+            ));
+        }
+    }
+    Ok((hall.name.trim().to_string(), hall.code, hall.server))
 }
 
 /// `[lanes.priority] prefix`: one or two capital letters, `G` by default.
@@ -746,10 +820,15 @@ fn priority_prefix(raw: RawLanes) -> Result<String, Invalid> {
     Ok(prefix)
 }
 
-/// `[[services]]`: at least one; codes and letters unique, no letter that
-/// the priority prefix starts with.
-fn services_config(raw: Vec<RawService>, prefix: &str) -> Result<Vec<Service>, Invalid> {
-    if raw.is_empty() {
+/// `[[services]]`: at least one (none on a kiosk machine, which gets them
+/// from its hall server); codes and letters unique, no letter that the
+/// priority prefix starts with.
+fn services_config(
+    raw: Vec<RawService>,
+    prefix: &str,
+    kiosk_machine: bool,
+) -> Result<Vec<Service>, Invalid> {
+    if raw.is_empty() && !kiosk_machine {
         return Err((
             KeyPath::new("services"),
             "is empty: add at least one [[services]] with code, name and letter".into(),
@@ -822,8 +901,9 @@ fn windows_config(
     raw: Vec<RawWindow>,
     services: &[Service],
     manager: Option<&Secret>,
+    kiosk_machine: bool,
 ) -> Result<Vec<Window>, Invalid> {
-    if raw.is_empty() {
+    if raw.is_empty() && !kiosk_machine {
         return Err((
             KeyPath::new("windows"),
             "is empty: add at least one [[windows]] with number, services and token".into(),
@@ -885,10 +965,15 @@ fn window_config(
     if let Some(j) = earlier.iter().position(|o| o.token == tok) {
         return Err((k.key("token"), format!("is the same as windows[{j}].token")));
     }
+    if let Some(p) = &w.printer {
+        p.validate()
+            .map_err(|e| (k.key("printer").key("uri"), e.to_string()))?;
+    }
     Ok(Window {
         number,
         services: w.services,
         token: tok,
+        printer: w.printer,
     })
 }
 
@@ -1125,6 +1210,96 @@ fn helpers_config(
         });
     }
     Ok(helpers)
+}
+
+/// `[[kiosks]]`: ids unique codes, names given, tokens long enough and
+/// unique across every token of the hall.
+fn kiosks_config(
+    raw: Vec<RawKioskMachine>,
+    windows: &[Window],
+    helpers: &[Helper],
+    manager: Option<&Secret>,
+) -> Result<Vec<KioskMachine>, Invalid> {
+    let mut kiosks: Vec<KioskMachine> = Vec::new();
+    for (i, k) in raw.into_iter().enumerate() {
+        let key = KeyPath::new("kiosks").index(i);
+        check_code(&k.id, key.key("id"))?;
+        if let Some(j) = kiosks.iter().position(|o| o.id == k.id) {
+            return Err((
+                key.key("id"),
+                format!("\"{}\" is already used by kiosks[{j}]", k.id),
+            ));
+        }
+        if k.name.trim().is_empty() {
+            return Err((key.key("name"), "must not be empty".into()));
+        }
+        let tok = token(k.token, key.key("token"))?;
+        let taken = windows.iter().any(|w| w.token == tok)
+            || helpers.iter().any(|h| h.token == tok)
+            || kiosks.iter().any(|o| o.token == tok)
+            || manager == Some(&tok);
+        if taken {
+            return Err((
+                key.key("token"),
+                "is the same as another token of the hall".into(),
+            ));
+        }
+        kiosks.push(KioskMachine {
+            id: k.id,
+            name: k.name.trim().to_string(),
+            token: tok,
+        });
+    }
+    Ok(kiosks)
+}
+
+/// `[hall] server` with `[kiosk] token`: this machine is a kiosk of a hall
+/// server; both or neither.
+fn server_config(
+    url: Option<String>,
+    tok: Option<String>,
+    hash_key: Option<PathBuf>,
+) -> Result<Option<HallServer>, Invalid> {
+    let Some(url) = url else {
+        let stray = match (&tok, &hash_key) {
+            (Some(_), _) => Some("token"),
+            (None, Some(_)) => Some("hash_key"),
+            (None, None) => None,
+        };
+        return match stray {
+            None => Ok(None),
+            Some(k) => Err((
+                KeyPath::new("kiosk").key(k),
+                "is for a kiosk machine, which names its hall server in [hall] server".into(),
+            )),
+        };
+    };
+    let tok = tok.ok_or_else(|| {
+        (
+            KeyPath::new("kiosk").key("token"),
+            "is missing: a kiosk machine ([hall] server) needs its [[kiosks]] token from the hall server".to_string(),
+        )
+    })?;
+    let hash_key = hash_key.ok_or_else(|| {
+        (
+            KeyPath::new("kiosk").key("hash_key"),
+            "is missing: a kiosk machine hashes ID numbers with the hall's key; copy the server's [roster] hash_key file here".to_string(),
+        )
+    })?;
+    Ok(Some(HallServer {
+        url: url.trim_end_matches('/').to_string(),
+        token: token(tok, KeyPath::new("kiosk").key("token"))?,
+        hash_key,
+    }))
+}
+
+/// A path from the configuration, relative to the file's directory.
+fn resolve(base: &Path, p: PathBuf) -> PathBuf {
+    if p.is_relative() {
+        base.join(p)
+    } else {
+        p
+    }
 }
 
 /// `[devices]`: each device's settings checked.

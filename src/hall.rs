@@ -230,10 +230,33 @@ impl Hall {
     }
 
     fn record(&mut self, ev: Event, actor: &Actor) -> Result<(), HallError> {
+        self.record_request(ev, actor, None)
+    }
+
+    /// The ticket of today that a request already caused, if any.
+    fn answered(&self, request: Option<&str>) -> Result<Option<Ticket>, HallError> {
+        let Some(r) = request else { return Ok(None) };
+        Ok(self
+            .store
+            .ticket_of_request(r)?
+            .and_then(|id| self.queue.ticket(id).cloned()))
+    }
+
+    /// [`Hall::record`] with the idempotency key of the request that
+    /// caused the event, committed in the same transaction.
+    fn record_request(
+        &mut self,
+        ev: Event,
+        actor: &Actor,
+        request: Option<&str>,
+    ) -> Result<(), HallError> {
         let day = self.queue.day();
         let before = ev.ticket_id().and_then(|id| self.queue.ticket(id).cloned());
         let changes = self.queue.apply(&ev);
-        if let Err(e) = self.store.commit(day, actor, &[(ev.clone(), changes)]) {
+        let committed = self
+            .store
+            .commit_request(day, actor, &[(ev.clone(), changes)], request);
+        if let Err(e) = committed {
             tracing::error!(error = %e, "commit failed; reloading the queue from the database");
             self.guard.failed(&e);
             self.reload()?;
@@ -299,6 +322,16 @@ impl Hall {
     pub fn open_or_issue(&mut self, ask: Ask<'_>) -> Result<Issued, HallError> {
         let now = self.clock.now();
         self.roll_if_due(now)?;
+        if let Some(t) = self.answered(ask.request)? {
+            // Committed before, answer lost on the way: the same ticket,
+            // never printed yet, so not a reprint for the resident.
+            let ahead = self.queue.ahead(t.id).unwrap_or(0);
+            return Ok(Issued {
+                ticket: t,
+                reprint: false,
+                ahead,
+            });
+        }
         let open = ask
             .person
             .and_then(|p| self.queue.open_ticket_of(p, ask.service).cloned());
@@ -313,7 +346,7 @@ impl Hall {
                     ask.person.map(str::to_string),
                     ask.identified,
                 )?;
-                self.record(ev.clone(), ask.actor)?;
+                self.record_request(ev.clone(), ask.actor, ask.request)?;
                 let id = ev.ticket_id().expect("an issue concerns a ticket");
                 let t = self.queue.ticket(id).cloned();
                 (t.expect("an issued ticket is in the queue"), false)
@@ -379,6 +412,9 @@ pub struct Ask<'a> {
     pub token: String,
     /// How a priority resident was identified.
     pub identified: Option<crate::queue::Identified>,
+    /// The idempotency key of a kiosk machine's request (`k1:…`): asked
+    /// again, the same ticket comes back, never a second.
+    pub request: Option<&'a str>,
 }
 
 /// What [`Hall::open_or_issue`] did.

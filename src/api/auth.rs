@@ -34,6 +34,9 @@ pub enum Principal {
     Helper(String),
     /// A hall display (`[api] display_token`): the event stream only.
     Display,
+    /// A ticket machine of the hall (`[[kiosks]]`), by id: the kiosk
+    /// routes only.
+    Kiosk(String),
 }
 
 impl Principal {
@@ -44,6 +47,7 @@ impl Principal {
             Principal::Manager => Actor::Manager,
             Principal::Window(w) => Actor::Window(*w),
             Principal::Helper(h) => Actor::Helper(h.clone()),
+            Principal::Kiosk(k) => Actor::Kiosk(Some(k.clone())),
             Principal::Display => Actor::System,
         }
     }
@@ -72,6 +76,9 @@ impl Tokens {
         }
         for h in &cfg.helpers {
             all.push((digest(h.token.expose()), Principal::Helper(h.id.clone())));
+        }
+        for k in &cfg.kiosks {
+            all.push((digest(k.token.expose()), Principal::Kiosk(k.id.clone())));
         }
         Tokens(all)
     }
@@ -112,6 +119,10 @@ fn helper_refused() -> ApiError {
     forbidden("协办员令牌只能用于协办接口")
 }
 
+pub(super) fn kiosk_refused() -> ApiError {
+    forbidden("自助机令牌只能用于自助机接口")
+}
+
 /// Any valid token's holder.
 fn identify(state: &AppState, token: Option<&str>) -> Result<Principal, ApiError> {
     let token = token.ok_or_else(|| {
@@ -138,6 +149,7 @@ impl FromRequestParts<AppState> for Staff {
         match identify(state, bearer(parts))? {
             p @ (Principal::Manager | Principal::Window(_)) => Ok(Staff(p)),
             Principal::Helper(_) => Err(helper_refused()),
+            Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
         }
     }
@@ -153,6 +165,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match identify(state, bearer(parts))? {
             Principal::Display => Err(display_refused()),
+            Principal::Kiosk(_) => Err(kiosk_refused()),
             p => Ok(Caller(p)),
         }
     }
@@ -169,6 +182,7 @@ impl FromRequestParts<AppState> for Manager {
         match identify(state, bearer(parts))? {
             Principal::Manager => Ok(Manager),
             Principal::Display => Err(display_refused()),
+            Principal::Kiosk(_) => Err(kiosk_refused()),
             _ => Err(forbidden("只有管理员可以使用此接口")),
         }
     }
@@ -186,6 +200,7 @@ impl FromRequestParts<AppState> for Helper {
             Principal::Manager => Ok(Helper(Actor::Manager)),
             Principal::Helper(id) => Ok(Helper(Actor::Helper(id))),
             Principal::Window(_) => Err(forbidden("窗口令牌不能使用协办接口")),
+            Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
         }
     }
@@ -223,7 +238,24 @@ impl FromRequestParts<AppState> for WindowStaff {
                 "{w} 号窗口的令牌不能操作 {window} 号窗口"
             ))),
             Principal::Helper(_) => Err(helper_refused()),
+            Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
+        }
+    }
+}
+
+/// A ticket machine of the hall, by id: the kiosk routes only.
+#[derive(Debug, Clone)]
+pub struct KioskMachine(pub String);
+
+impl FromRequestParts<AppState> for KioskMachine {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match identify(state, bearer(parts))? {
+            Principal::Kiosk(id) => Ok(KioskMachine(id)),
+            Principal::Display => Err(display_refused()),
+            _ => Err(forbidden("只有自助机的令牌可以使用自助机接口")),
         }
     }
 }
@@ -255,6 +287,7 @@ impl FromRequestParts<AppState> for Viewer {
         let token = bearer(parts).map(str::to_string).or(from_query);
         match identify(state, token.as_deref())? {
             Principal::Helper(_) => Err(helper_refused()),
+            Principal::Kiosk(_) => Err(kiosk_refused()),
             _ => Ok(Viewer),
         }
     }

@@ -857,6 +857,7 @@ async fn rate(
                 Actor::Helper(me)
             }
             Principal::Display => return Err(super::auth::display_refused()),
+            Principal::Kiosk(_) => return Err(super::auth::kiosk_refused()),
         };
         let already = h.store().rating(t.id)?.is_some();
         let (rating, comment) =

@@ -135,7 +135,7 @@ response_set! {
     /// What every route of [`super::auth::Staff`] may answer besides its own.
     StaffErrors:
     (401, "Missing or wrong token"),
-    (403, "A helper's or a display's token"),
+    (403, "A helper's, a kiosk machine's or a display's token"),
     (503, "Storage unavailable; nothing recorded"),
 }
 
@@ -182,4 +182,13 @@ response_set! {
     (401, "Missing or wrong token"),
     (403, "A helper's token"),
     (503, "Too many open streams (`too_many_streams`), or the hall is unusable"),
+}
+
+response_set! {
+    /// What every route of [`super::auth::KioskMachine`] may answer besides
+    /// its own.
+    KioskErrors:
+    (401, "Missing or wrong token"),
+    (403, "Not a kiosk machine's token"),
+    (503, "Storage unavailable; nothing issued"),
 }

@@ -166,13 +166,13 @@ fn id_number_problem(e: &IdNumberError) -> String {
     }
 }
 
-fn no_kiosk() -> ApiError {
+pub(super) fn no_kiosk() -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "no_kiosk", "本机未启用自助取号")
 }
 
 /// Runs `f` with the hall's desk on the blocking pool. The desk never
 /// waits on the kiosk's printer.
-async fn with_desk<T: Send + 'static>(
+pub(super) async fn with_desk<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&HallDesk) -> Result<T, KioskError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -180,7 +180,10 @@ async fn with_desk<T: Send + 'static>(
     super::blocking(move || f(&desk)).await
 }
 
-async fn view(state: &AppState, t: crate::queue::Ticket) -> Result<TicketView, ApiError> {
+pub(super) async fn view(
+    state: &AppState,
+    t: crate::queue::Ticket,
+) -> Result<TicketView, ApiError> {
     let cfg = state.cfg.clone();
     with_hall(state, move |h| Ok(TicketView::of(&t, h.queue(), &cfg))).await
 }
@@ -294,35 +297,6 @@ async fn bind_card(
     let id = id_number(&b.id_number)?;
     let check = with_desk(&state, move |d| d.bind_card(&uid, &id, &who)).await?;
     Ok(Json(check.into()))
-}
-
-/// Prints a ticket again at the kiosk printer.
-#[utoipa::path(post, path = "/api/tickets/{number}/reprint", tag = "kiosk", security(("bearer" = [])),
-    params(("number" = String, Path, description = "Ticket number as printed", example = "A012")),
-    responses(
-        (status = 200, description = "Printed, or why not", body = ReprintResult),
-        StaffErrors,
-        (status = 403, description = "A window's token on a ticket outside its scope (`not_your_ticket`)", body = ErrorBody),
-        (status = 404, description = "No such number today", body = ErrorBody),
-        (status = 409, description = "No kiosk on this machine", body = ErrorBody),
-    ))]
-async fn reprint(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    Path(number): Path<String>,
-) -> Result<Json<ReprintResult>, ApiError> {
-    let kiosk = state.kiosk.clone().ok_or_else(no_kiosk)?;
-    let (n, by) = (number.clone(), who.actor());
-    with_desk(&state, move |d| d.check_scope(&n, &by)).await?;
-    let done = kiosk.reprint(number).await?;
-    let ticket = view(&state, done.ticket).await?;
-    Ok(Json(ReprintResult {
-        ticket,
-        printed: done.problem.is_none(),
-        error: done
-            .problem
-            .map(|p| crate::kiosk::words::print_problem(p).to_string()),
-    }))
 }
 
 /// Open tickets whose last print failed.
@@ -451,7 +425,6 @@ pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(manual_priority))
         .routes(routes!(upgrade))
         .routes(routes!(bind_card))
-        .routes(routes!(reprint))
         .routes(routes!(reprints))
         .routes(routes!(status))
         .routes(routes!(progress_page))

@@ -28,11 +28,14 @@ mod auth;
 mod cases;
 mod error;
 pub mod events;
+pub mod fleet;
 mod kiosk;
+mod machines;
 pub mod metrics;
 mod openapi;
 mod ops;
 mod pages;
+mod printing;
 pub mod server;
 mod stats;
 pub mod stream;
@@ -82,6 +85,14 @@ pub struct AppState {
     kiosk: Option<crate::kiosk::KioskHandle>,
     /// Event streams open now (at most `events::MAX_STREAMS`).
     streams: Arc<std::sync::atomic::AtomicUsize>,
+    /// The hall's kiosk machines (`[[kiosks]]`): contact, devices, jobs.
+    fleet: Arc<fleet::Fleet>,
+    /// The windows' own printers (`[windows.printer]`).
+    stations: Arc<std::collections::BTreeMap<u32, crate::kiosk::station::PrintStation>>,
+    /// What a kiosk knows of the hall, as of the last reload.
+    kiosk_settings: watch::Receiver<Arc<crate::kiosk::KioskSettings>>,
+    /// The hall's clock.
+    clock: Arc<dyn crate::hall::Clock>,
 }
 
 impl AppState {
@@ -89,7 +100,13 @@ impl AppState {
     pub fn new(hall: Hall, cfg: Config) -> AppState {
         let counters = metrics::Counters::new(&hall, &cfg);
         let (stop, stopping) = watch::channel(false);
+        // As started, until the daemon gives the reloaded ones.
+        let (_, kiosk_settings) = watch::channel(Arc::new(crate::kiosk::KioskSettings::of(&cfg)));
         AppState {
+            fleet: Arc::new(fleet::Fleet::of(&cfg)),
+            stations: Arc::default(),
+            kiosk_settings,
+            clock: hall.clock(),
             hall: Arc::new(Mutex::new(hall)),
             tokens: Arc::new(auth::Tokens::of(&cfg)),
             cfg: Arc::new(cfg),
@@ -114,6 +131,24 @@ impl AppState {
     /// has a kiosk.
     pub fn with_kiosk(mut self, kiosk: Option<crate::kiosk::KioskHandle>) -> AppState {
         self.kiosk = kiosk;
+        self
+    }
+
+    /// Gives the kiosk routes the hall's settings as reloaded.
+    pub fn with_kiosk_settings(
+        mut self,
+        settings: watch::Receiver<Arc<crate::kiosk::KioskSettings>>,
+    ) -> AppState {
+        self.kiosk_settings = settings;
+        self
+    }
+
+    /// Gives the staff routes the windows' printers.
+    pub fn with_stations(
+        mut self,
+        stations: std::collections::BTreeMap<u32, crate::kiosk::station::PrintStation>,
+    ) -> AppState {
+        self.stations = Arc::new(stations);
         self
     }
 
@@ -144,6 +179,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(windows::pause))
         .routes(routes!(windows::resume))
         .merge(kiosk::routes())
+        .merge(machines::routes())
+        .routes(routes!(printing::reprint))
         .merge(cases::routes())
         .merge(stats::routes())
         .merge(pages::routes())

@@ -209,6 +209,7 @@ async fn me(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<M
         Principal::Window(w) => ("window", Some(w), None),
         Principal::Helper(h) => ("helper", None, Some(h)),
         Principal::Display => return Err(super::auth::display_refused()),
+        Principal::Kiosk(_) => ("kiosk", None, None),
     };
     let on_duty = match &helper {
         Some(id) => {

@@ -135,7 +135,12 @@ pub(super) async fn issue(
     let cfg = state.cfg.clone();
     let by = who.actor();
     let view = super::locked(state.hall.clone(), move |h| -> Result<_, ApiError> {
-        let (_, t) = h.exec(&by, |q, now| q.issue(&body.service, lane, now))?;
+        // With a progress token, like the kiosk's: printed at a window's
+        // or a kiosk's printer, the ticket carries its QR code.
+        let token = crate::kiosk::new_token();
+        let (_, t) = h.exec(&by, |q, now| {
+            q.issue_with(&body.service, lane, now, token, None, None)
+        })?;
         let t = t.expect("an issued ticket is in the queue");
         if let Some(reason) = reason {
             audit_priority(h, &by, &t, reason);

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod exporter;
 pub mod inbox;
 pub mod kiosk;
+mod machine;
 pub mod rollover;
 pub mod supervisor;
 
@@ -58,8 +59,9 @@ pub struct Daemon {
     supervisor: Supervisor,
     /// The configuration in force, for the desk.
     settings: watch::Sender<Arc<Config>>,
-    /// What the kiosk knows of its hall.
-    kiosk_settings: watch::Sender<Arc<crate::kiosk::KioskSettings>>,
+    /// What the kiosk knows of its hall (on a kiosk machine, the link
+    /// updates it from the server).
+    kiosk_settings: Arc<watch::Sender<Arc<crate::kiosk::KioskSettings>>>,
     voice: Voice,
     config: Config,
 }
@@ -103,6 +105,9 @@ impl Daemon {
         clock: Arc<dyn Clock>,
         options: Options,
     ) -> anyhow::Result<Daemon> {
+        if cfg.server.is_some() {
+            return machine::start(cfg, clock, options).await;
+        }
         let hall = {
             let (cfg, clock) = (cfg.clone(), clock.clone());
             let guarding = crate::hwm::Guarding {
@@ -127,14 +132,18 @@ impl Daemon {
         let mut sup = Supervisor::new();
         let deps = kiosk::Deps {
             cfg: cfg.clone(),
-            settings: kiosk_watched,
+            settings: kiosk_watched.clone(),
             desk: desk.clone(),
             key,
             voice: voice.clone(),
             clock: clock.clone(),
         };
         let kiosk = kiosk::start(&mut sup, deps, options)?;
-        let state = state.with_desk(desk).with_kiosk(kiosk);
+        let state = state
+            .with_desk(desk)
+            .with_kiosk(kiosk)
+            .with_kiosk_settings(kiosk_watched)
+            .with_stations(window_stations(&cfg)?);
         start_workers(&sup, &cfg, &state, &voice, clock);
         let token = sup.token();
         sup.task("api", async move {
@@ -147,7 +156,7 @@ impl Daemon {
             addr,
             supervisor: sup,
             settings,
-            kiosk_settings,
+            kiosk_settings: Arc::new(kiosk_settings),
             voice,
             config: cfg,
         })
@@ -163,7 +172,9 @@ impl Daemon {
         let new = Config::load(&self.config.source)?;
         let restart = needs_restart(&self.config, &new);
         let old = &self.config;
-        let kiosk_changed = new.kiosk != old.kiosk || new.hall_name != old.hall_name;
+        // A kiosk machine's settings come from its hall server.
+        let kiosk_changed =
+            old.server.is_none() && (new.kiosk != old.kiosk || new.hall_name != old.hall_name);
         if kiosk_changed {
             // The kiosk and the desk read the settings per resident: the
             // next swipe uses these. Nothing waits on the kiosk's printer.
@@ -203,6 +214,24 @@ impl Daemon {
         self.supervisor.stop().await;
         Ok(())
     }
+}
+
+/// The windows' own printers (`[windows.printer]`), each on a thread.
+fn window_stations(
+    cfg: &Config,
+) -> anyhow::Result<std::collections::BTreeMap<u32, crate::kiosk::station::PrintStation>> {
+    let mut out = std::collections::BTreeMap::new();
+    for w in &cfg.windows {
+        if let Some(pc) = &w.printer {
+            let printer = greenwave_drivers::printer::open_printer(pc)
+                .with_context(|| format!("windows {}: printer", w.number))?;
+            out.insert(
+                w.number,
+                crate::kiosk::station::PrintStation::start(w.number, printer)?,
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The hall's workers besides the kiosk and the API: one line each.
@@ -281,8 +310,8 @@ fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
     if new.services != old.services {
         restart.push("services");
     }
-    if new.windows != old.windows || new.helpers != old.helpers {
-        restart.push("windows/helpers");
+    if new.windows != old.windows || new.helpers != old.helpers || new.kiosks != old.kiosks {
+        restart.push("windows/helpers/kiosks");
     }
     if new.api != old.api {
         restart.push("api");

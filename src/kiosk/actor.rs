@@ -39,6 +39,18 @@ pub enum Input {
     Card(CardEvent),
     /// A line from the keypad (a digit; `0` for a ticket without ID card).
     Key(String),
+    /// A kiosk machine's link to its hall server: whether the server
+    /// answers (the kiosk pauses and resumes by itself).
+    Link(bool),
+    /// A kiosk machine's print job: a ticket its hall server sent (a
+    /// staff member asked for it here); the reply says why it did not
+    /// print, if it did not.
+    Print {
+        /// The ticket.
+        ticket: Box<IssuedTicket>,
+        /// Where the result goes.
+        reply: oneshot::Sender<Option<PrintProblem>>,
+    },
     /// Staff: print a ticket again.
     Reprint {
         /// The ticket's number.
@@ -116,6 +128,34 @@ pub struct Kiosk {
     printer_down: Option<PrintProblem>,
     /// When the printer was last asked while idle.
     printer_checked: Option<std::time::Instant>,
+    /// A request the desk did not answer (the hall server did not), with
+    /// its idempotency key: asked again for the same applicant and
+    /// service, the kiosk sends the same key, so that a ticket committed
+    /// before the answer was lost comes back instead of a second one.
+    unanswered: Option<Unanswered>,
+    /// The hall server does not answer: the screen is paused.
+    paused: bool,
+}
+
+/// A request that got no answer.
+#[derive(Debug, Clone)]
+struct Unanswered {
+    applicant: Applicant,
+    service: String,
+    request: String,
+}
+
+/// A fresh idempotency key for one swipe: 16 hex digits.
+fn new_request() -> String {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        let n = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        b = n.to_le_bytes();
+    }
+    hex::encode(b)
 }
 
 /// How often an idle kiosk asks a printer that is down how it is.
@@ -139,6 +179,8 @@ impl Kiosk {
             pending: None,
             printer_down: None,
             printer_checked: None,
+            unanswered: None,
+            paused: false,
         }
     }
 
@@ -202,10 +244,48 @@ impl Kiosk {
                     self.show(&outcome);
                 }
             }
+            Input::Link(up) => self.link(up),
+            Input::Print { ticket, reply } => {
+                let cfg = self.settings();
+                let problem = self.print(&cfg, &ticket.ticket, ticket.ahead).err();
+                if self.parts.printer.is_some() {
+                    self.printer_state(problem);
+                }
+                let _ = reply.send(problem);
+            }
             Input::Reprint { number, reply } => {
                 let _ = reply.send(self.reprint(&number));
             }
         }
+    }
+
+    /// The hall server answers (`up`) or not: the screen pauses or
+    /// resumes, once per change.
+    fn link(&mut self, up: bool) {
+        if up == !self.paused {
+            return;
+        }
+        self.paused = !up;
+        if up {
+            tracing::info!("hall server answers again; issuing tickets");
+            (self.parts.out)(super::screen::Update::Resumed);
+        } else {
+            tracing::warn!("hall server does not answer; tickets paused");
+            (self.parts.out)(super::screen::Update::Paused);
+        }
+    }
+
+    /// Tells the screen when what the kiosk knows of its hall changed (a
+    /// kiosk machine's settings come from its hall server).
+    pub fn follow_settings(&mut self) {
+        if !self.parts.settings.has_changed().unwrap_or(false) {
+            return;
+        }
+        let cfg = self.parts.settings.borrow_and_update().clone();
+        (self.parts.out)(super::screen::Update::Hall {
+            name: cfg.hall_name.clone(),
+            keys: super::screen::offered_keys(cfg.service_keys()),
+        });
     }
 
     /// A card event: device news goes to the screen at once; a resident is
@@ -297,9 +377,14 @@ impl Kiosk {
             },
             Identity::NoCard => Applicant::NoCard,
         };
-        let issued = match self.parts.desk.ticket_for(&applicant, &service) {
+        let issued = match self.ask(applicant, service) {
             Ok(DeskAnswer::Ticket(t)) => t,
             Ok(DeskAnswer::CardNotBound) => return Outcome::CardNotBound,
+            Err(e @ KioskError::Unreachable { .. }) => {
+                tracing::warn!(error = %e, "no ticket: the hall server did not answer");
+                self.paused = true;
+                return Outcome::Paused;
+            }
             Err(e) => {
                 tracing::error!(error = %e, "kiosk could not issue a ticket");
                 return Outcome::Unavailable;
@@ -329,6 +414,26 @@ impl Kiosk {
             reason,
             print,
         }
+    }
+
+    /// Asks the desk, with the key of the request left unanswered when it
+    /// was the same applicant's for the same service, else a fresh one.
+    fn ask(&mut self, applicant: Applicant, service: String) -> Result<DeskAnswer, KioskError> {
+        let request = match self.unanswered.take() {
+            Some(u) if u.applicant == applicant && u.service == service => u.request,
+            _ => new_request(),
+        };
+        let answer = self.parts.desk.ticket_for(&applicant, &service, &request);
+        if let Err(KioskError::Unreachable { .. }) = answer {
+            self.unanswered = Some(Unanswered {
+                applicant,
+                service,
+                request,
+            });
+        } else if self.paused {
+            self.link(true);
+        }
+        answer
     }
 
     /// Prints a ticket and records the attempt.
@@ -443,6 +548,7 @@ fn device_kind(device: &str) -> &'static str {
 /// cancelled or every sender is gone.
 pub fn run(mut kiosk: Kiosk, rx: Receiver<Input>, cancel: CancellationToken) {
     loop {
+        kiosk.follow_settings();
         match rx.recv_timeout(IDLE_CHECK) {
             Ok(input) => kiosk.handle(input),
             Err(RecvTimeoutError::Timeout) => kiosk.idle(),

@@ -76,8 +76,15 @@ pub struct IssuedTicket {
 /// What a kiosk asks of its hall. Object safe; blocking (the kiosk runs on
 /// a thread of its own).
 pub trait TicketDesk: Send + Sync {
-    /// The open ticket of `who` for `service`, or a new one.
-    fn ticket_for(&self, who: &Applicant, service: &str) -> Result<DeskAnswer, KioskError>;
+    /// The open ticket of `who` for `service`, or a new one. `request` is
+    /// the swipe's idempotency key: a desk across the network answers a
+    /// repeated key with the ticket it already issued for it.
+    fn ticket_for(
+        &self,
+        who: &Applicant,
+        service: &str,
+        request: &str,
+    ) -> Result<DeskAnswer, KioskError>;
     /// A ticket of the day by its number, with the people ahead (a staff
     /// reprint).
     fn ticket(&self, number: &str) -> Result<IssuedTicket, KioskError>;
@@ -123,6 +130,12 @@ impl HallDesk {
             key,
             settings,
         }
+    }
+
+    /// The id of the hall's identity key (its fingerprint, hex), which a
+    /// kiosk machine compares with its own copy's.
+    pub fn key_id(&self) -> String {
+        hex::encode(self.key.id())
     }
 
     fn cfg(&self) -> Arc<Config> {
@@ -191,8 +204,28 @@ struct Lookup {
     age: Option<u32>,
 }
 
-impl TicketDesk for HallDesk {
-    fn ticket_for(&self, who: &Applicant, service: &str) -> Result<DeskAnswer, KioskError> {
+impl HallDesk {
+    /// A kiosk machine's swipe (`POST /api/kiosk/tickets`): recorded as
+    /// issued by that kiosk, and answered once per idempotency key.
+    pub fn ticket_for_machine(
+        &self,
+        kiosk: &str,
+        who: &Applicant,
+        service: &str,
+        request: &str,
+    ) -> Result<DeskAnswer, KioskError> {
+        let actor = Actor::Kiosk(Some(kiosk.to_string()));
+        let key = format!("{kiosk}:{request}");
+        self.issue_for(&actor, who, service, Some(&key))
+    }
+
+    fn issue_for(
+        &self,
+        actor: &Actor,
+        who: &Applicant,
+        service: &str,
+        request: Option<&str>,
+    ) -> Result<DeskAnswer, KioskError> {
         let today = self.today();
         let Some(found) = self.lookup(who, today)? else {
             return Ok(DeskAnswer::CardNotBound);
@@ -209,12 +242,13 @@ impl TicketDesk for HallDesk {
         };
         let person = found.person.map(hex::encode);
         let issued = crate::sync::lock(&self.hall).open_or_issue(Ask {
-            actor: &self.actor,
+            actor,
             service,
             person: person.as_deref(),
             lane,
             token: new_token(),
             identified,
+            request,
         })?;
         Ok(DeskAnswer::Ticket(Box::new(IssuedTicket {
             ticket: issued.ticket,
@@ -222,6 +256,19 @@ impl TicketDesk for HallDesk {
             ahead: issued.ahead,
             reason,
         })))
+    }
+}
+
+impl TicketDesk for HallDesk {
+    /// In this process an answer cannot be lost on the way: the request's
+    /// key is not kept.
+    fn ticket_for(
+        &self,
+        who: &Applicant,
+        service: &str,
+        _request: &str,
+    ) -> Result<DeskAnswer, KioskError> {
+        self.issue_for(&self.actor, who, service, None)
     }
 
     fn ticket(&self, number: &str) -> Result<IssuedTicket, KioskError> {
@@ -337,6 +384,7 @@ impl HallDesk {
             lane: Lane::Priority,
             token: new_token(),
             identified: Some(Identified::Manual),
+            request: None,
         })?;
         Ok((check, issued.ticket))
     }

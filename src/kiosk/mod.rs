@@ -26,11 +26,14 @@
 pub mod actor;
 pub mod desk;
 pub mod outcome;
+pub mod remote;
 pub mod roster_desk;
 pub mod screen;
 pub mod settings;
+pub mod station;
 pub mod terminal;
 pub mod ticket;
+pub mod wire;
 pub mod words;
 
 use std::path::Path;
@@ -163,6 +166,25 @@ pub enum KioskError {
     /// The kiosk thread is gone (the daemon is stopping).
     #[error("the kiosk is not running")]
     NotRunning,
+    /// A kiosk machine's hall server did not answer: nothing was issued.
+    #[error("the hall server {url} did not answer: {why}")]
+    Unreachable {
+        /// The server's API.
+        url: String,
+        /// What went wrong (a connection refused, a timeout, a 503).
+        why: String,
+    },
+    /// A kiosk machine's hall server refused the request (a token it does
+    /// not know, a service it does not have): ops must look.
+    #[error("the hall server refused ({status} {code}): {message}")]
+    ServerRefused {
+        /// HTTP status.
+        status: u16,
+        /// The error's code (`unknown_service`).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
 }
 
 /// What the roster says about a resident checked by staff (never a name).
@@ -255,6 +277,28 @@ pub fn identity_key(cfg: &crate::config::Config) -> Result<HashKey, KioskError> 
     match &cfg.roster {
         Some(rc) if rc.hash_key.is_some() => Ok(crate::roster::install::hall_hash_key(rc)?),
         _ => local_identity_key(&cfg.data_dir),
+    }
+}
+
+/// A kiosk machine's copy of the hall's identity key (`[kiosk]
+/// hash_key`): the server's roster hash key file, or its `identity.key`
+/// (64 hex digits) when it has no roster.
+pub fn machine_key(path: &Path) -> anyhow::Result<HashKey> {
+    use anyhow::Context;
+    match crate::roster::keys::load_hash_key(path) {
+        Ok(k) => Ok(k),
+        Err(e) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("[kiosk] hash_key: cannot read {}", path.display()))?;
+            hex_hash(text.trim())
+                .map(HashKey::from_bytes)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                    "[kiosk] hash_key: {} is neither a roster hash key nor an identity.key ({e})",
+                    path.display()
+                )
+                })
+        }
     }
 }
 

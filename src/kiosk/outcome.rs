@@ -33,6 +33,9 @@ pub enum Outcome {
     ReadFailed(ReadFailure),
     /// The hall could not issue a ticket (its store failed): nothing issued.
     Unavailable,
+    /// A kiosk machine's hall server did not answer: nothing issued,
+    /// nothing printed; the kiosk stays paused until the server answers.
+    Paused,
 }
 
 /// Why a ticket was not printed.
@@ -70,6 +73,20 @@ impl PrintProblem {
             | PrinterError::InvalidConfig(_)
             | PrinterError::Status(_) => PrintProblem::Fault,
         }
+    }
+
+    /// The problem of a name kept with a print record.
+    pub fn parse(s: &str) -> Option<PrintProblem> {
+        [
+            PrintProblem::PaperOut,
+            PrintProblem::CoverOpen,
+            PrintProblem::Offline,
+            PrintProblem::NotConfigured,
+            PrintProblem::Refused,
+            PrintProblem::Fault,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
     }
 
     /// The name kept with the print record (the reprint list, the log).

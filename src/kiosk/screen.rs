@@ -22,6 +22,21 @@ pub const SHOW_MS: i64 = 15_000;
 /// The idle prompt.
 pub const SWIPE: &str = "请刷身份证";
 
+/// While a kiosk machine's hall server does not answer: in large print,
+/// then [`PAUSED_HOW`].
+pub const PAUSED_BIG: &str = "暂停取号";
+/// Under [`PAUSED_BIG`].
+pub const PAUSED_HOW: &str = "请稍候或联系工作人员";
+/// The whole sentence, as the line mode writes it and the voice says it.
+pub const PAUSED: &str = "暂停取号，请稍候或联系工作人员";
+
+/// The keys a kiosk offers: the services' keys, and `0` for a ticket
+/// without an ID card.
+pub fn offered_keys(mut keys: Vec<(String, String)>) -> Vec<(String, String)> {
+    keys.push(("0".into(), "无身份证取号".into()));
+    keys
+}
+
 /// A ticket as the kiosk screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketShown {
@@ -63,6 +78,19 @@ pub enum Update {
     PrinterDown(String),
     /// The printer, asked while the kiosk is idle, prints again.
     PrinterUp,
+    /// A kiosk machine's hall server does not answer: no tickets until it
+    /// does.
+    Paused,
+    /// The hall server answers again.
+    Resumed,
+    /// What the kiosk knows of its hall changed (a kiosk machine got its
+    /// hall server's settings): the hall's name and the keys offered.
+    Hall {
+        /// The hall's name.
+        name: String,
+        /// The keys offered, `0` included.
+        keys: Vec<(String, String)>,
+    },
 }
 
 impl Update {
@@ -81,6 +109,9 @@ impl Update {
             Update::ReaderDown(m) | Update::PrinterDown(m) => format!("{m}，请联系工作人员"),
             Update::ReaderUp => format!("读卡器已恢复，{SWIPE}"),
             Update::PrinterUp => "打印机已恢复".to_string(),
+            Update::Paused => PAUSED.to_string(),
+            Update::Resumed => format!("已恢复取号，{SWIPE}"),
+            Update::Hall { name, .. } => format!("{name} · 自助取号"),
         }
     }
 }
@@ -96,7 +127,12 @@ pub enum View {
     Ticket(TicketShown),
     /// A message.
     Message(String),
+    /// No tickets: the hall server does not answer.
+    Paused,
 }
+
+/// The paused view, for [`KioskScreen::view_at`].
+static PAUSED_VIEW: View = View::Paused;
 
 /// The kiosk screen's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +150,9 @@ pub struct KioskScreen {
     pub reader_problem: Option<String>,
     /// The printer's problem, in plain words (from the last print).
     pub printer_problem: Option<String>,
+    /// The hall server does not answer: the paused view replaces the
+    /// swipe prompt.
+    pub paused: bool,
 }
 
 impl KioskScreen {
@@ -126,6 +165,7 @@ impl KioskScreen {
             until: None,
             reader_problem: None,
             printer_problem: None,
+            paused: false,
         }
     }
 
@@ -142,6 +182,16 @@ impl KioskScreen {
             Update::ReaderUp => self.reader_problem = None,
             Update::PrinterDown(m) => self.printer_problem = Some(m.clone()),
             Update::PrinterUp => self.printer_problem = None,
+            Update::Paused => {
+                self.paused = true;
+                self.view = View::Swipe;
+                self.until = None;
+            }
+            Update::Resumed => self.paused = false,
+            Update::Hall { name, keys } => {
+                self.hall = name.clone();
+                self.keys = keys.clone();
+            }
         }
     }
 
@@ -153,9 +203,13 @@ impl KioskScreen {
     /// What is shown at `now_ms`: the swipe prompt once a ticket or a
     /// message has been up long enough.
     pub fn view_at(&self, now_ms: i64) -> &View {
-        match self.until {
+        let view = match self.until {
             Some(u) if now_ms >= u => &View::Swipe,
             _ => &self.view,
+        };
+        match view {
+            View::Swipe if self.paused => &PAUSED_VIEW,
+            v => v,
         }
     }
 }
@@ -195,7 +249,7 @@ pub fn render(s: &KioskScreen, clock: &str, now_ms: i64, area: Rect, buf: &mut B
     let view = s.view_at(now_ms);
     // The swipe prompt takes the whole width (its large print needs every
     // column of an 80-column screen); the other views sit in a box.
-    let inner = if matches!(view, View::Swipe) {
+    let inner = if matches!(view, View::Swipe | View::Paused) {
         main
     } else {
         let block = Block::new().borders(Borders::ALL);
@@ -205,6 +259,7 @@ pub fn render(s: &KioskScreen, clock: &str, now_ms: i64, area: Rect, buf: &mut B
     };
     match view {
         View::Swipe => draw_swipe(inner, buf),
+        View::Paused => draw_paused(inner, buf),
         View::Choose(keys) => draw_choose(keys, inner, buf),
         View::Ticket(t) => draw_ticket(t, inner, buf),
         View::Message(m) => {
@@ -244,6 +299,27 @@ fn draw_swipe(area: Rect, buf: &mut Buffer) {
         Line::from(Span::styled("将身份证放在读卡区，取号后请取走身份证", bold)),
         Line::from(""),
         Line::from("低保、特困、低保边缘家庭刷身份证即可进入绿波通道"),
+    ]);
+    centered(lines, area, buf);
+}
+
+/// The paused view: no swipe prompt while no ticket can be issued.
+fn draw_paused(area: Rect, buf: &mut Buffer) {
+    let style = Style::new().fg(Color::Red).add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line<'_>> =
+        match crate::bigtext::fit(PAUSED_BIG, area.width, area.height.saturating_sub(2)) {
+            Some(scale) => crate::bigtext::render(PAUSED_BIG, scale)
+                .into_iter()
+                .map(|r| Line::from(Span::styled(r, style)))
+                .collect(),
+            None => vec![Line::from(Span::styled(spaced(PAUSED_BIG), style))],
+        };
+    lines.extend([
+        Line::from(""),
+        Line::from(Span::styled(
+            PAUSED_HOW,
+            Style::new().add_modifier(Modifier::BOLD),
+        )),
     ]);
     centered(lines, area, buf);
 }
@@ -347,5 +423,20 @@ mod tests {
         assert_eq!(s.reader_problem.as_deref(), Some("读卡器未连接"));
         s.update(&Update::ReaderUp, 0);
         assert_eq!(s.reader_problem, None);
+    }
+
+    #[test]
+    fn a_paused_kiosk_never_invites_a_swipe() {
+        let mut s = KioskScreen::new("h", vec![]);
+        s.update(&Update::Paused, 1_000);
+        assert_eq!(s.view_at(1_000), &View::Paused);
+        assert_eq!(s.view_at(1_000 + 10 * SHOW_MS), &View::Paused);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 80, 24));
+        render(&s, "09:00:00", 1_000, buf.area, &mut buf);
+        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert!(text.contains("请稍候或联系工作人员"), "{text}");
+        assert!(!text.contains("将身份证放在读卡区"), "{text}");
+        s.update(&Update::Resumed, 2_000);
+        assert_eq!(s.view_at(2_000), &View::Swipe);
     }
 }

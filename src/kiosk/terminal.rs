@@ -43,9 +43,7 @@ impl Terminal {
         let (tx, rx) = mpsc::channel::<Msg>();
         let (key_tx, key_rx) = mpsc::channel::<String>();
         let (quit_tx, quit_rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut offered = keys;
-        offered.push(("0".into(), "无身份证取号".into()));
-        let mut state = KioskScreen::new(hall, offered);
+        let mut state = KioskScreen::new(hall, super::screen::offered_keys(keys));
         let mut term = ratatui::try_init()?;
         let redraw = tx.clone();
         std::thread::Builder::new()

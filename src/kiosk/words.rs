@@ -80,6 +80,10 @@ pub fn present(outcome: &Outcome, keys: &[(String, String)], service: &str) -> P
         Outcome::CardNotBound => message(CARD_NOT_BOUND),
         Outcome::ReadFailed(reason) => message(read_failure(reason)),
         Outcome::Unavailable => message(UNAVAILABLE),
+        Outcome::Paused => Presentation {
+            update: Update::Paused,
+            spoken: super::screen::PAUSED.to_string(),
+        },
     }
 }
 
@@ -135,6 +139,7 @@ pub fn every_prompt(samples: &[&str]) -> Vec<String> {
         PROMPT_CHOOSE_SERVICE,
         UNAVAILABLE,
         CARD_NOT_BOUND,
+        super::screen::PAUSED,
     ]
     .map(str::to_string)
     .to_vec();
@@ -276,6 +281,7 @@ mod tests {
         for o in [
             Outcome::CardNotBound,
             Outcome::Unavailable,
+            Outcome::Paused,
             Outcome::ReadFailed(ReadFailure::Unreadable("timeout".into())),
         ] {
             let p = present(&o, &[], "");

@@ -151,13 +151,27 @@ impl Store {
         actor: &Actor,
         events: &[(Event, Changes)],
     ) -> Result<(), StoreError> {
+        self.commit_request(day, actor, events, None)
+    }
+
+    /// [`Store::commit`], with the idempotency key of the request that
+    /// caused the first event (a kiosk machine's swipe), kept in the same
+    /// row so that the request and its effect commit together.
+    pub fn commit_request(
+        &mut self,
+        day: NaiveDate,
+        actor: &Actor,
+        events: &[(Event, Changes)],
+        request: Option<&str>,
+    ) -> Result<(), StoreError> {
         let actor = actor.recorded();
         let path = self.path.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql(&path, e))?;
-        for (event, changes) in events {
+        for (i, (event, changes)) in events.iter().enumerate() {
+            let request = if i == 0 { request } else { None };
             if let Event::Called { id, .. } = event {
                 let state: Option<String> = tx
                     .query_row(
@@ -181,8 +195,8 @@ impl Store {
                 detail: e.to_string(),
             })?;
             tx.execute(
-                "INSERT INTO events (at, day, kind, ticket_id, window, data, format, actor)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO events (at, day, kind, ticket_id, window, data, format, actor, request)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     event.at().0,
                     day.to_string(),
@@ -191,7 +205,8 @@ impl Store {
                     event.window(),
                     data,
                     journal::FORMAT,
-                    actor
+                    actor,
+                    request
                 ],
             )
             .map_err(|e| sql(&path, e))?;
@@ -212,6 +227,21 @@ impl Store {
             }
         }
         tx.commit().map_err(|e| sql(&path, e))
+    }
+
+    /// The ticket a request (by its idempotency key) caused, if it was
+    /// committed.
+    pub fn ticket_of_request(&self, request: &str) -> Result<Option<TicketId>, StoreError> {
+        let id: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "SELECT ticket_id FROM events WHERE request = ?1",
+                [request],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(id.flatten().map(|i| TicketId(i as u64)))
     }
 
     /// Records the service day of an empty database.

@@ -140,6 +140,11 @@ const MIGRATIONS: &[&str] = &[
     // 8: who did it (`window:3`, `kiosk`, `manager`, `system`...); rows
     // written before have none.
     "ALTER TABLE events ADD COLUMN actor TEXT;",
+    // 9: the idempotency key of a kiosk machine's request (`k1:…`), kept
+    // with the event it caused, in the same row: a request answered by a
+    // commit is recognised when the kiosk asks again.
+    "ALTER TABLE events ADD COLUMN request TEXT;
+    CREATE UNIQUE INDEX events_request ON events (request) WHERE request IS NOT NULL;",
 ];
 
 /// Applies every migration the database has not seen.

@@ -1,0 +1,340 @@
+//! What crosses the wire between a kiosk machine and its hall server
+//! (`/api/kiosk/*`): the bodies of the kiosk routes, shared by the server's
+//! handlers (`crate::api::machines`) and the kiosk's client
+//! ([`super::remote`]), so that both sides read one definition.
+//!
+//! What a kiosk sends about a resident is what the desk needs and nothing
+//! more: the keyed hash of the card number (never the number), the age in
+//! years for the age rule, or a priority card's UID. The server decides the
+//! lane.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::desk::{Applicant, DeskAnswer, IssuedTicket};
+use super::settings::KioskSettings;
+use super::PriorityReason;
+use crate::queue::{Lane, Ticket, TicketId, TicketState, Timestamp};
+
+/// `GET /api/kiosk/setup`: what a kiosk machine needs to serve residents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MachineSetup {
+    /// This kiosk's id on the server (`k1`).
+    pub kiosk: String,
+    /// This kiosk's name (`大厅入口自助机`).
+    pub name: String,
+    /// The id of the hall's identity key (its fingerprint, not the key):
+    /// a kiosk whose own key differs refuses to serve, since its hashes
+    /// would never match the roster or the residents' open tickets.
+    pub key_id: String,
+    /// The hall as the kiosk shows and prints it.
+    pub settings: KioskSettings,
+}
+
+/// Who asks for a ticket, on the wire: a keyed hash, never an ID number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WireApplicant {
+    /// A resident ID card or permit.
+    IdCard {
+        /// Keyed hash of the ID number, 64 hex digits.
+        person: String,
+        /// Full years on the service day (the age rule).
+        age: u32,
+    },
+    /// A foreigner's card (never on the roster).
+    ForeignCard {
+        /// Keyed hash of the card number, 64 hex digits.
+        person: String,
+        /// Full years on the service day.
+        age: u32,
+    },
+    /// A contactless priority card.
+    PriorityCard {
+        /// The UID, hex upper case.
+        uid: String,
+    },
+    /// The "ticket without ID card" key.
+    NoCard,
+}
+
+impl WireApplicant {
+    /// The applicant as sent.
+    pub fn of(a: &Applicant) -> WireApplicant {
+        match a {
+            Applicant::IdCard { person, age } => WireApplicant::IdCard {
+                person: hex::encode(person),
+                age: *age,
+            },
+            Applicant::ForeignCard { person, age } => WireApplicant::ForeignCard {
+                person: hex::encode(person),
+                age: *age,
+            },
+            Applicant::PriorityCard { uid } => WireApplicant::PriorityCard { uid: uid.clone() },
+            Applicant::NoCard => WireApplicant::NoCard,
+        }
+    }
+
+    /// The applicant received; `None` for a hash that is not 64 hex
+    /// digits or a UID that is not 4 to 10 bytes of hex.
+    pub fn applicant(&self) -> Option<Applicant> {
+        Some(match self {
+            WireApplicant::IdCard { person, age } => Applicant::IdCard {
+                person: super::hex_hash(person)?,
+                age: *age,
+            },
+            WireApplicant::ForeignCard { person, age } => Applicant::ForeignCard {
+                person: super::hex_hash(person)?,
+                age: *age,
+            },
+            WireApplicant::PriorityCard { uid } => {
+                let bytes = hex::decode(uid).ok()?;
+                if !(4..=10).contains(&bytes.len()) {
+                    return None;
+                }
+                Applicant::PriorityCard {
+                    uid: hex::encode_upper(bytes),
+                }
+            }
+            WireApplicant::NoCard => Applicant::NoCard,
+        })
+    }
+}
+
+/// `POST /api/kiosk/tickets`: a resident at a kiosk machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TicketRequest {
+    /// The swipe's idempotency key (8 to 64 of `[A-Za-z0-9-]`): asked
+    /// again with the same key, the server answers with the same ticket.
+    pub request: String,
+    /// The service's code.
+    pub service: String,
+    /// Who asks.
+    pub applicant: WireApplicant,
+}
+
+/// Why a ticket went to the priority lane, on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WireReason {
+    /// On the roster in a granting category.
+    Roster {
+        /// The category (`低保`).
+        category: String,
+    },
+    /// A bound priority card.
+    Card,
+    /// The age rule.
+    Age {
+        /// Full years.
+        age: u32,
+    },
+}
+
+impl From<&PriorityReason> for WireReason {
+    fn from(r: &PriorityReason) -> Self {
+        match r {
+            PriorityReason::Roster { category } => WireReason::Roster {
+                category: category.clone(),
+            },
+            PriorityReason::Card => WireReason::Card,
+            PriorityReason::Age(a) => WireReason::Age { age: *a },
+        }
+    }
+}
+
+impl From<WireReason> for PriorityReason {
+    fn from(r: WireReason) -> Self {
+        match r {
+            WireReason::Roster { category } => PriorityReason::Roster { category },
+            WireReason::Card => PriorityReason::Card,
+            WireReason::Age { age } => PriorityReason::Age(age),
+        }
+    }
+}
+
+/// A ticket as a kiosk machine prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WireTicket {
+    /// Identity (print records refer to it).
+    pub id: u64,
+    /// Service day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Number as printed (`GA012`).
+    pub number: String,
+    /// Service code.
+    pub service: String,
+    /// `priority` or `normal`.
+    #[schema(value_type = String)]
+    pub lane: Lane,
+    /// State name (`waiting`, ...).
+    pub state: String,
+    /// Issue time, ms since the epoch.
+    pub issued_at_ms: i64,
+    /// The progress page's token (the QR code).
+    pub token: String,
+}
+
+/// A ticket handed to a kiosk machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WireIssued {
+    /// The ticket.
+    pub ticket: WireTicket,
+    /// The resident's open ticket: no new number.
+    pub reprint: bool,
+    /// People ahead.
+    pub ahead: usize,
+    /// Why priority, if priority.
+    pub reason: Option<WireReason>,
+}
+
+/// The server's answer to a ticket request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum TicketAnswer {
+    /// The ticket: new, or the resident's open one.
+    Ticket(WireIssued),
+    /// A priority card bound to nobody: nothing issued.
+    CardNotBound,
+}
+
+impl WireIssued {
+    /// The ticket as the desk issued it.
+    pub fn of(i: &IssuedTicket) -> WireIssued {
+        let t = &i.ticket;
+        WireIssued {
+            ticket: WireTicket {
+                id: t.id.0,
+                day: t.day.to_string(),
+                number: t.number.clone(),
+                service: t.service.clone(),
+                lane: t.lane,
+                state: t.state.as_str().to_string(),
+                issued_at_ms: t.issued_at.0,
+                token: t.token.clone(),
+            },
+            reprint: i.reprint,
+            ahead: i.ahead,
+            reason: i.reason.as_ref().map(WireReason::from),
+        }
+    }
+
+    /// The ticket for the kiosk's printer and screen. The kiosk reads only
+    /// the fields sent; the rest (calls, windows) stay empty, and a day or
+    /// state it cannot read makes the answer unreadable (`None`).
+    pub fn issued(self) -> Option<IssuedTicket> {
+        let w = self.ticket;
+        let ticket = Ticket {
+            id: TicketId(w.id),
+            day: w.day.parse().ok()?,
+            number: w.number,
+            service: w.service.clone(),
+            origin_service: w.service,
+            lane: w.lane,
+            seq: 0,
+            issued_at: Timestamp(w.issued_at_ms),
+            state: TicketState::parse(&w.state)?,
+            window: None,
+            target_window: None,
+            called_at: None,
+            first_called_at: None,
+            started_at: None,
+            closed_at: None,
+            calls: 0,
+            transfers: 0,
+            token: w.token,
+            person: None,
+            identified: None,
+        };
+        Some(IssuedTicket {
+            ticket,
+            reprint: self.reprint,
+            ahead: self.ahead,
+            reason: self.reason.map(PriorityReason::from),
+        })
+    }
+}
+
+impl TicketAnswer {
+    /// The desk's answer, as sent.
+    pub fn of(a: &DeskAnswer) -> TicketAnswer {
+        match a {
+            DeskAnswer::Ticket(t) => TicketAnswer::Ticket(WireIssued::of(t)),
+            DeskAnswer::CardNotBound => TicketAnswer::CardNotBound,
+        }
+    }
+}
+
+/// `POST /api/kiosk/prints`: a print attempt at a kiosk machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PrintReport {
+    /// The ticket's id.
+    pub ticket: u64,
+    /// Why it did not print (`paper_out`, ...); none when it printed.
+    pub problem: Option<String>,
+}
+
+/// `POST /api/kiosk/heartbeat`: how a kiosk machine is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct Heartbeat {
+    /// Each device and whether it works (`id_reader`, `pcsc`, `printer`).
+    pub devices: BTreeMap<String, bool>,
+    /// The greenwave version the kiosk runs.
+    pub version: String,
+}
+
+/// A ticket a staff member asked a kiosk machine to print
+/// (`GET /api/kiosk/jobs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PrintJob {
+    /// The job's id (the result refers to it).
+    pub job: u64,
+    /// The ticket to print.
+    pub ticket: WireIssued,
+}
+
+/// `POST /api/kiosk/jobs/{job}`: how a print job went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct JobResult {
+    /// Why it did not print (`paper_out`, ...); none when it printed.
+    pub problem: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_applicant_crosses_the_wire_as_a_hash_and_an_age() {
+        let a = Applicant::IdCard {
+            person: [7; 32],
+            age: 71,
+        };
+        let w = WireApplicant::of(&a);
+        let json = serde_json::to_string(&w).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"kind":"id_card","person":"{}","age":71}}"#,
+                "07".repeat(32)
+            )
+        );
+        assert_eq!(w.applicant(), Some(a));
+        let bad = WireApplicant::IdCard {
+            person: "371702199001011234".into(),
+            age: 36,
+        };
+        assert_eq!(bad.applicant(), None, "an ID number is not a hash");
+        let card = WireApplicant::PriorityCard {
+            uid: "04a1b2c3".into(),
+        };
+        assert_eq!(
+            card.applicant(),
+            Some(Applicant::PriorityCard {
+                uid: "04A1B2C3".into()
+            })
+        );
+    }
+}
