@@ -168,3 +168,39 @@ fn a_missing_serial_port_is_offline() {
     let mut p = serial_printer(Path::new("/dev/greenwave-no-such-tty"), 200);
     assert_eq!(p.status().unwrap().state(), PrinterState::Offline);
 }
+
+/// escpos's serial driver sets a fixed 5 s timeout before every read,
+/// whatever timeout it was opened with: a silent printer keeps the kiosk
+/// waiting 5 s per status byte instead of the status timeout. We keep our
+/// own serial transport (ARCHITECTURE.md, "The ticket printer and the
+/// escpos crate").
+#[test]
+fn escpos_serial_driver_waits_five_seconds_for_a_silent_printer() {
+    use escpos::driver::{Driver, SerialPortDriver};
+
+    let pair = PtyPair::new();
+    let far_end = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(pair.printer())
+        .unwrap();
+    let _sim = serve_stream(far_end, SimState::Silent).unwrap();
+    let kiosk = pair.kiosk().display().to_string();
+
+    let driver = SerialPortDriver::open(&kiosk, 9600, Some(Duration::from_millis(300))).unwrap();
+    driver.write(&[0x10, 0x04, 0x01]).unwrap();
+    let started = Instant::now();
+    let outcome = driver.read(&mut [0u8; 1]);
+    let waited = started.elapsed();
+    assert!(outcome.is_err(), "{outcome:?}");
+    assert!(
+        waited >= Duration::from_millis(4500),
+        "the read waited {waited:?}, though the driver was opened with 300 ms"
+    );
+    drop(driver); // the port is exclusive
+
+    let mut ours = serial_printer(&pair.kiosk(), 300);
+    let started = Instant::now();
+    assert_eq!(ours.status().unwrap().state(), PrinterState::Offline);
+    assert!(started.elapsed() < Duration::from_millis(1000));
+}

@@ -1,4 +1,23 @@
-//! Ticket layout to ESC/POS bytes.
+//! Ticket layout to ESC/POS bytes, built with the `escpos` crate.
+//!
+//! escpos writes the commands: initialisation, justification, character
+//! size, reverse video, the text (GB18030, through its encoder) and the QR
+//! code. Three things go through its escape hatch (`custom`), each in one
+//! function of [`TicketWriter`]: the printer's Chinese mode (`FS &` …
+//! `FS .`), which escpos does not know; the cut, because escpos's partial
+//! cut is `GS V 41 01` (a full cut) and it cannot feed before cutting; and a
+//! QR module size of 16, which escpos clamps to 15. The tests in
+//! `drivers/tests/printer_escpos.rs` show each of these against the
+//! simulator.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use escpos::driver::Driver;
+use escpos::printer::Printer;
+use escpos::utils::{
+    Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption,
+};
 
 use super::error::LayoutError;
 use super::layout::{CutMode, PrinterOptions, TicketLayout};
@@ -8,24 +27,15 @@ use super::text::{display_width, looks_like_id_number, scrub_id_numbers, wrap};
 /// correction level M holds 2331 bytes.
 pub const QR_MAX_PAYLOAD: usize = 2331;
 
-pub(crate) const ESC: u8 = 0x1B;
-pub(crate) const GS: u8 = 0x1D;
-pub(crate) const FS: u8 = 0x1C;
-pub(crate) const LF: u8 = 0x0A;
-
-/// `GS !` size byte: normal.
-const SIZE_NORMAL: u8 = 0x00;
-/// `GS !` size byte: double height only.
-const SIZE_DOUBLE_HEIGHT: u8 = 0x01;
-/// `GS !` size byte: double width and height.
-const SIZE_DOUBLE: u8 = 0x11;
-/// `GS !` size byte: quadruple width and height.
-const SIZE_QUADRUPLE: u8 = 0x33;
+const GS: u8 = 0x1D;
+const FS: u8 = 0x1C;
 
 /// Checks that a layout can be printed as given. [`encode_ticket`] never
 /// fails, so it silently repairs what this function refuses (it masks
 /// ID-like digit runs and leaves out an unusable QR code); a printer calls
 /// this first and refuses the job instead.
+///
+/// A new field of [`TicketLayout`] that is printed belongs in this list too.
 pub fn validate_layout(layout: &TicketLayout) -> Result<(), LayoutError> {
     if layout.number.trim().is_empty() {
         return Err(LayoutError::EmptyNumber);
@@ -80,103 +90,227 @@ fn qr_problem(payload: &str) -> Option<String> {
 /// Never fails: text is wrapped or truncated to the paper width by display
 /// width, control characters become spaces, runs of 15+ digits are masked
 /// and a QR payload that [`validate_layout`] would refuse is left out.
+///
+/// A new line on the ticket is one more `TicketWriter::text` (or
+/// `TicketWriter::headline`) call here, in paper order, with how many
+/// lines it may wrap over.
 pub fn encode_ticket(layout: &TicketLayout, options: &PrinterOptions) -> Vec<u8> {
-    let cols = options.paper.columns();
-    let mut out = Vec::with_capacity(512);
-    out.extend_from_slice(&[ESC, b'@']);
-    out.extend_from_slice(&[FS, b'&']);
-    out.extend_from_slice(&[ESC, b'a', 1]);
+    let mut t = TicketWriter::new(options.paper.columns());
+    t.start();
 
-    text_block(&mut out, &layout.hall_name, SIZE_NORMAL, cols, 2);
-    out.push(LF);
+    t.text(&layout.hall_name, Size::Normal, 2);
+    t.blank_line();
 
     if let Some(banner) = layout.banner.as_deref().filter(|b| !b.trim().is_empty()) {
-        out.extend_from_slice(&[GS, b'B', 1]);
-        let size = fitting_size(banner, cols, SIZE_DOUBLE, SIZE_DOUBLE_HEIGHT);
-        text_block(&mut out, banner, size, cols, 2);
-        out.extend_from_slice(&[GS, b'B', 0]);
+        t.reverse(true);
+        t.headline(banner, 2);
+        t.reverse(false);
     }
 
     let service = scrub_id_numbers(&layout.service_name);
-    let size = fitting_size(&service, cols, SIZE_DOUBLE, SIZE_DOUBLE_HEIGHT);
-    text_block(&mut out, &service, size, cols, 2);
+    t.headline(&service, 2);
 
-    text_block(&mut out, &layout.number, SIZE_QUADRUPLE, cols, 3);
+    t.text(&layout.number, Size::Quadruple, 3);
 
-    let size = fitting_size(&layout.ahead, cols, SIZE_DOUBLE, SIZE_DOUBLE_HEIGHT);
-    text_block(&mut out, &layout.ahead, size, cols, 1);
+    t.headline(&layout.ahead, 1);
 
-    text_block(&mut out, &layout.issued_at, SIZE_NORMAL, cols, 1);
+    t.text(&layout.issued_at, Size::Normal, 1);
 
     if let Some(payload) = &layout.qr_payload {
         match qr_problem(payload) {
             None => {
-                out.push(LF);
-                qr_code(&mut out, payload.as_bytes(), options.qr_module_size);
-                out.push(LF);
+                t.blank_line();
+                t.qr_code(payload, options.qr_module_size);
+                t.blank_line();
             }
             Some(problem) => tracing::warn!(%problem, "qr payload left out of the ticket"),
         }
     }
 
     if let Some(notice) = &layout.notice {
-        text_block(&mut out, notice, SIZE_NORMAL, cols, 1);
+        t.text(notice, Size::Normal, 1);
     }
 
-    out.extend_from_slice(&[FS, b'.']);
-    let m = match options.cut {
-        CutMode::Partial => 0x42,
-        CutMode::Full => 0x41,
-    };
-    out.extend_from_slice(&[GS, b'V', m, options.feed_before_cut]);
-    out
+    t.finish(options.cut, options.feed_before_cut)
 }
 
-/// `preferred` when the text fits on one line at that size, else `fallback`.
-fn fitting_size(text: &str, cols: usize, preferred: u8, fallback: u8) -> u8 {
-    let width_mul = usize::from(preferred >> 4) + 1;
-    if display_width(text.trim()) * width_mul <= cols {
-        preferred
-    } else {
-        fallback
-    }
+/// Character sizes used on tickets (`GS ! n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Size {
+    Normal,
+    DoubleHeight,
+    Double,
+    Quadruple,
 }
 
-/// `GS ! size`, then the text wrapped to the columns left at that size, each
-/// line followed by LF. Nothing (not even the size) for an empty text.
-fn text_block(out: &mut Vec<u8>, text: &str, size: u8, cols: usize, max_lines: usize) {
-    let width_mul = usize::from(size >> 4) + 1;
-    let lines = wrap(&scrub_id_numbers(text), cols / width_mul, max_lines);
-    if lines.is_empty() {
-        return;
+impl Size {
+    /// Width and height multipliers, as escpos's `size` takes them.
+    fn scale(self) -> (u8, u8) {
+        match self {
+            Size::Normal => (1, 1),
+            Size::DoubleHeight => (1, 2),
+            Size::Double => (2, 2),
+            Size::Quadruple => (4, 4),
+        }
     }
-    out.extend_from_slice(&[GS, b'!', size]);
-    for line in lines {
-        let (bytes, _, _) = encoding_rs::GB18030.encode(&line);
-        out.extend_from_slice(&bytes);
-        out.push(LF);
+
+    fn width(self) -> usize {
+        usize::from(self.scale().0)
     }
 }
 
-/// `GS ( k` function 165 (model 2), 167 (module size), 169 (error
-/// correction M), 180 (store) and 181 (print).
-fn qr_code(out: &mut Vec<u8>, data: &[u8], module_size: u8) {
-    out.extend_from_slice(&[GS, b'(', b'k', 0x04, 0x00, 0x31, 0x41, 0x32, 0x00]);
-    out.extend_from_slice(&[
-        GS,
-        b'(',
-        b'k',
-        0x03,
-        0x00,
-        0x31,
-        0x43,
-        module_size.clamp(1, 16),
-    ]);
-    out.extend_from_slice(&[GS, b'(', b'k', 0x03, 0x00, 0x31, 0x45, 0x31]);
-    let len = data.len() + 3;
-    // The payload is at most QR_MAX_PAYLOAD bytes, so len fits in u16.
-    let [pl, ph] = u16::try_from(len).unwrap_or(u16::MAX).to_le_bytes();
-    out.extend_from_slice(&[GS, b'(', b'k', pl, ph, 0x31, 0x50, 0x30]);
-    out.extend_from_slice(data);
-    out.extend_from_slice(&[GS, b'(', b'k', 0x03, 0x00, 0x31, 0x51, 0x30]);
+/// An escpos driver that keeps what it is given: the ticket is built in
+/// memory and sent by the printer's own transport in one write.
+#[derive(Clone, Default)]
+struct Capture(Rc<RefCell<Vec<u8>>>);
+
+impl Driver for Capture {
+    fn name(&self) -> String {
+        "memory".to_owned()
+    }
+
+    fn write(&self, data: &[u8]) -> escpos::errors::Result<()> {
+        self.0.borrow_mut().extend_from_slice(data);
+        Ok(())
+    }
+
+    fn read(&self, _buf: &mut [u8]) -> escpos::errors::Result<usize> {
+        Ok(0)
+    }
+
+    fn flush(&self) -> escpos::errors::Result<()> {
+        Ok(())
+    }
+}
+
+/// An escpos [`Printer`] writing GB18030 into memory, with the ticket's
+/// own building blocks. Text is centred; every line ends with LF.
+struct TicketWriter {
+    printer: Printer<Capture>,
+    out: Capture,
+    columns: usize,
+}
+
+impl TicketWriter {
+    fn new(columns: usize) -> Self {
+        let out = Capture::default();
+        // GB18030 encodes every Unicode scalar value; "unencodable" is never
+        // hit, and allowing it keeps the encoder from refusing a ticket.
+        let encoder = Encoder::new(encoding_rs::GB18030).allow_unencodable(true);
+        TicketWriter {
+            printer: Printer::new(out.clone(), Protocol::new(encoder), None),
+            out,
+            columns,
+        }
+    }
+
+    /// Runs one escpos call. escpos refuses only out-of-range values, which
+    /// the ticket never passes; should it refuse, that command is left out
+    /// (the ticket stays well-formed) and the refusal is logged.
+    fn run(
+        &mut self,
+        what: &'static str,
+        step: impl FnOnce(&mut Printer<Capture>) -> escpos::errors::Result<()>,
+    ) {
+        if let Err(error) = step(&mut self.printer) {
+            tracing::error!(what, %error, "escpos refused a ticket command; left out");
+        }
+    }
+
+    /// `ESC @`, Chinese mode, centred.
+    fn start(&mut self) {
+        self.run("initialise", |p| p.init().map(drop));
+        self.chinese_mode(true);
+        self.run("justify", |p| p.justify(JustifyMode::CENTER).map(drop));
+    }
+
+    /// `FS &` / `FS .`: the printer's Chinese (GB18030) mode on or off.
+    /// escpos has no such page code; this is its escape hatch.
+    fn chinese_mode(&mut self, on: bool) {
+        let cmd = [FS, if on { b'&' } else { b'.' }];
+        self.run("chinese mode", move |p| p.custom(&cmd).map(drop));
+    }
+
+    /// Text at double size when it fits on one line so, else at double
+    /// height (wrapped over at most `max_lines`).
+    fn headline(&mut self, text: &str, max_lines: usize) {
+        let size = if display_width(text.trim()) * Size::Double.width() <= self.columns {
+            Size::Double
+        } else {
+            Size::DoubleHeight
+        };
+        self.text(text, size, max_lines);
+    }
+
+    /// The size, then the text wrapped to the columns left at that size
+    /// over at most `max_lines` lines, each followed by LF. Nothing (not
+    /// even the size) for an empty text.
+    fn text(&mut self, text: &str, size: Size, max_lines: usize) {
+        let lines = wrap(
+            &scrub_id_numbers(text),
+            self.columns / size.width(),
+            max_lines,
+        );
+        if lines.is_empty() {
+            return;
+        }
+        let (w, h) = size.scale();
+        self.run("size", move |p| p.size(w, h).map(drop));
+        for mut line in lines {
+            line.push('\n');
+            self.run("text", move |p| p.write(&line).map(drop));
+        }
+    }
+
+    /// An empty line (LF).
+    fn blank_line(&mut self) {
+        self.run("blank line", |p| p.write("\n").map(drop));
+    }
+
+    /// `GS B 1` / `GS B 0`.
+    fn reverse(&mut self, on: bool) {
+        self.run("reverse", move |p| p.reverse(on).map(drop));
+    }
+
+    /// escpos's QR code: `GS ( k` functions 165 (model 2), 167 (module
+    /// size), 169 (error correction M), 180 (store) and 181 (print).
+    /// escpos clamps the module size to 15 where ESC/POS allows 16; for 16
+    /// the size byte of its function 167 is set back.
+    fn qr_code(&mut self, payload: &str, module_size: u8) {
+        let module_size = module_size.clamp(1, 16);
+        self.flush();
+        let start = self.out.0.borrow().len();
+        let option = QRCodeOption::new(QRCodeModel::Model2, module_size, QRCodeCorrectionLevel::M);
+        self.run("qr code", move |p| {
+            p.qrcode_option(payload, option).map(drop)
+        });
+        self.flush();
+        // Function 165 (model) is 9 bytes, then function 167: 7 bytes and n.
+        let mut out = self.out.0.borrow_mut();
+        let size_fn = [GS, b'(', b'k', 0x03, 0x00, 0x31, 0x43];
+        if out.get(start + 9..start + 16) == Some(&size_fn[..]) {
+            if let Some(n) = out.get_mut(start + 16) {
+                *n = module_size;
+            }
+        }
+    }
+
+    /// Hands every command given so far to the capture.
+    fn flush(&mut self) {
+        self.run("flush", |p| p.print().map(drop));
+    }
+
+    /// `FS .`, then feed and cut (`GS V 42 n` or `GS V 41 n`): escpos's cut
+    /// does not feed, and its partial cut is a full one. The ticket's bytes.
+    fn finish(mut self, cut: CutMode, feed: u8) -> Vec<u8> {
+        self.chinese_mode(false);
+        let m = match cut {
+            CutMode::Partial => 0x42,
+            CutMode::Full => 0x41,
+        };
+        let cmd = [GS, b'V', m, feed];
+        self.run("cut", move |p| p.custom(&cmd).map(drop));
+        self.flush();
+        self.out.0.take()
+    }
 }

@@ -2,15 +2,18 @@
 //!
 //! The kiosk fills in a [`TicketLayout`] (plain data, no queue logic, no
 //! personal data); [`encode_ticket`] turns it into ESC/POS bytes for a
-//! GB18030 Chinese printer; a [`TicketPrinter`] built by [`open_printer`]
-//! from a [`PrinterConfig`] asks the printer's real-time status (`DLE EOT`)
-//! before every ticket and refuses to print when the paper is out, the cover
-//! is open or the printer is offline.
+//! GB18030 Chinese printer with the `escpos` crate; a [`TicketPrinter`]
+//! built by [`open_printer`] from a [`PrinterConfig`] asks the printer's
+//! real-time status (`DLE EOT`, the answers parsed by `escpos`) before
+//! every ticket and refuses to print when the paper is out, the cover is
+//! open or the printer is offline.
 //!
 //! Transports are chosen by URI: `tcp://HOST:PORT`, `serial:///dev/ttyS1?baud=9600`,
 //! `file:///dev/usb/lp0` (write-only, status unavailable) and `stdout` (a text
-//! rendering for demos). [`sim::PrinterSim`] is a network printer simulator
-//! for tests and demos.
+//! rendering for demos); the file transport writes through escpos's file
+//! driver, TCP and serial are our own (escpos's cannot keep the status
+//! timeout). [`sim::PrinterSim`] is a network printer simulator for tests
+//! and demos.
 
 mod driver;
 mod encode;

@@ -1,7 +1,15 @@
 //! Real-time status: `DLE EOT n` and its one-byte answers.
+//!
+//! The answers are parsed by the `escpos` crate
+//! (`RealTimeStatusResponse::parse`); the request is sent raw, because
+//! escpos's `real_time_status` appends a `00` after `DLE EOT n` for
+//! n = 1 to 4, which the printer then takes as the first byte of the next
+//! job (`drivers/tests/printer_escpos.rs`).
 
+use std::collections::HashMap;
 use std::fmt;
 
+use escpos::utils::{RealTimeStatusRequest, RealTimeStatusResponse};
 use serde::Serialize;
 
 /// The three status requests asked before every ticket: printer (1),
@@ -13,17 +21,29 @@ pub fn status_request(n: u8) -> [u8; 3] {
     [0x10, 0x04, n]
 }
 
-/// A status byte always has bit 0 and bit 7 clear and bits 1 and 4 set.
-const FIXED_MASK: u8 = 0b1001_0011;
-const FIXED_VALUE: u8 = 0b0001_0010;
+/// escpos's name for the request `DLE EOT n`.
+fn request_kind(n: u8) -> Option<RealTimeStatusRequest> {
+    match n {
+        1 => Some(RealTimeStatusRequest::Printer),
+        2 => Some(RealTimeStatusRequest::OfflineCause),
+        3 => Some(RealTimeStatusRequest::ErrorCause),
+        4 => Some(RealTimeStatusRequest::RollPaperSensor),
+        _ => None,
+    }
+}
+
+/// escpos's reading of one answer to `DLE EOT request`. A byte without the
+/// fixed bits of a status byte (bits 0 and 7 clear, bits 1 and 4 set) is
+/// refused.
+fn parse(request: u8, reply: u8) -> Result<HashMap<RealTimeStatusResponse, bool>, StatusError> {
+    request_kind(request)
+        .and_then(|kind| RealTimeStatusResponse::parse(kind, reply).ok())
+        .ok_or(StatusError { request, reply })
+}
 
 /// Checks the fixed bits of one answer to `DLE EOT request`.
 pub(crate) fn check_reply(request: u8, reply: u8) -> Result<u8, StatusError> {
-    if reply & FIXED_MASK == FIXED_VALUE {
-        Ok(reply)
-    } else {
-        Err(StatusError { request, reply })
-    }
+    parse(request, reply).map(|_| reply)
 }
 
 /// An answer that is not an ESC/POS status byte.
@@ -59,21 +79,20 @@ impl PrinterStatus {
     };
 
     /// Parses the answers to `DLE EOT 1`, `DLE EOT 2` and `DLE EOT 4`.
-    /// `0x12` to all three is a ready printer.
+    /// `0x12` to all three is a ready printer. A flag escpos did not
+    /// report counts against printing.
     pub fn from_bytes(printer: u8, offline_cause: u8, paper: u8) -> Result<Self, StatusError> {
-        for (request, reply) in STATUS_REQUESTS
-            .into_iter()
-            .zip([printer, offline_cause, paper])
-        {
-            if reply & FIXED_MASK != FIXED_VALUE {
-                return Err(StatusError { request, reply });
-            }
-        }
+        use RealTimeStatusResponse as R;
+        let printer = parse(1, printer)?;
+        let offline_cause = parse(2, offline_cause)?;
+        let paper = parse(4, paper)?;
+        let is = |answers: &HashMap<R, bool>, flag: R| answers.get(&flag) == Some(&true);
         Ok(PrinterStatus {
-            online: printer & 0x08 == 0,
-            cover_open: offline_cause & 0x04 != 0,
-            paper_near_end: paper & 0x0C != 0,
-            paper_out: offline_cause & 0x20 != 0 || paper & 0x60 != 0,
+            online: is(&printer, R::Online),
+            cover_open: !is(&offline_cause, R::CoverClosed),
+            paper_near_end: !is(&paper, R::RollPaperNearEndSensorPaperAdequate),
+            paper_out: is(&offline_cause, R::PrintingStopsDueToPaperEnd)
+                || !is(&paper, R::RollPaperEndSensorPaperPresent),
         })
     }
 

@@ -1,14 +1,23 @@
 //! Byte transports to a printer, behind the object-safe [`Transport`] trait.
 //! Every operation is bounded by a timeout; after an error the connection is
 //! dropped and re-opened by the next operation.
+//!
+//! The file transport writes through escpos's `FileDriver`. TCP and serial
+//! are our own: escpos's network driver has one timeout for connecting,
+//! reading and writing, needs an IP literal and reports errors as text, and
+//! its serial driver waits a fixed 5 s for an answer, so neither can report
+//! a silent printer within the status timeout (ARCHITECTURE.md, "The ticket
+//! printer and the escpos crate"; `drivers/tests/printer_escpos.rs`).
 
 use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use escpos::driver::{Driver, FileDriver};
 
 use super::layout::PaperWidth;
 use super::render::render_text;
@@ -312,8 +321,10 @@ struct FileWorker {
 }
 
 /// A write-only printer device such as `/dev/usb/lp0`: it cannot answer
-/// status. Writes happen on a worker thread so that a device that blocks
-/// (printer switched off) cannot block the caller beyond the write timeout.
+/// status. The bytes go through escpos's `FileDriver`, on a worker thread:
+/// its writes have no timeout, so a device that stops taking data would
+/// otherwise block the caller for as long as it likes; here the caller
+/// waits at most the write timeout.
 pub struct FileTransport {
     path: PathBuf,
     write_timeout: Duration,
@@ -337,16 +348,9 @@ impl FileTransport {
         thread::Builder::new()
             .name("printer-file".to_owned())
             .spawn(move || {
-                let mut file = None;
+                let mut device = None;
                 for job in job_rx {
-                    let result = (|| {
-                        if file.is_none() {
-                            file = Some(OpenOptions::new().append(true).open(&path)?);
-                        }
-                        let f = file.as_mut().ok_or(io::ErrorKind::NotConnected)?;
-                        f.write_all(&job)?;
-                        f.flush()
-                    })();
+                    let result = write_job(&path, &mut device, &job);
                     let failed = result.is_err();
                     if res_tx.send(result).is_err() || failed {
                         return;
@@ -358,6 +362,21 @@ impl FileTransport {
             results: res_rx,
         })
     }
+}
+
+/// One job through escpos's file driver, opened (write-only, appending) on
+/// the first job. Its calls have no timeout: they run on the worker thread.
+fn write_job(path: &Path, device: &mut Option<FileDriver>, job: &[u8]) -> io::Result<()> {
+    let escpos_error = io::Error::other::<escpos::errors::PrinterError>;
+    if device.is_none() {
+        let write_only = OpenOptions::new().append(true).clone();
+        *device = Some(FileDriver::open_with_options(path, &write_only).map_err(escpos_error)?);
+    }
+    let driver = device.as_ref().ok_or(io::ErrorKind::NotConnected)?;
+    driver
+        .write(job)
+        .and_then(|()| driver.flush())
+        .map_err(escpos_error)
 }
 
 impl Transport for FileTransport {
