@@ -34,6 +34,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/cards"),
     ("post", "/api/tickets/{number}/reprint"),
     ("get", "/api/reprints"),
+    ("get", "/api/kiosks"),
+    ("get", "/api/kiosk/setup"),
+    ("post", "/api/kiosk/heartbeat"),
+    ("post", "/api/kiosk/tickets"),
+    ("post", "/api/kiosk/prints"),
+    ("get", "/api/kiosk/jobs"),
+    ("post", "/api/kiosk/jobs/{job}"),
     ("get", "/api/status/{token}"),
     ("get", "/t/{token}"),
     ("get", "/api/policies"),
@@ -227,7 +234,9 @@ fn openapi_document_lists_every_route_with_its_errors_and_bearer_security() {
         let url = format!(
             "{}{}",
             d.base,
-            path.replace("{number}", "A001").replace("{window}", "1")
+            path.replace("{number}", "A001")
+                .replace("{window}", "1")
+                .replace("{job}", "1")
         );
         let (st, ct, body) = if *method == "get" {
             get_text(&url, Some(MANAGER))

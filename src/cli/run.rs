@@ -78,6 +78,7 @@ fn log_file(cfg: &Config) -> anyhow::Result<std::fs::File> {
 /// SIGTERM, Ctrl-C or the screen's quit key; SIGHUP reloads.
 async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<ExitCode> {
     let hall = cfg.hall_name.clone();
+    let server = cfg.server.as_ref().map(|s| s.url.clone());
     // Signals first: a SIGHUP right after the address is printed (what
     // scripts wait for) must reload, not kill the daemon.
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -119,10 +120,21 @@ async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<E
             std::io::stdout().flush().ok();
         }
     };
-    say(&format!(
-        "greenwave 已启动: {hall}，员工接口 http://{}",
-        daemon.addr
-    ));
+    match &server {
+        // The own address first and last on its line: scripts take the
+        // first line with `http://`, from there on.
+        Some(url) => {
+            say(&format!(
+                "greenwave 自助机已启动: {hall}，本机状态 http://{}",
+                daemon.addr
+            ));
+            say(&format!("大厅服务器: {url}"));
+        }
+        None => say(&format!(
+            "greenwave 已启动: {hall}，员工接口 http://{}",
+            daemon.addr
+        )),
+    }
     loop {
         tokio::select! {
             _ = term.recv() => break,

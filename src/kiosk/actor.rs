@@ -382,7 +382,7 @@ impl Kiosk {
             Ok(DeskAnswer::CardNotBound) => return Outcome::CardNotBound,
             Err(e @ KioskError::Unreachable { .. }) => {
                 tracing::warn!(error = %e, "no ticket: the hall server did not answer");
-                self.paused = true;
+                self.link(false);
                 return Outcome::Paused;
             }
             Err(e) => {

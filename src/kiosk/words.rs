@@ -80,10 +80,7 @@ pub fn present(outcome: &Outcome, keys: &[(String, String)], service: &str) -> P
         Outcome::CardNotBound => message(CARD_NOT_BOUND),
         Outcome::ReadFailed(reason) => message(read_failure(reason)),
         Outcome::Unavailable => message(UNAVAILABLE),
-        Outcome::Paused => Presentation {
-            update: Update::Paused,
-            spoken: super::screen::PAUSED.to_string(),
-        },
+        Outcome::Paused => message(super::screen::PAUSED),
     }
 }
 

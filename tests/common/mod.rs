@@ -338,6 +338,11 @@ impl Daemon {
         stdin.flush().unwrap();
     }
 
+    /// Every stdout line so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
     /// Waits (bounded) for a stdout line containing `text`.
     pub fn wait_stdout(&self, text: &str) -> String {
         eventually_some(
