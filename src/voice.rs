@@ -350,7 +350,7 @@ mod tests {
     fn a_normal_call_reads_number_and_window() {
         assert_eq!(
             call_text("A012", Lane::Normal, 3),
-            "请 A012 号 到 3 号窗口办理"
+            "请 A 零 一 二 号，到 三 号窗口办理"
         );
     }
 
@@ -358,11 +358,11 @@ mod tests {
     fn a_priority_call_reads_the_lane_first() {
         assert_eq!(
             call_text("GA012", Lane::Priority, 3),
-            "请 绿色通道 GA012 号 到 3 号窗口办理"
+            "请 绿波通道 G A 零 一 二 号，到 三 号窗口办理"
         );
         assert_eq!(
             call_text("GB001", Lane::Priority, 12),
-            "请 绿色通道 GB001 号 到 12 号窗口办理"
+            "请 绿波通道 G B 零 零 一 号，到 十二 号窗口办理"
         );
     }
 
@@ -374,7 +374,7 @@ mod tests {
             [
                 "espeak-ng",
                 "-v",
-                "cmn",
+                "cmn-latn-pinyin",
                 "-s",
                 "140",
                 "请 A001 号 到 1 号窗口办理"
