@@ -60,8 +60,8 @@ pub use auth::Principal;
 pub use error::ApiError;
 
 pub use views::{
-    CalledView, DisplayTicket, ErrorBody, Health, LaneSchema, QueueView, ServiceCounts,
-    TicketHistory, TicketView, WindowView,
+    CallPolicyView, CalledView, DisplayTicket, ErrorBody, Health, LaneSchema, QueueView,
+    ServiceCounts, TicketHistory, TicketView, WindowView,
 };
 
 /// Shared state of the API.

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::config::Config;
 use crate::hall::Hall;
-use crate::queue::{Lane, Queue, Ticket, Timestamp};
+use crate::queue::{CallPolicy, Lane, Queue, Ticket, TicketState, Timestamp};
 
 /// The two lanes, as the API spells them (the schema of
 /// [`Lane`](crate::queue::Lane)).
@@ -93,6 +93,10 @@ pub struct WindowView {
     pub current: Option<String>,
     /// Consecutive priority calls.
     pub priority_streak: u32,
+    /// Codes of the services it calls (so that a window screen can tell
+    /// who it calls next). Absent from daemons before it: then unknown.
+    #[serde(default)]
+    pub services: Vec<String>,
 }
 
 impl WindowView {
@@ -108,6 +112,13 @@ impl WindowView {
                 .filter(|t| t.state.is_at_window())
                 .map(|t| t.number.clone()),
             priority_streak: w.priority_streak,
+            services: q
+                .config()
+                .windows
+                .iter()
+                .find(|d| d.number == number)
+                .map(|d| d.services.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -149,6 +160,31 @@ pub struct QueueView {
     /// display shows the hall's time whatever its own machine's zone.
     #[serde(default)]
     pub timezone: Option<String>,
+    /// The fairness rules the windows call by (`[call_policy]`), so that a
+    /// window screen shows whom its window calls next. Absent from daemons
+    /// before it: then unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_policy: Option<CallPolicyView>,
+}
+
+/// The call policy's rules, as a window screen needs them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+pub struct CallPolicyView {
+    /// After this many consecutive priority calls at a window, the oldest
+    /// normal ticket comes next (0: off).
+    pub max_priority_streak: u32,
+    /// A normal ticket waiting longer than this many seconds is called
+    /// first (absent: off).
+    pub normal_max_wait_s: Option<u64>,
+}
+
+impl From<&CallPolicy> for CallPolicyView {
+    fn from(p: &CallPolicy) -> Self {
+        CallPolicyView {
+            max_priority_streak: p.max_priority_streak,
+            normal_max_wait_s: p.normal_max_wait.map(|d| d.as_secs()),
+        }
+    }
 }
 
 /// A ticket at a window, as a hall display shows it.
@@ -165,6 +201,14 @@ pub struct CalledView {
     pub window: u32,
     /// Last call time, milliseconds since the epoch.
     pub called_at_ms: i64,
+    /// Issue time, milliseconds since the epoch: its place in line if it
+    /// is transferred or comes back after a no-show. Absent from daemons
+    /// before it.
+    #[serde(default)]
+    pub issued_at_ms: Option<i64>,
+    /// Whether the window has started serving it (else it is called).
+    #[serde(default)]
+    pub serving: bool,
 }
 
 impl QueueView {
@@ -205,6 +249,8 @@ impl QueueView {
                                 .unwrap_or_default(),
                             window: t.window?,
                             called_at_ms: t.called_at?.0,
+                            issued_at_ms: Some(t.issued_at.0),
+                            serving: t.state == TicketState::Serving,
                         })
                     })
                     .collect();
@@ -213,6 +259,7 @@ impl QueueView {
             },
             notice: (!cfg.kiosk.notice.is_empty()).then(|| cfg.kiosk.notice.join("　")),
             timezone: Some(cfg.day.timezone.name().to_string()),
+            call_policy: Some(CallPolicyView::from(&cfg.policy)),
         }
     }
 }

@@ -1,9 +1,12 @@
 //! The hall display, `greenwave board --server URL`: a full-screen call
 //! board on a terminal (a TV on tty1, a console font up to 4K), fed by the
-//! daemon's event stream.
+//! daemon's event stream; with `--window N`, the small screen over one
+//! window instead, fed by the same stream.
 //!
-//! - [`model`]: the board's state from a snapshot and events (pure);
-//! - [`render`]: the layout, drawn into a ratatui buffer (pure);
+//! - [`model`]: the state from a snapshot and events (pure);
+//! - [`render`]: the hall board's layout, drawn into a ratatui buffer (pure);
+//! - [`window`]: a window screen's layout (pure);
+//! - [`glyphs`]: big print of numbers and words in a buffer (pure);
 //! - [`client`]: the stream thread, reconnecting by itself.
 //!
 //! The screen loop below owns the terminal: it redraws on every message
@@ -13,21 +16,42 @@
 //! stream only shows `连接中…` over the last known state.
 
 pub mod client;
+pub mod glyphs;
 pub mod model;
 pub mod render;
+pub mod window;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::layout::Rect;
 
 use client::Message;
 use model::Board;
 use render::Frame;
 
 use crate::api::QueueView;
+
+/// Which screen to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// The hall board: every window's call.
+    Hall,
+    /// The screen over one window.
+    Window(u32),
+}
+
+/// Draws `screen` of `board` into `buf`.
+pub fn draw(board: &Board, screen: Screen, f: &Frame<'_>, area: Rect, buf: &mut Buffer) {
+    match screen {
+        Screen::Hall => render::render(board, f, area, buf),
+        Screen::Window(n) => window::render(board, f, n, area, buf),
+    }
+}
 
 /// What the screen loop receives: stream messages and keys.
 enum Input {
@@ -64,7 +88,7 @@ pub fn apply(board: &mut Board, msg: &Message, now_ms: i64) -> bool {
 }
 
 /// Runs the board on this terminal until `q`, Esc or Ctrl-C.
-pub fn run(server: &str, token: &str) -> anyhow::Result<()> {
+pub fn run(server: &str, token: &str, screen: Screen) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -116,7 +140,7 @@ pub fn run(server: &str, token: &str) -> anyhow::Result<()> {
     drop(tx);
 
     let mut terminal = ratatui::init();
-    let res = screen_loop(&mut terminal, &rx);
+    let res = screen_loop(&mut terminal, &rx, screen);
     ratatui::restore();
     stop.store(true, Ordering::SeqCst);
     res
@@ -125,6 +149,7 @@ pub fn run(server: &str, token: &str) -> anyhow::Result<()> {
 fn screen_loop(
     terminal: &mut ratatui::DefaultTerminal,
     rx: &mpsc::Receiver<Input>,
+    screen: Screen,
 ) -> anyhow::Result<()> {
     let mut board = Board::default();
     let mut scroll = 0usize;
@@ -145,8 +170,9 @@ fn screen_loop(
         }
         terminal.draw(|f| {
             let area = f.area();
-            render::render(
+            draw(
                 &board,
+                screen,
                 &Frame {
                     clock: &clock,
                     now_ms,
@@ -159,10 +185,11 @@ fn screen_loop(
         // Sleep until the next thing that moves: the flash's next phase or
         // the notice's next step, else the clock's next second.
         let moving = board.flashing(now_ms)
-            || board.notice.as_ref().is_some_and(|n| {
-                let w = terminal.size().map(|s| s.width as usize).unwrap_or(80);
-                unicode_width::UnicodeWidthStr::width(n.as_str()) > w
-            });
+            || screen == Screen::Hall
+                && board.notice.as_ref().is_some_and(|n| {
+                    let w = terminal.size().map(|s| s.width as usize).unwrap_or(80);
+                    unicode_width::UnicodeWidthStr::width(n.as_str()) > w
+                });
         let wait = if moving {
             Duration::from_millis(100)
         } else {

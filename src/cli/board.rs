@@ -1,4 +1,5 @@
-//! `greenwave board`: the hall display.
+//! `greenwave board`: the hall display, or with `--window N` the screen
+//! over one window.
 
 use std::process::ExitCode;
 
@@ -14,9 +15,22 @@ pub struct BoardArgs {
     /// the environment variable, which `ps` does not show
     #[arg(long, env = "GREENWAVE_TOKEN", hide_env_values = true)]
     pub token: String,
+    /// Show the screen over window N (its ticket in big digits and the next
+    /// two it calls) instead of the hall board
+    #[arg(
+        long,
+        env = "GREENWAVE_WINDOW",
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=999)
+    )]
+    pub window: Option<u32>,
 }
 
 pub(super) fn run(a: BoardArgs) -> anyhow::Result<ExitCode> {
-    crate::board::run(&a.server, &a.token)?;
+    let screen = match a.window {
+        Some(n) => crate::board::Screen::Window(n),
+        None => crate::board::Screen::Hall,
+    };
+    crate::board::run(&a.server, &a.token, screen)?;
     Ok(ExitCode::SUCCESS)
 }
