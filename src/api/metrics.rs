@@ -20,6 +20,10 @@
 //! - `greenwave_device_up{device}` — 1 while a configured device (`id_reader`,
 //!   `pcsc`, `printer`) works as last seen, 0 after it reported a problem.
 //!
+//! - `greenwave_kiosk_up{kiosk}`, `greenwave_kiosk_last_contact_seconds{kiosk}`,
+//!   `greenwave_kiosk_device_up{kiosk,device}` — the hall's kiosk machines
+//!   (`[[kiosks]]`): reporting or not (20 s), since when, their devices.
+//!
 //! Every configured service × lane and every configured window is always
 //! present, at 0 if need be, so that rates and alerts have a series to work
 //! on from the first scrape.
@@ -168,7 +172,60 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, A
             );
         }
     }
+    kiosk_machines(&mut text, &state.fleet.views(std::time::Instant::now()));
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response())
+}
+
+/// The hall's kiosk machines (`[[kiosks]]`), if it has any.
+fn kiosk_machines(text: &mut String, machines: &[super::fleet::MachineView]) {
+    if machines.is_empty() {
+        return;
+    }
+    family(
+        text,
+        "greenwave_kiosk_up",
+        "gauge",
+        "1 while a kiosk machine reports (heard from within 20 s), 0 otherwise.",
+    );
+    for m in machines {
+        let _ = writeln!(
+            text,
+            "greenwave_kiosk_up{{kiosk=\"{}\"}} {}",
+            m.id,
+            u8::from(m.up)
+        );
+    }
+    family(
+        text,
+        "greenwave_kiosk_last_contact_seconds",
+        "gauge",
+        "Seconds since a kiosk machine was last heard from; absent if never.",
+    );
+    for m in machines {
+        if let Some(s) = m.seconds_since {
+            let _ = writeln!(
+                text,
+                "greenwave_kiosk_last_contact_seconds{{kiosk=\"{}\"}} {s}",
+                m.id
+            );
+        }
+    }
+    family(
+        text,
+        "greenwave_kiosk_device_up",
+        "gauge",
+        "A live kiosk machine's devices as it last reported them.",
+    );
+    for m in machines {
+        for (device, up) in &m.devices {
+            let _ = writeln!(
+                text,
+                "greenwave_kiosk_device_up{{kiosk=\"{}\",device=\"{device}\"}} {}",
+                m.id,
+                u8::from(*up)
+            );
+        }
+    }
 }
 
 /// Waiting count and oldest wait in seconds, per (lane, service).

@@ -262,7 +262,7 @@ impl Kiosk {
     /// The hall server answers (`up`) or not: the screen pauses or
     /// resumes, once per change.
     fn link(&mut self, up: bool) {
-        if up == !self.paused {
+        if up != self.paused {
             return;
         }
         self.paused = !up;

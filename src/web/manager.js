@@ -182,6 +182,36 @@
 
   const staffSoon = GW.debounce(loadStaff, 500);
 
+  // The hall's kiosk machines ([[kiosks]]): each one's last contact and
+  // devices, every 5 s; one not heard from for 20 s is shown as offline.
+  const DEVICES = { id_reader: '身份证读卡器', pcsc: '优先卡读卡器', printer: '打印机' };
+
+  function kioskRow(k) {
+    const state = k.up
+      ? el('span', { class: 'badge green' }, '在线')
+      : el('span', { class: 'badge warn' }, k.last_contact_ms ? '离线' : '从未连接');
+    const last = k.last_contact_ms
+      ? `${GW.timeOfDay(k.last_contact_ms)}（${k.seconds_since} 秒前）`
+      : '—';
+    const devices = Object.entries(k.devices || {});
+    const devs = !k.up
+      ? '未知'
+      : devices.length
+        ? devices.map(([d, up]) => `${DEVICES[d] || d}${up ? '正常' : '故障'}`).join('，')
+        : '—';
+    return el('tr', { 'data-kiosk': k.id }, el('td', {}, k.name), el('td', {}, state), el('td', {}, last), el('td', {}, devs));
+  }
+
+  async function loadKiosks() {
+    try {
+      const kiosks = await api('GET', '/api/kiosks', token);
+      $('kiosks-card').hidden = kiosks.length === 0;
+      $('kiosks').replaceChildren(...kiosks.map(kioskRow));
+    } catch (e) {
+      say($('msg'), e.message, 'error');
+    }
+  }
+
   function start(t, who) {
     token = t;
     me = who;
@@ -202,6 +232,8 @@
     });
     loadStaff();
     setInterval(loadStaff, 15000);
+    loadKiosks();
+    setInterval(loadKiosks, 5000);
     setInterval(() => {
       if (queue) {
         drawServices();
