@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 const K1_TOKEN: &str = "kiosk-one-token-000000001";
 const K2_TOKEN: &str = "kiosk-two-token-000000002";
 const W1_TOKEN: &str = "window-one-token-00000001";
+const W2_TOKEN: &str = "window-two-token-00000002";
 /// A swipe refused while the server is gone (the screen's message).
 const PAUSED_SWIPE: &str = "[自助机] 暂停取号，请稍候或联系工作人员";
 /// The kiosk noticing the server is gone (the screen's state).
@@ -66,7 +67,8 @@ struct Server {
 }
 
 impl Server {
-    fn prepare(dir: &Path, listed: &[CardRead], extra: &str) -> Server {
+    /// `window1`: more keys for window 1 (its printer).
+    fn prepare(dir: &Path, listed: &[CardRead], window1: &str) -> Server {
         run(dir, &["roster", "keygen", "--out", "keys"]);
         let mut csv = String::from("姓名,身份证号码,救助类别,有效期至\n");
         for r in listed {
@@ -103,6 +105,11 @@ letter = "A"
 number = 1
 services = ["civil"]
 token = "{W1_TOKEN}"
+{window1}
+[[windows]]
+number = 2
+services = ["civil"]
+token = "{W2_TOKEN}"
 [[kiosks]]
 id = "k1"
 name = "入口自助机"
@@ -119,7 +126,6 @@ public_url = "http://hall.example/q"
 [api]
 listen = "127.0.0.1:{port}"
 manager_token = "{MANAGER}"
-{extra}
 "#
             ),
         )
@@ -142,6 +148,48 @@ manager_token = "{MANAGER}"
     fn start(&self) -> Daemon {
         Daemon::start(&self.config)
     }
+}
+
+/// A kiosk machine's configuration: its hall server, its token, its copy
+/// of the hall's hash key, its reader's pty and its printer.
+fn kiosk_config(
+    server: &Server,
+    id: &str,
+    token: &str,
+    hash_key: &str,
+    reader: &Path,
+    printer: &PrinterSim,
+) -> PathBuf {
+    let config = server.dir.join(format!("{id}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            r#"data_dir = "data-{id}"
+[hall]
+name = "测试大厅"
+server = "{server}"
+[kiosk]
+token = "{token}"
+hash_key = "{hash_key}"
+[devices.id_reader]
+kind = "ga467"
+port = "{reader}"
+baud = 115200
+poll_interval = "50ms"
+[devices.printer]
+uri = "{uri}"
+[api]
+listen = "127.0.0.1:0"
+[voice]
+enabled = false
+"#,
+            server = server.url(),
+            reader = reader.display(),
+            uri = printer.uri(),
+        ),
+    )
+    .unwrap();
+    config
 }
 
 /// A kiosk machine: its reader, its printer, its process.
@@ -177,35 +225,7 @@ impl Kiosk {
         let control = SimControl::new();
         let sim = SimHandle::spawn(port, control.clone());
         let printer = PrinterSim::start(SimState::Ready).unwrap();
-        let config = dir.join(format!("{id}.toml"));
-        std::fs::write(
-            &config,
-            format!(
-                r#"data_dir = "data-{id}"
-[hall]
-name = "测试大厅"
-server = "{server}"
-[kiosk]
-token = "{token}"
-hash_key = "keys/roster-hash.key"
-[devices.id_reader]
-kind = "ga467"
-port = "{reader}"
-baud = 115200
-poll_interval = "50ms"
-[devices.printer]
-uri = "{uri}"
-[api]
-listen = "127.0.0.1:0"
-[voice]
-enabled = false
-"#,
-                server = server.url(),
-                reader = reader.display(),
-                uri = printer.uri(),
-            ),
-        )
-        .unwrap();
+        let config = kiosk_config(server, id, token, "keys/roster-hash.key", &reader, &printer);
         let daemon = Daemon::start(&config);
         Kiosk {
             control,
@@ -547,4 +567,192 @@ fn a_lost_answer_brings_back_the_same_ticket_never_a_second() {
         })),
     );
     assert_eq!((st, &v["code"]), (422, &json!("bad_request")), "{v}");
+}
+
+/// The job's text at `printer`, once it printed `n` tickets.
+fn nth_print(printer: &PrinterSim, n: usize) -> String {
+    let jobs = eventually_some(
+        Duration::from_secs(10),
+        "the printer never printed",
+        || {
+            let jobs = printer.control().jobs();
+            (jobs.len() >= n).then_some(jobs)
+        },
+        String::new,
+    );
+    render_text(&jobs[n - 1], PaperWidth::Mm80)
+}
+
+#[test]
+fn staff_print_a_ticket_at_a_kiosk_machine_and_at_their_window_printer() {
+    let dir = tempfile::tempdir().unwrap();
+    let window_printer = PrinterSim::start(SimState::Ready).unwrap();
+    let server = Server::prepare(
+        dir.path(),
+        &[fake::resident(900)],
+        &format!("printer = {{ uri = \"{}\" }}", window_printer.uri()),
+    );
+    let d = server.start();
+    let k1 = Kiosk::start(&server, "k1", K1_TOKEN);
+    let url = server.url();
+    eventually(
+        Duration::from_secs(20),
+        "k1 never reported",
+        || {
+            let (_, v) = http("GET", &format!("{url}/api/kiosks"), Some(MANAGER), None);
+            v.as_array()
+                .is_some_and(|l| l.iter().any(|k| k["id"] == "k1" && k["up"] == true))
+        },
+        String::new,
+    );
+    // A resident without an ID card: window 1 issues the ticket.
+    let (st, t) = http(
+        "POST",
+        &format!("{url}/api/tickets"),
+        Some(W1_TOKEN),
+        Some(json!({ "service": "civil" })),
+    );
+    assert_eq!(st, 201, "{t}");
+    assert_eq!(t["number"], "A001");
+    let print = |token: &str, at: Value| {
+        http(
+            "POST",
+            &format!("{url}/api/tickets/A001/reprint"),
+            Some(token),
+            Some(at),
+        )
+    };
+
+    // At the entrance machine: printed there, with its QR code.
+    let (st, v) = print(MANAGER, json!({ "kiosk": "k1" }));
+    assert_eq!((st, &v["printed"]), (200, &json!(true)), "{v}");
+    let text = nth_print(&k1.printer, 1);
+    assert_eq!(number_on(&text), "A001", "{text}");
+    assert!(text.contains("[QR http://hall.example/q/t/"), "{text}");
+    // At window 1's own printer, by window 1.
+    let (st, v) = print(W1_TOKEN, json!({ "window": 1 }));
+    assert_eq!((st, &v["printed"]), (200, &json!(true)), "{v}");
+    let text = nth_print(&window_printer, 1);
+    assert_eq!(number_on(&text), "A001", "{text}");
+    assert!(text.contains("[QR http://hall.example/q/t/"), "{text}");
+
+    // Out of paper at the machine: the answer says so.
+    k1.printer.set_state(SimState::PaperOut);
+    let (st, v) = print(MANAGER, json!({ "kiosk": "k1" }));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["printed"], false, "{v}");
+    assert_eq!(v["error"], "打印机缺纸", "{v}");
+    k1.printer.set_state(SimState::Ready);
+
+    // Each refusal names what is wrong.
+    for (token, at, status, code) in [
+        (W2_TOKEN, json!({ "window": 1 }), 403, "not_your_window"),
+        (W2_TOKEN, json!({ "window": 2 }), 409, "no_window_printer"),
+        (MANAGER, json!({ "kiosk": "k9" }), 404, "unknown_kiosk"),
+        (MANAGER, json!({ "kiosk": "k2" }), 409, "kiosk_down"),
+        (
+            MANAGER,
+            json!({ "kiosk": "k1", "window": 1 }),
+            422,
+            "bad_request",
+        ),
+    ] {
+        let (st, v) = print(token, at.clone());
+        assert_eq!((st, v["code"].as_str()), (status, Some(code)), "{at}: {v}");
+    }
+    assert_eq!(k1.printer.control().jobs().len(), 1, "no stray print");
+    assert_eq!(window_printer.control().jobs().len(), 1, "no stray print");
+
+    // The manager's figures: k1 up with its devices, k2 never seen.
+    let (st, _, metrics) = common::get_text(&format!("{url}/metrics"), Some(MANAGER));
+    assert_eq!(st, 200, "{metrics}");
+    for line in [
+        "greenwave_kiosk_up{kiosk=\"k1\"} 1",
+        "greenwave_kiosk_up{kiosk=\"k2\"} 0",
+        "greenwave_kiosk_device_up{kiosk=\"k1\",device=\"printer\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
+    drop(k1);
+    drop(d);
+}
+
+/// Regression: a kiosk started before its server knew no services and
+/// answered a swipe with an empty service menu instead of the pause.
+#[test]
+fn a_kiosk_started_before_its_server_waits_paused_and_resumes_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::prepare(dir.path(), &[fake::resident(900)], "");
+    let k1 = Kiosk::start(&server, "k1", K1_TOKEN);
+    let health = format!("{}/healthz", k1.daemon.base);
+    let (st, v) = http("GET", &health, None, None);
+    assert_eq!(st, 503, "{v}");
+    assert_eq!(v["reason"], "大厅服务器无响应，暂停取号", "{v}");
+    let resident = fake::resident(1);
+    assert_eq!(k1.swipe(&resident), Swiped::Paused);
+
+    let d = server.start();
+    eventually(
+        Duration::from_secs(20),
+        "the kiosk never resumed",
+        || k1.daemon.lines().iter().any(|l| l.contains("已恢复取号")),
+        || format!("{:?}", k1.daemon.lines()),
+    );
+    let (st, v) = http("GET", &health, None, None);
+    assert_eq!((st, &v["server_up"]), (200, &json!(true)), "{v}");
+    assert_eq!(k1.swipe(&resident), Swiped::Printed("A001".into()));
+    assert_eq!(tickets(&server.url()).len(), 1);
+    drop(d);
+}
+
+#[test]
+fn a_kiosk_with_another_halls_hash_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::prepare(dir.path(), &[fake::resident(900)], "");
+    run(dir.path(), &["roster", "keygen", "--out", "other"]);
+    let d = server.start();
+    let printer = PrinterSim::start(SimState::Ready).unwrap();
+    let config = kiosk_config(
+        &server,
+        "k1",
+        K1_TOKEN,
+        "other/roster-hash.key",
+        &dir.path().join("no-reader"),
+        &printer,
+    );
+    let mut child = Reaped(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(&config)
+            .arg("run")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("k1.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let status = eventually_some(
+        Duration::from_secs(30),
+        "a kiosk with the wrong key kept running",
+        || child.0.try_wait().unwrap(),
+        String::new,
+    );
+    let err = std::fs::read_to_string(dir.path().join("k1.err")).unwrap();
+    assert!(!status.success(), "{err}");
+    assert!(
+        err.contains("[kiosk] hash_key is not the hall server's key")
+            && err.contains("copy the server's [roster] hash_key"),
+        "{err}"
+    );
+    assert!(printer.control().jobs().is_empty());
+    drop(d);
+}
+
+/// A child process killed and reaped when the test ends, passed or not.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -353,6 +353,13 @@ impl Kiosk {
 
     /// Serves one resident: asks the desk for their ticket, prints it.
     pub fn serve(&mut self, who: Identity, service: Option<&str>) -> Outcome {
+        // While the hall server does not answer, the resident is told at
+        // once, not asked to choose a service first (a kiosk started
+        // before its server knows no services yet); the link resumes.
+        if self.paused {
+            self.pending = None;
+            return Outcome::Paused;
+        }
         let cfg = self.settings();
         let Some(service) = service
             .map(str::to_string)
