@@ -34,3 +34,4 @@ bench:
 	$(CARGO) bench --bench queue
 	$(CARGO) bench --bench stats
 	$(CARGO) bench --bench board
+	$(CARGO) bench --bench hall

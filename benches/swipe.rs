@@ -7,8 +7,6 @@
 //!
 //! `cargo bench --bench swipe` (ROWS and SWIPES override the sizes).
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,34 +18,11 @@ use greenwave::roster::install::{import, ImportOptions};
 use greenwave::store::Store;
 use greenwave_drivers::card::{CardEvent, CardSource};
 use greenwave_drivers::idcard::reader::{Connector, Link};
-use greenwave_drivers::idcard::sim::{fake, pipe_pair, PipeEnd, SimCard, SimControl, SimHandle};
+use greenwave_drivers::idcard::sim::{fake, pipe_pair, SimCard, SimControl, SimHandle};
 use greenwave_drivers::idcard::{IdCardReader, IdReaderConfig};
 
-/// The simulator's end of the link, noting when each read reply (the only
-/// reply over 1,000 bytes) has been written in full.
-struct Stamped {
-    inner: PipeEnd,
-    replies: Arc<Mutex<Vec<Instant>>>,
-}
-
-impl Read for Stamped {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf)
-    }
-}
-
-impl Write for Stamped {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        if buf.len() > 1000 && n == buf.len() {
-            self.replies.lock().unwrap().push(Instant::now());
-        }
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
+mod support;
+use support::{printer, quantile_ms, Stamped};
 
 struct StampedConnector {
     control: SimControl,
@@ -71,48 +46,6 @@ impl Connector for StampedConnector {
     fn describe(&self) -> String {
         "bench reader".into()
     }
-}
-
-/// A printer on 127.0.0.1 that answers every status request "ready" and
-/// notes when the first byte of each ticket (ESC @) arrives.
-fn printer() -> (String, Arc<Mutex<Vec<Instant>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let firsts = Arc::new(Mutex::new(Vec::new()));
-    let f = firsts.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let f = f.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut prev: Vec<u8> = Vec::new();
-                while let Ok(n) = s.read(&mut buf) {
-                    if n == 0 {
-                        return;
-                    }
-                    let now = Instant::now();
-                    prev.extend_from_slice(&buf[..n]);
-                    let mut i = 0;
-                    while i < prev.len() {
-                        if prev[i] == 0x10 && prev.get(i + 1) == Some(&0x04) && i + 2 < prev.len() {
-                            let _ = s.write_all(&[0x12]);
-                            i += 3;
-                        } else if prev[i] == 0x1B && prev.get(i + 1) == Some(&0x40) {
-                            f.lock().unwrap().push(now);
-                            i += 2;
-                        } else {
-                            i += 1;
-                        }
-                    }
-                    // Keep a possible partial DLE EOT for the next read.
-                    let keep = prev.len().saturating_sub(2);
-                    prev.drain(..keep.min(i));
-                }
-            });
-        }
-    });
-    (format!("tcp://{addr}"), firsts)
 }
 
 fn main() {
@@ -273,8 +206,7 @@ public_url = "http://hall.example"
         .zip(&firsts)
         .map(|(r, p)| p.duration_since(*r))
         .collect();
-    lat.sort();
-    let q = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
+    let mut q = |p: f64| quantile_ms(&mut lat, p);
     println!(
         "swipe_to_print rows={rows} swipes={swipes} priority={priority}  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
         q(0.5),
