@@ -19,12 +19,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{window_token, Daemon, TestHall, BIN, MANAGER};
+use common::{http, window_token, Daemon, TestHall, BIN, MANAGER};
 use greenwave_drivers::idcard::sim::fake;
 use greenwave_drivers::printer::sim::{PrinterSim, SimState};
 use serde_json::{json, Value};
 
 const HELPER: &str = "test-helper-1-token-0001";
+const KIOSK: &str = "browser-kiosk-one-token-0001";
 /// The whole browser run, at most.
 const LIMIT: Duration = Duration::from_secs(240);
 
@@ -149,6 +150,23 @@ fn serve(
             }
             Ok(json!({}))
         }
+        Some("heartbeat") => {
+            // Kiosk machine k1 reports: its reader works, its printer not.
+            let d = daemon.as_ref().ok_or("the daemon is stopped")?;
+            let (st, v) = http(
+                "POST",
+                &format!("{}/api/kiosk/heartbeat", d.base),
+                Some(KIOSK),
+                Some(json!({
+                    "devices": { "id_reader": true, "printer": false },
+                    "version": "test",
+                })),
+            );
+            if st != 200 {
+                return Err(format!("heartbeat: {st} {v}"));
+            }
+            Ok(json!({}))
+        }
         Some("start") => {
             *daemon = Some(Daemon::start(config));
             Ok(json!({}))
@@ -185,6 +203,14 @@ hash_key = "keys/roster-hash.key"
 uri = "{uri}"
 [kiosk]
 public_url = "http://hall.example"
+[[kiosks]]
+id = "k1"
+name = "入口自助机"
+token = "{KIOSK}"
+[[kiosks]]
+id = "k2"
+name = "二楼自助机"
+token = "browser-kiosk-two-token-0002"
 "#,
             uri = printer.uri()
         ))

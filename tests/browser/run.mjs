@@ -274,7 +274,13 @@ try {
   await waitText(con, '#current-number', manualNumber);
   await waitText(mp, '#windows tr[data-window="1"]', '已呼叫');
   await waitText(mp, '#cases', '已呼叫');
+  // The kiosk machines: k1 reports (reader working, printer not), k2 never did.
+  await ask({ op: 'heartbeat' });
+  await waitText(mp, '#kiosks tr[data-kiosk="k1"]', '在线');
+  await waitText(mp, '#kiosks tr[data-kiosk="k1"]', '打印机故障');
+  await waitText(mp, '#kiosks tr[data-kiosk="k2"]', '从未连接');
   await mp.screenshot({ path: `${shots}/manager.png` });
+  await mp.screenshot({ path: `${shots}/manager-full.png`, fullPage: true });
 
   // ----- the connection is lost and comes back ------------------------------
   step('console: the lost-connection banner shows, and goes once the daemon is back');
