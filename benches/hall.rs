@@ -89,13 +89,7 @@ impl Devices {
             .unwrap();
         let control = SimControl::new();
         let replies = Arc::new(Mutex::new(Vec::new()));
-        let sim = SimHandle::spawn(
-            Stamped {
-                inner: port,
-                replies: replies.clone(),
-            },
-            control.clone(),
-        );
+        let sim = SimHandle::spawn(Stamped::new(port, replies.clone()), control.clone());
         let (printer, firsts) = printer();
         Devices {
             control,

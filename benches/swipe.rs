@@ -6,6 +6,16 @@
 //! 127.0.0.1. Half the residents are on the roster.
 //!
 //! `cargo bench --bench swipe` (ROWS and SWIPES override the sizes).
+//!
+//! `TIMING=realistic cargo bench --bench swipe` (issue 14): the simulator
+//! keeps a real reader's timing (find 60 ms, select 80 ms, read 600 ms,
+//! 87 µs a byte on the wire) and the reader polls at the shipped default
+//! interval; each card is placed at a random moment of the poll cycle.
+//! The figure is what the resident waits beyond the reader's own work:
+//! from placing the card to the ticket's first byte, less the time from
+//! the find that saw the card (or the placement, if later) to the end of
+//! the read reply. That leaves the wait for the next poll and the
+//! software time. SWIPES defaults to 200 in this mode.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -18,25 +28,24 @@ use greenwave::roster::install::{import, ImportOptions};
 use greenwave::store::Store;
 use greenwave_drivers::card::{CardEvent, CardSource};
 use greenwave_drivers::idcard::reader::{Connector, Link};
-use greenwave_drivers::idcard::sim::{fake, pipe_pair, SimCard, SimControl, SimHandle};
+use greenwave_drivers::idcard::sim::{fake, pipe_pair, SimCard, SimControl, SimHandle, SimTiming};
 use greenwave_drivers::idcard::{IdCardReader, IdReaderConfig};
 
 mod support;
-use support::{printer, quantile_ms, Stamped};
+use support::{printer, quantile_ms, Command, Stamped};
 
 struct StampedConnector {
     control: SimControl,
     replies: Arc<Mutex<Vec<Instant>>>,
+    commands: Arc<Mutex<Vec<(Instant, Command)>>>,
     sim: Option<SimHandle>,
 }
 
 impl Connector for StampedConnector {
     fn connect(&mut self, _baud: u32) -> std::io::Result<Box<dyn Link>> {
         let (ours, theirs) = pipe_pair(Duration::from_millis(5));
-        let io = Stamped {
-            inner: theirs,
-            replies: self.replies.clone(),
-        };
+        let mut io = Stamped::new(theirs, self.replies.clone());
+        io.commands = self.commands.clone();
         self.sim = Some(SimHandle::spawn(io, self.control.clone()));
         Ok(Box::new(ours))
     }
@@ -54,10 +63,11 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    let realistic = std::env::var("TIMING").as_deref() == Ok("realistic");
     let swipes: usize = std::env::var("SWIPES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000);
+        .unwrap_or(if realistic { 200 } else { 1_000 });
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let d = dir.path();
 
@@ -142,18 +152,27 @@ public_url = "http://hall.example"
 
     let control = SimControl::new();
     let replies = Arc::new(Mutex::new(Vec::new()));
+    let commands = Arc::new(Mutex::new(Vec::new()));
+    let poll = if realistic {
+        control.set_timing(SimTiming::realistic());
+        IdReaderConfig::default().poll_interval
+    } else {
+        Duration::from_millis(5)
+    };
     let reader = IdCardReader::with_connector(
         "bench",
         IdReaderConfig {
-            poll_interval: Duration::from_millis(5),
+            poll_interval: poll,
             ..IdReaderConfig::default()
         },
         Box::new(StampedConnector {
             control: control.clone(),
             replies: replies.clone(),
+            commands: commands.clone(),
             sim: None,
         }),
     );
+    let mut placed = Vec::with_capacity(swipes);
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel::<CardEvent>();
     let st = stop.clone();
@@ -161,6 +180,11 @@ public_url = "http://hall.example"
 
     let mut priority = 0;
     for (i, r) in residents.iter().enumerate() {
+        if realistic {
+            // At a random moment of the poll cycle, as a resident would.
+            std::thread::sleep(poll.mul_f64(rand::random::<f64>()));
+        }
+        placed.push(Instant::now());
         control.place(SimCard::from_read(r));
         let ev = loop {
             match rx
@@ -213,4 +237,48 @@ public_url = "http://hall.example"
         q(0.99),
         q(1.0)
     );
+    if realistic {
+        let felt = felt_waits(&placed, &commands.lock().unwrap(), &replies, &firsts);
+        let (mut over, mut own): (Vec<Duration>, Vec<Duration>) = felt.into_iter().unzip();
+        println!(
+            "swipe_felt poll={} ms swipes={swipes}  beyond the reader's own time: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  (reader's own time p50 {:.0} ms)",
+            poll.as_millis(),
+            quantile_ms(&mut over, 0.5),
+            quantile_ms(&mut over, 0.99),
+            quantile_ms(&mut over, 1.0),
+            quantile_ms(&mut own, 0.5),
+        );
+    }
+}
+
+/// For each swipe: (what the resident waited beyond the reader's own
+/// work, the reader's own work). The reader's work runs from the find
+/// that saw the card (the last find before the swipe's select), or from
+/// the placement if that find was already under way, to the end of the
+/// read reply.
+fn felt_waits(
+    placed: &[Instant],
+    commands: &[(Instant, Command)],
+    replies: &[Instant],
+    firsts: &[Instant],
+) -> Vec<(Duration, Duration)> {
+    let selects: Vec<usize> = (0..commands.len())
+        .filter(|&i| commands[i].1 == Command::Select)
+        .collect();
+    assert_eq!(selects.len(), placed.len(), "one select per swipe");
+    placed
+        .iter()
+        .zip(&selects)
+        .zip(replies.iter().zip(firsts))
+        .map(|((&at, &sel), (&reply, &first))| {
+            let find = commands[..sel]
+                .iter()
+                .rev()
+                .find(|c| c.1 == Command::Find)
+                .expect("a find before the select")
+                .0;
+            let own = reply.duration_since(find.max(at));
+            (first.duration_since(at).saturating_sub(own), own)
+        })
+        .collect()
 }

@@ -1334,7 +1334,7 @@ fn id_reader_config(r: RawIdReader) -> Result<IdReaderSetting, Invalid> {
     let k = KeyPath::new("devices").key("id_reader");
     let poll_interval = match r.poll_interval.as_deref() {
         Some(s) => duration(s, k.key("poll_interval"))?,
-        None => Duration::from_millis(300),
+        None => IdReaderConfig::default().poll_interval,
     };
     if poll_interval < Duration::from_millis(50) || poll_interval > Duration::from_secs(10) {
         return Err((

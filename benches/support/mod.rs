@@ -10,24 +10,69 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// The simulator's end of a reader link, noting when each read reply (the
-/// only reply over 1,000 bytes) has been written in full.
+/// The simulator's end of a reader link, noting when each "find" and
+/// "select" command arrived and when the last piece of each read reply
+/// was written (a simulator with real timing writes a reply in paced
+/// chunks; an instant one in one piece).
 pub struct Stamped<T> {
     pub inner: T,
     pub replies: Arc<Mutex<Vec<Instant>>>,
+    pub commands: Arc<Mutex<Vec<(Instant, Command)>>>,
+    /// The last command seen was a read: writes are its reply.
+    in_read: bool,
+}
+
+/// A GA 467 command the reader sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Find,
+    Select,
+    Read,
+}
+
+impl<T> Stamped<T> {
+    pub fn new(inner: T, replies: Arc<Mutex<Vec<Instant>>>) -> Self {
+        Stamped {
+            inner,
+            replies,
+            commands: Arc::default(),
+            in_read: false,
+        }
+    }
+}
+
+/// The command in a chunk the reader sent (command frames are 10 bytes:
+/// preamble, length 00 03, command, parameter, checksum).
+fn command_in(buf: &[u8]) -> Option<Command> {
+    buf.windows(4).find_map(|w| match w {
+        [0x00, 0x03, 0x20, 0x01] => Some(Command::Find),
+        [0x00, 0x03, 0x20, 0x02] => Some(Command::Select),
+        [0x00, 0x03, 0x30, 0x01] => Some(Command::Read),
+        _ => None,
+    })
 }
 
 impl<T: Read> Read for Stamped<T> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf)
+        let n = self.inner.read(buf)?;
+        if let Some(c) = command_in(&buf[..n]) {
+            self.commands.lock().unwrap().push((Instant::now(), c));
+            self.in_read = c == Command::Read;
+            if self.in_read {
+                self.replies.lock().unwrap().push(Instant::now());
+            }
+        }
+        Ok(n)
     }
 }
 
 impl<T: Write> Write for Stamped<T> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        if buf.len() > 1000 && n == buf.len() {
-            self.replies.lock().unwrap().push(Instant::now());
+        if self.in_read {
+            if let Some(last) = self.replies.lock().unwrap().last_mut() {
+                *last = Instant::now();
+            }
         }
         Ok(n)
     }

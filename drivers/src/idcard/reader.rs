@@ -167,7 +167,9 @@ pub struct IdReaderConfig {
     pub port: PathBuf,
     /// Baud rate.
     pub baud: Baud,
-    /// Time between two "find card" polls (default 300 ms).
+    /// Time between the starts of two "find card" polls (default 80 ms: a
+    /// card placed at any moment is seen within 80 ms; a find itself takes
+    /// a real reader about 60 ms).
     pub poll_interval: Duration,
     /// Reply timeouts.
     pub timeouts: Timeouts,
@@ -185,7 +187,7 @@ impl Default for IdReaderConfig {
         Self {
             port: PathBuf::from("/dev/ttyUSB0"),
             baud: Baud::Auto,
-            poll_interval: Duration::from_millis(300),
+            poll_interval: Duration::from_millis(80),
             timeouts: Timeouts::default(),
             reconnect: Backoff::default(),
             read_attempts: 2,
