@@ -326,10 +326,12 @@ impl Hall {
             // Committed before, answer lost on the way: the same ticket,
             // never printed yet, so not a reprint for the resident.
             let ahead = self.queue.ahead(t.id).unwrap_or(0);
+            let wait = self.queue.estimated_wait(t.id);
             return Ok(Issued {
                 ticket: t,
                 reprint: false,
                 ahead,
+                wait,
             });
         }
         let open = ask
@@ -353,10 +355,12 @@ impl Hall {
             }
         };
         let ahead = self.queue.ahead(ticket.id).unwrap_or(0);
+        let wait = self.queue.estimated_wait(ticket.id);
         Ok(Issued {
             ticket,
             reprint,
             ahead,
+            wait,
         })
     }
 
@@ -426,6 +430,9 @@ pub struct Issued {
     pub reprint: bool,
     /// People ahead of it now.
     pub ahead: usize,
+    /// How long it may wait, when the day has data enough to say
+    /// ([`Queue::estimated_wait`]).
+    pub wait: Option<crate::queue::WaitRange>,
 }
 
 /// One difference between the journal and the stored state.

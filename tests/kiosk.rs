@@ -98,6 +98,7 @@ impl Rig {
         let config = p.join("greenwave.toml");
         TestHall::builder()
             .services(services)
+            .documents("civil", &["身份证", "户口簿"])
             .windows(&[(1, &["civil"]), (2, &["civil"])])
             .extra(&format!(
                 r#"[roster]
@@ -202,6 +203,21 @@ fn one_swipe_gives_a_printed_ticket_in_the_right_lane() {
     assert!(text.contains("GA001"), "{text}");
     assert!(text.contains("前面还有 0 人"), "{text}");
     assert!(text.contains("咨询电话 12345"), "{text}");
+    // What the resident asks at the counter is answered on the ticket:
+    // what to bring, which windows, what the QR code is for, the rules.
+    for words in [
+        "请携带：身份证、户口簿",
+        "请留意 1、2 号窗口叫号",
+        "扫码查看排队进度",
+        "过号请在 15 分钟内到窗口重新排队",
+        "当日有效",
+    ] {
+        assert!(text.contains(words), "{words} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("预计等候"),
+        "no estimate on a new day: {text}"
+    );
     assert!(
         !text.contains(&number(&listed)),
         "the ID number is never printed"

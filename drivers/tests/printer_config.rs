@@ -27,7 +27,7 @@ fn ticket() -> TicketLayout {
         ahead: "前面还有 3 人".into(),
         issued_at: "2026-11-23 10:05".into(),
         qr_payload: None,
-        notice: None,
+        ..TicketLayout::default()
     }
 }
 

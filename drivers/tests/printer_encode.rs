@@ -6,7 +6,7 @@ use greenwave_drivers::printer::{
     encode_ticket, render_text, validate_layout, CutMode, LayoutError, PaperWidth, PrinterOptions,
     TicketLayout,
 };
-use printer_support::{decode, has_id_number, hex, Align};
+use printer_support::{decode, has_id_number, hex, Align, Line, Paper};
 use proptest::prelude::*;
 
 /// The kiosk's banner for priority tickets (the driver prints whatever
@@ -22,7 +22,8 @@ fn normal_ticket() -> TicketLayout {
         ahead: "前面还有 3 人".into(),
         issued_at: "2026-11-23 09:41".into(),
         qr_payload: None,
-        notice: Some("咨询热线 12345".into()),
+        notices: vec!["咨询热线 12345".into()],
+        ..TicketLayout::default()
     }
 }
 
@@ -35,8 +36,92 @@ fn priority_ticket() -> TicketLayout {
         ahead: "前面还有 0 人".into(),
         issued_at: "2026-11-23 09:41".into(),
         qr_payload: Some("https://gw.example.cn/q/GA012?h=07".into()),
-        notice: Some("绿波通道热线 0571-12345".into()),
+        notices: vec!["绿波通道热线 0571-12345".into()],
+        ..TicketLayout::default()
     }
+}
+
+/// A priority ticket with everything the kiosk prints on one, worded as
+/// the kiosk words it.
+fn full_priority_ticket() -> TicketLayout {
+    TicketLayout {
+        details: vec![
+            "预计等候 10–20 分钟".into(),
+            "请留意 1、2 号窗口叫号".into(),
+            "请携带：身份证、户口簿、低保证".into(),
+        ],
+        qr_caption: Some("扫码查看排队进度".into()),
+        notices: vec![
+            "过号请在 15 分钟内到窗口重新排队".into(),
+            "当日有效".into(),
+            "绿波通道热线 0571-12345".into(),
+        ],
+        ..priority_ticket()
+    }
+}
+
+/// Columns a decoded line takes on the paper: its display width (ASCII
+/// one column, anything else two) times its character width.
+fn printed_columns(line: &Line) -> usize {
+    let w: usize = line
+        .text
+        .chars()
+        .map(|c| if c.is_ascii() { 1 } else { 2 })
+        .sum();
+    w * usize::from(line.width)
+}
+
+/// The decoded paper, one row per printed line: size, columns taken out of
+/// the paper's, reverse video, the text; the QR code where it is printed,
+/// and the cut.
+fn paper_text(paper: &Paper, paper_width: PaperWidth) -> String {
+    let cols = paper_width.columns();
+    let mut rows = Vec::new();
+    for (i, line) in paper.lines.iter().enumerate() {
+        for qr in paper.qr_codes.iter().filter(|q| q.after_lines == i) {
+            rows.push(format!("QR           {}", qr.payload));
+        }
+        rows.push(
+            format!(
+                "{}x{} {:>2}/{cols} {:<7} {}",
+                line.width,
+                line.height,
+                printed_columns(line),
+                if line.reverse { "reverse" } else { "" },
+                line.text
+            )
+            .trim_end()
+            .to_owned(),
+        );
+    }
+    let cut = paper.cut.expect("the ticket is cut");
+    rows.push(format!(
+        "cut          {}, feed {}",
+        if cut.full { "full" } else { "partial" },
+        cut.feed
+    ));
+    rows.join("\n") + "\n"
+}
+
+/// Every decoded line fits the paper at its character size.
+fn assert_fits(paper: &Paper, paper_width: PaperWidth) {
+    for line in &paper.lines {
+        assert!(
+            printed_columns(line) <= paper_width.columns(),
+            "{:?} at {}x{} too wide for {} columns",
+            line.text,
+            line.width,
+            line.height,
+            paper_width.columns()
+        );
+        assert!(!line.text.contains('\u{FFFD}'));
+    }
+}
+
+/// All the printed text with the line breaks (and spaces) taken out: a
+/// paragraph wrapped over several lines is found whole in it.
+fn run_together(paper: &Paper) -> String {
+    paper.texts().concat().replace(' ', "")
 }
 
 fn options(paper: PaperWidth) -> PrinterOptions {
@@ -49,17 +134,18 @@ fn options(paper: PaperWidth) -> PrinterOptions {
 // GB18030 below was produced with `iconv -t GB18030`, independently of the encoder.
 const GOLDEN_NORMAL_58: &str = "
     1B 40 | 1C 26 | 1B 61 01
-    1D 21 00 | B3 AF D1 F4 C7 F8 D5 FE CE F1 B7 FE CE F1 D6 D0 D0 C4 0A | 0A
+    1D 21 11 | B3 AF D1 F4 C7 F8 D5 FE CE F1 0A B7 FE CE F1 D6 D0 D0 C4 0A | 0A
     1D 21 11 | C9 E7 B1 A3 D2 B5 CE F1 0A
     1D 21 33 | 41 30 33 31 0A
     1D 21 11 | C7 B0 C3 E6 BB B9 D3 D0 20 33 20 C8 CB 0A
     1D 21 00 | 32 30 32 36 2D 31 31 2D 32 33 20 30 39 3A 34 31 0A
+    0A
     1D 21 00 | D7 C9 D1 AF C8 C8 CF DF 20 31 32 33 34 35 0A
     1C 2E | 1D 56 42 30";
 
 const GOLDEN_PRIORITY_80: &str = "
     1B 40 | 1C 26 | 1B 61 01
-    1D 21 00 | B3 AF D1 F4 C7 F8 D5 FE CE F1 B7 FE CE F1 D6 D0 D0 C4 0A | 0A
+    1D 21 11 | B3 AF D1 F4 C7 F8 D5 FE CE F1 B7 FE CE F1 D6 D0 D0 C4 0A | 0A
     1D 42 01 | 1D 21 11 | D3 C5 CF C8 B7 FE CE F1 20 A1 A4 20 C2 CC B2 A8 CD A8 B5 C0 0A | 1D 42 00
     1D 21 11 | B5 CD B1 A3 BE C8 D6 FA C9 EA C7 EB 0A
     1D 21 33 | 47 41 30 31 32 0A
@@ -95,7 +181,8 @@ fn normal_ticket_reads_right() {
     assert_eq!(
         paper.texts(),
         vec![
-            "朝阳区政务服务中心",
+            "朝阳区政务",
+            "服务中心",
             "社保业务",
             "A031",
             "前面还有 3 人",
@@ -109,6 +196,8 @@ fn normal_ticket_reads_right() {
         .all(|l| l.align == Align::Centre && !l.reverse));
     let number = paper.line("A031").unwrap();
     assert_eq!((number.width, number.height), (4, 4));
+    let hall = paper.line("朝阳区政务").unwrap();
+    assert_eq!((hall.width, hall.height), (2, 2), "the hall at double size");
     assert!(
         !paper.everything().contains("优先"),
         "no banner on a normal ticket"
@@ -172,46 +261,163 @@ fn long_lines_wrap_by_display_width_without_splitting_characters() {
     let layout = TicketLayout {
         hall_name: "杭州市西湖区文新街道便民服务中心第二办事大厅East Wing".into(),
         service_name: "城乡居民最低生活保障及特困人员救助供养申请".into(),
-        notice: Some("请留意大厅显示屏与语音叫号，过号请重新取号，咨询热线 12345".into()),
-        ..normal_ticket()
+        ..full_priority_ticket()
     };
     for paper_width in [PaperWidth::Mm58, PaperWidth::Mm80] {
         let paper = decode(&encode_ticket(&layout, &options(paper_width))).unwrap();
-        for line in &paper.lines {
-            let w: usize = line
-                .text
-                .chars()
-                .map(|c| if c.is_ascii() { 1 } else { 2 })
-                .sum();
+        assert_fits(&paper, paper_width);
+        let hall: String = paper
+            .lines
+            .iter()
+            .take_while(|l| !l.text.is_empty())
+            .inspect(|l| assert_eq!((l.width, l.height), (2, 2), "{:?}", l.text))
+            .map(|l| l.text.replace(' ', ""))
+            .collect();
+        assert_eq!(
+            hall,
+            layout.hall_name.replace(' ', ""),
+            "the hall's name whole"
+        );
+    }
+}
+
+#[test]
+fn long_notices_and_documents_wrap_and_are_never_cut() {
+    let documents = "请携带：身份证、户口簿、低保证、残疾人证、近三个月收入证明、\
+        居住证明（租房合同或房产证）、银行卡、一寸免冠照片两张";
+    let notices = [
+        "请留意大厅显示屏与语音叫号，过号请在 15 分钟内到窗口重新排队，\
+         逾时请重新取号；陪同人员请在等候区就座。",
+        "咨询热线 0571-87654321，投诉监督电话 12345，工作时间 9:00–17:00",
+    ];
+    let layout = TicketLayout {
+        details: vec![documents.into()],
+        notices: notices.iter().map(|n| n.to_string()).collect(),
+        ..full_priority_ticket()
+    };
+    for paper_width in [PaperWidth::Mm58, PaperWidth::Mm80] {
+        let paper = decode(&encode_ticket(&layout, &options(paper_width))).unwrap();
+        assert_fits(&paper, paper_width);
+        let all = run_together(&paper);
+        for paragraph in std::iter::once(documents).chain(notices) {
             assert!(
-                w * usize::from(line.width) <= paper_width.columns(),
-                "{:?} too wide for {} columns",
-                line.text,
-                paper_width.columns()
+                all.contains(&paragraph.replace(' ', "")),
+                "{paragraph:?} cut on {} columns:\n{}",
+                paper_width.columns(),
+                paper.everything()
             );
-            assert!(!line.text.contains('\u{FFFD}'));
         }
-        let notice_lines: Vec<_> = paper
+        assert!(!paper.everything().contains('…'), "{}", paper.everything());
+        let documents_lines = paper
             .texts()
             .into_iter()
-            .filter(|t| t.starts_with("请留意"))
-            .collect();
-        assert_eq!(notice_lines.len(), 1, "the notice stays on one line");
-        assert!(notice_lines[0].ends_with('…'));
-        assert!(paper.everything().contains("杭州市西湖区"));
+            .skip_while(|t| !t.starts_with("请携带"))
+            .take_while(|t| !t.starts_with("2026"))
+            .count();
+        assert!(documents_lines >= 2, "the documents wrap");
+        assert!(
+            paper
+                .texts()
+                .iter()
+                .all(|t| !t.starts_with(['、', '，', '；', '。'])),
+            "a line begins with a comma:\n{}",
+            paper.everything()
+        );
+    }
+}
+
+#[test]
+fn a_full_priority_ticket_58mm() {
+    let paper = decode(&encode_ticket(
+        &full_priority_ticket(),
+        &options(PaperWidth::Mm58),
+    ))
+    .unwrap();
+    assert_fits(&paper, PaperWidth::Mm58);
+    insta::assert_snapshot!(
+        "full_priority_ticket_58mm",
+        paper_text(&paper, PaperWidth::Mm58)
+    );
+}
+
+#[test]
+fn a_full_priority_ticket_80mm() {
+    let paper = decode(&encode_ticket(
+        &full_priority_ticket(),
+        &options(PaperWidth::Mm80),
+    ))
+    .unwrap();
+    assert_fits(&paper, PaperWidth::Mm80);
+    insta::assert_snapshot!(
+        "full_priority_ticket_80mm",
+        paper_text(&paper, PaperWidth::Mm80)
+    );
+}
+
+#[test]
+fn the_qr_caption_goes_with_the_qr_code() {
+    let paper = decode(&encode_ticket(
+        &full_priority_ticket(),
+        &options(PaperWidth::Mm58),
+    ))
+    .unwrap();
+    let qr = &paper.qr_codes[0];
+    assert_eq!(
+        paper.lines[qr.after_lines].text, "扫码查看排队进度",
+        "right under it"
+    );
+    for qr_payload in [
+        None,
+        Some("https://gw.example.cn/q?id=110105194912310021".into()),
+    ] {
+        let layout = TicketLayout {
+            qr_payload,
+            ..full_priority_ticket()
+        };
+        let paper = decode(&encode_ticket(&layout, &options(PaperWidth::Mm58))).unwrap();
+        assert!(paper.qr_codes.is_empty());
+        assert!(
+            !paper.everything().contains("扫码"),
+            "no QR code, no caption"
+        );
+        assert!(paper.line("当日有效").is_some(), "the rest is printed");
     }
 }
 
 #[test]
 fn an_id_number_is_refused_and_never_printed() {
+    for (field, layout) in [
+        (
+            "details",
+            TicketLayout {
+                details: vec!["预计等候 10 分钟以内".into(), "11010519491231002X".into()],
+                ..full_priority_ticket()
+            },
+        ),
+        (
+            "qr_caption",
+            TicketLayout {
+                qr_caption: Some("110105194912310021".into()),
+                ..full_priority_ticket()
+            },
+        ),
+    ] {
+        assert_eq!(
+            validate_layout(&layout),
+            Err(LayoutError::PersonalData { field })
+        );
+        let paper = decode(&encode_ticket(&layout, &options(PaperWidth::Mm58))).unwrap();
+        assert!(!has_id_number(&paper.everything()));
+    }
+    assert_eq!(validate_layout(&full_priority_ticket()), Ok(()));
     let layout = TicketLayout {
-        notice: Some("身份证 11010519491231002X".into()),
+        notices: vec!["身份证 11010519491231002X".into()],
         qr_payload: Some("https://gw.example.cn/q?id=110105194912310021".into()),
         ..normal_ticket()
     };
     assert_eq!(
         validate_layout(&layout),
-        Err(LayoutError::PersonalData { field: "notice" })
+        Err(LayoutError::PersonalData { field: "notices" })
     );
     let paper = decode(&encode_ticket(&layout, &options(PaperWidth::Mm80))).unwrap();
     assert!(
@@ -281,13 +487,15 @@ proptest! {
     #[test]
     fn any_layout_decodes_and_fits(
         hall in text_field(), service in text_field(), number in "[A-Z]{0,3}[0-9]{1,4}",
-        ahead in any::<u32>(), priority in any::<bool>(), notice in proptest::option::of(text_field()),
+        ahead in any::<u32>(), priority in any::<bool>(), notices in proptest::collection::vec(text_field(), 0..3),
+        details in proptest::collection::vec(text_field(), 0..3), caption in proptest::option::of(text_field()),
         qr in proptest::option::of("[ -~]{1,300}"), wide in any::<bool>(),
     ) {
         let paper_width = if wide { PaperWidth::Mm80 } else { PaperWidth::Mm58 };
         let layout = TicketLayout {
             hall_name: hall, banner: priority.then(|| PRIORITY_BANNER.into()), number: number.clone(), service_name: service,
-            ahead: format!("前面还有 {ahead} 人"), issued_at: "2026-11-23 09:41".into(), qr_payload: qr.clone(), notice,
+            ahead: format!("前面还有 {ahead} 人"), details: details.clone(), issued_at: "2026-11-23 09:41".into(),
+            qr_payload: qr.clone(), qr_caption: caption, notices: notices.clone(),
         };
         let paper = decode(&encode_ticket(&layout, &options(paper_width))).unwrap();
         for line in &paper.lines {
@@ -303,6 +511,12 @@ proptest! {
         );
         if validate_layout(&layout).is_ok() {
             prop_assert_eq!(paper.qr_codes.first().map(|q| q.payload.clone()), qr);
+            // Details and notices are never cut.
+            let all = run_together(&paper);
+            for paragraph in details.iter().chain(&notices) {
+                let words: String = paragraph.chars().map(|c| if c.is_control() { ' ' } else { c }).filter(|c| *c != ' ').collect();
+                prop_assert!(all.contains(&words), "{:?} cut", paragraph);
+            }
         }
         prop_assert!(!has_id_number(&paper.everything()));
         prop_assert!(paper.cut.is_some());

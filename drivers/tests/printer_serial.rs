@@ -92,7 +92,7 @@ fn ticket(number: &str) -> TicketLayout {
         ahead: "前面还有 3 人".into(),
         issued_at: "2026-11-23 10:30".into(),
         qr_payload: Some(format!("https://gw.example.cn/q/{number}")),
-        notice: None,
+        ..TicketLayout::default()
     }
 }
 

@@ -28,7 +28,8 @@ fn ticket(number: &str, priority: bool) -> TicketLayout {
         ahead: "前面还有 3 人".into(),
         issued_at: "2026-11-23 09:41".into(),
         qr_payload: Some(format!("https://gw.example.cn/q/{number}")),
-        notice: Some("咨询热线 12345".into()),
+        notices: vec!["咨询热线 12345".into()],
+        ..TicketLayout::default()
     }
 }
 

@@ -235,6 +235,7 @@ mod tests {
             },
             reprint: true,
             ahead: 0,
+            wait: None,
             reason: None,
         }
     }

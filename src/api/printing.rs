@@ -146,7 +146,7 @@ async fn at_window(
     })?;
     let issued = with_desk(state, move |d| d.ticket(&number)).await?;
     let settings = state.kiosk_settings.borrow().clone();
-    let layout = crate::kiosk::ticket::layout(&settings, &issued.ticket, issued.ahead);
+    let layout = crate::kiosk::ticket::layout(&settings, &issued);
     let problem = station.print(layout).await.err();
     let id = issued.ticket.id;
     with_desk(state, move |d| {

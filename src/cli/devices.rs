@@ -114,8 +114,10 @@ pub(super) fn print_test(config: Option<&Path>) -> anyhow::Result<ExitCode> {
             .with_timezone(&cfg.day.timezone)
             .format("%Y-%m-%d %H:%M")
             .to_string(),
+        details: vec!["请携带：身份证".into()],
         qr_payload: None,
-        notice: Some("打印测试：此票无效".into()),
+        qr_caption: None,
+        notices: vec!["打印测试：此票无效".into()],
     };
     match p.print(&layout) {
         Ok(()) => {

@@ -247,7 +247,7 @@ impl Kiosk {
             Input::Link(up) => self.link(up),
             Input::Print { ticket, reply } => {
                 let cfg = self.settings();
-                let problem = self.print(&cfg, &ticket.ticket, ticket.ahead).err();
+                let problem = self.print(&cfg, &ticket).err();
                 if self.parts.printer.is_some() {
                     self.printer_state(problem);
                 }
@@ -397,18 +397,20 @@ impl Kiosk {
                 return Outcome::Unavailable;
             }
         };
+        let (number, reprint) = (&issued.ticket.number, issued.reprint);
+        tracing::info!(%number, lane = issued.ticket.lane.as_str(), reprint, "kiosk ticket");
+        // The number is said at once, while the ticket prints.
+        self.parts
+            .voice
+            .prompt(&words::number_prompt(number, reprint));
+        let print = self.print(&cfg, &issued);
         let IssuedTicket {
             ticket,
             reprint,
             ahead,
             reason,
+            ..
         } = *issued;
-        tracing::info!(number = %ticket.number, lane = ticket.lane.as_str(), reprint, "kiosk ticket");
-        // The number is said at once, while the ticket prints.
-        self.parts
-            .voice
-            .prompt(&words::number_prompt(&ticket.number, reprint));
-        let print = self.print(&cfg, &ticket, ahead);
         if self.parts.printer.is_some() {
             // The screen hears of it with the ticket; the idle checks
             // follow from here.
@@ -444,8 +446,9 @@ impl Kiosk {
     }
 
     /// Prints a ticket and records the attempt.
-    fn print(&mut self, cfg: &KioskSettings, t: &Ticket, ahead: usize) -> Result<(), PrintProblem> {
-        let layout = super::ticket::layout(cfg, t, ahead);
+    fn print(&mut self, cfg: &KioskSettings, issued: &IssuedTicket) -> Result<(), PrintProblem> {
+        let t = &issued.ticket;
+        let layout = super::ticket::layout(cfg, issued);
         let result = match self.parts.printer.as_mut() {
             Some(p) => {
                 let r = p.print(&layout);
@@ -471,7 +474,7 @@ impl Kiosk {
     fn reprint(&mut self, number: &str) -> Result<Reprinted, KioskError> {
         let t = self.parts.desk.ticket(number)?;
         let cfg = self.settings();
-        let problem = self.print(&cfg, &t.ticket, t.ahead).err();
+        let problem = self.print(&cfg, &t).err();
         if self.parts.printer.is_some() {
             self.printer_state(problem);
         }

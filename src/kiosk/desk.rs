@@ -18,7 +18,7 @@ use super::roster_desk::RosterDesk;
 use super::{decide_lane, new_token, KioskError, PriorityReason, RosterCheck, StaffRefusal};
 use crate::config::Config;
 use crate::hall::{Actor, Ask, Clock, Hall};
-use crate::queue::{Identified, Lane, Ticket, TicketId};
+use crate::queue::{Identified, Lane, Ticket, TicketId, WaitRange};
 use crate::roster::install::RosterAnswer;
 use crate::roster::HashKey;
 use crate::store::AuditEntry;
@@ -69,6 +69,10 @@ pub struct IssuedTicket {
     pub reprint: bool,
     /// People ahead of it.
     pub ahead: usize,
+    /// How long it may wait, computed when it was issued (or reprinted);
+    /// `None` while the day has too little data to say, or it no longer
+    /// waits. Printed on the ticket.
+    pub wait: Option<WaitRange>,
     /// Why priority, if priority.
     pub reason: Option<PriorityReason>,
 }
@@ -254,6 +258,7 @@ impl HallDesk {
             ticket: issued.ticket,
             reprint: issued.reprint,
             ahead: issued.ahead,
+            wait: issued.wait,
             reason,
         })))
     }
@@ -280,10 +285,12 @@ impl TicketDesk for HallDesk {
             .cloned()
             .ok_or(KioskError::Refused(StaffRefusal::UnknownNumber(n)))?;
         let ahead = h.queue().ahead(t.id).unwrap_or(0);
+        let wait = h.queue().estimated_wait(t.id);
         Ok(IssuedTicket {
             ticket: t,
             reprint: true,
             ahead,
+            wait,
             reason: None,
         })
     }

@@ -439,7 +439,7 @@ mod tests {
                 ahead: "前面还有 0 人".into(),
                 issued_at: "2026-11-24 09:00".into(),
                 qr_payload: Some(format!("http://192.168.1.10:8080/t/{}", new_token())),
-                notice: None,
+                ..TicketLayout::default()
             };
             assert!(greenwave_drivers::printer::validate_layout(&layout).is_ok());
         }

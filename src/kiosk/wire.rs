@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::desk::{Applicant, DeskAnswer, IssuedTicket};
 use super::settings::KioskSettings;
 use super::PriorityReason;
-use crate::queue::{Lane, Ticket, TicketId, TicketState, Timestamp};
+use crate::queue::{Lane, Ticket, TicketId, TicketState, Timestamp, WaitRange};
 
 /// `GET /api/kiosk/setup`: what a kiosk machine needs to serve residents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -177,6 +177,33 @@ pub struct WireTicket {
     pub token: String,
 }
 
+/// An estimated wait in minutes, `low` to `high` (`预计等候 10–20 分钟`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WireWait {
+    /// At least this many minutes.
+    pub low: u32,
+    /// At most this many minutes.
+    pub high: u32,
+}
+
+impl From<WaitRange> for WireWait {
+    fn from(r: WaitRange) -> Self {
+        WireWait {
+            low: r.low,
+            high: r.high,
+        }
+    }
+}
+
+impl From<WireWait> for WaitRange {
+    fn from(w: WireWait) -> Self {
+        WaitRange {
+            low: w.low,
+            high: w.high,
+        }
+    }
+}
+
 /// A ticket handed to a kiosk machine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WireIssued {
@@ -186,6 +213,11 @@ pub struct WireIssued {
     pub reprint: bool,
     /// People ahead.
     pub ahead: usize,
+    /// How long it may wait, as estimated when it was issued: left out
+    /// while the day has too little data to say (and by servers older than
+    /// the field; the kiosk then prints no wait).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<WireWait>,
     /// Why priority, if priority.
     pub reason: Option<WireReason>,
 }
@@ -217,6 +249,7 @@ impl WireIssued {
             },
             reprint: i.reprint,
             ahead: i.ahead,
+            wait: i.wait.map(WireWait::from),
             reason: i.reason.as_ref().map(WireReason::from),
         }
     }
@@ -252,6 +285,7 @@ impl WireIssued {
             ticket,
             reprint: self.reprint,
             ahead: self.ahead,
+            wait: self.wait.map(WaitRange::from),
             reason: self.reason.map(PriorityReason::from),
         })
     }
@@ -336,5 +370,28 @@ mod tests {
                 uid: "04A1B2C3".into()
             })
         );
+    }
+
+    /// `wait` is additive: a kiosk reads an older server's answer (no
+    /// `wait`), and a server without an estimate sends what it sent before.
+    #[test]
+    fn the_wait_is_additive_on_the_wire() {
+        let old = r#"{"ticket":{"id":7,"day":"2026-11-23","number":"GA012","service":"civil","lane":"priority","state":"waiting","issued_at_ms":1795000000000,"token":"tok"},"reprint":false,"ahead":2,"reason":{"kind":"card"}}"#;
+        let w: WireIssued = serde_json::from_str(old).unwrap();
+        assert_eq!(w.wait, None);
+        assert_eq!(serde_json::to_string(&w).unwrap(), old, "no wait, no field");
+        let issued = w.clone().issued().unwrap();
+        assert_eq!((issued.ahead, issued.wait), (2, None));
+
+        let with = WireIssued {
+            wait: Some(WireWait { low: 10, high: 20 }),
+            ..w
+        };
+        let json = serde_json::to_string(&with).unwrap();
+        assert!(json.contains(r#""wait":{"low":10,"high":20}"#), "{json}");
+        let back: WireIssued = serde_json::from_str(&json).unwrap();
+        let issued = back.issued().unwrap();
+        assert_eq!(issued.wait, Some(WaitRange { low: 10, high: 20 }));
+        assert_eq!(WireIssued::of(&issued).wait, with.wait);
     }
 }

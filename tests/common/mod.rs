@@ -36,6 +36,8 @@ pub struct HallBuilder {
     data_dir: Option<String>,
     name: String,
     services: Vec<(String, String, String)>,
+    /// (service code, what to bring)
+    documents: Vec<(String, Vec<String>)>,
     /// (number, service codes, token)
     windows: Vec<(u32, Vec<String>, String)>,
     /// (id, name, token)
@@ -64,6 +66,13 @@ impl HallBuilder {
             .iter()
             .map(|(c, n, l)| (c.to_string(), n.to_string(), l.to_string()))
             .collect();
+        self
+    }
+
+    /// What to bring for service `code` (`[[services]] documents`).
+    pub fn documents(mut self, code: &str, documents: &[&str]) -> Self {
+        let documents = documents.iter().map(|d| d.to_string()).collect();
+        self.documents.push((code.to_string(), documents));
         self
     }
 
@@ -129,6 +138,10 @@ impl HallBuilder {
             t += &format!(
                 "[[services]]\ncode = \"{code}\"\nname = \"{name}\"\nletter = \"{letter}\"\n"
             );
+            for (_, documents) in self.documents.iter().filter(|(c, _)| c == code) {
+                let names: Vec<String> = documents.iter().map(|d| format!("\"{d}\"")).collect();
+                t += &format!("documents = [{}]\n", names.join(", "));
+            }
         }
         for (number, services, token) in &self.windows {
             let codes: Vec<String> = services.iter().map(|c| format!("\"{c}\"")).collect();
@@ -177,6 +190,7 @@ impl TestHall {
             data_dir: Some("data".into()),
             name: "测试大厅".into(),
             services: Vec::new(),
+            documents: Vec::new(),
             windows: Vec::new(),
             helpers: Vec::new(),
             api: true,

@@ -21,7 +21,7 @@ use escpos::utils::{
 
 use super::error::LayoutError;
 use super::layout::{CutMode, PrinterOptions, TicketLayout};
-use super::text::{display_width, looks_like_id_number, scrub_id_numbers, wrap};
+use super::text::{display_width, looks_like_id_number, scrub_id_numbers, wrap, wrap_balanced};
 
 /// Longest QR payload accepted, in bytes: a version 40 symbol at error
 /// correction level M holds 2331 bytes.
@@ -40,18 +40,20 @@ pub fn validate_layout(layout: &TicketLayout) -> Result<(), LayoutError> {
     if layout.number.trim().is_empty() {
         return Err(LayoutError::EmptyNumber);
     }
-    let fields: [(&'static str, Option<&str>); 8] = [
-        ("hall_name", Some(&layout.hall_name)),
-        ("banner", layout.banner.as_deref()),
-        ("ahead", Some(&layout.ahead)),
-        ("number", Some(&layout.number)),
-        ("service_name", Some(&layout.service_name)),
-        ("issued_at", Some(&layout.issued_at)),
-        ("notice", layout.notice.as_deref()),
-        ("qr_payload", layout.qr_payload.as_deref()),
-    ];
+    let mut fields: Vec<(&'static str, &str)> = vec![("hall_name", &layout.hall_name)];
+    fields.extend(layout.banner.as_deref().map(|b| ("banner", b)));
+    fields.extend([
+        ("ahead", layout.ahead.as_str()),
+        ("number", &layout.number),
+        ("service_name", &layout.service_name),
+        ("issued_at", &layout.issued_at),
+    ]);
+    fields.extend(layout.details.iter().map(|d| ("details", d.as_str())));
+    fields.extend(layout.notices.iter().map(|n| ("notices", n.as_str())));
+    fields.extend(layout.qr_payload.as_deref().map(|q| ("qr_payload", q)));
+    fields.extend(layout.qr_caption.as_deref().map(|c| ("qr_caption", c)));
     for (field, value) in fields {
-        if value.is_some_and(looks_like_id_number) {
+        if looks_like_id_number(value) {
             return Err(LayoutError::PersonalData { field });
         }
     }
@@ -81,24 +83,28 @@ fn qr_problem(payload: &str) -> Option<String> {
 /// Encodes a ticket as ESC/POS bytes for a GB18030 Chinese printer.
 ///
 /// Sequence: `ESC @`, `FS &` (Chinese mode), `ESC a 1` (centred), then the
-/// hall name, the banner (reverse video, when there is one), the service
-/// name, the number at quadruple size (`GS ! 33`), the `ahead` line,
-/// the date and time, the QR code (`GS ( k`: model 2, module size, error
-/// correction M, store, print), the notice, `FS .` and the cut
-/// (`GS V 42 n` partial or `GS V 41 n` full).
+/// hall name at double size (`GS ! 11`), the banner (reverse video, when
+/// there is one), the service name, the number at quadruple size
+/// (`GS ! 33`), the `ahead` line, the details, the date and time, the QR
+/// code (`GS ( k`: model 2, module size, error correction M, store, print)
+/// with its caption under it, the notices, `FS .` and the cut (`GS V 42 n`
+/// partial or `GS V 41 n` full).
 ///
-/// Never fails: text is wrapped or truncated to the paper width by display
-/// width, control characters become spaces, runs of 15+ digits are masked
-/// and a QR payload that [`validate_layout`] would refuse is left out.
+/// Never fails: text is wrapped to the paper width by display width (the
+/// service name and the `ahead` line are truncated with `…` past two and
+/// one lines; the hall name, details, caption and notices are never cut),
+/// control characters become spaces, runs of 15+ digits are masked and a
+/// QR payload that [`validate_layout`] would refuse is left out, with its
+/// caption.
 ///
 /// A new line on the ticket is one more `TicketWriter::text` (or
-/// `TicketWriter::headline`) call here, in paper order, with how many
-/// lines it may wrap over.
+/// `TicketWriter::headline`, `TicketWriter::paragraph`) call here, in
+/// paper order, with how many lines it may wrap over.
 pub fn encode_ticket(layout: &TicketLayout, options: &PrinterOptions) -> Vec<u8> {
     let mut t = TicketWriter::new(options.paper.columns());
     t.start();
 
-    t.text(&layout.hall_name, Size::Normal, 2);
+    t.heading(&layout.hall_name);
     t.blank_line();
 
     if let Some(banner) = layout.banner.as_deref().filter(|b| !b.trim().is_empty()) {
@@ -114,21 +120,32 @@ pub fn encode_ticket(layout: &TicketLayout, options: &PrinterOptions) -> Vec<u8>
 
     t.headline(&layout.ahead, 1);
 
-    t.text(&layout.issued_at, Size::Normal, 1);
-
-    if let Some(payload) = &layout.qr_payload {
-        match qr_problem(payload) {
-            None => {
-                t.blank_line();
-                t.qr_code(payload, options.qr_module_size);
-                t.blank_line();
-            }
-            Some(problem) => tracing::warn!(%problem, "qr payload left out of the ticket"),
-        }
+    for detail in &layout.details {
+        t.paragraph(detail);
     }
 
-    if let Some(notice) = &layout.notice {
-        t.text(notice, Size::Normal, 1);
+    t.text(&layout.issued_at, Size::Normal, 1);
+
+    let qr = layout.qr_payload.as_deref().filter(|payload| {
+        let problem = qr_problem(payload);
+        if let Some(problem) = &problem {
+            tracing::warn!(%problem, "qr payload left out of the ticket");
+        }
+        problem.is_none()
+    });
+    if let Some(payload) = qr {
+        t.blank_line();
+        t.qr_code(payload, options.qr_module_size);
+        if let Some(caption) = &layout.qr_caption {
+            t.paragraph(caption);
+        }
+    }
+    if qr.is_some() || layout.notices.iter().any(|n| !n.trim().is_empty()) {
+        t.blank_line();
+    }
+
+    for notice in &layout.notices {
+        t.paragraph(notice);
     }
 
     t.finish(options.cut, options.feed_before_cut)
@@ -251,6 +268,25 @@ impl TicketWriter {
             self.columns / size.width(),
             max_lines,
         );
+        self.lines(lines, size);
+    }
+
+    /// Text at normal size, wrapped over as many lines as it takes: never
+    /// cut.
+    fn paragraph(&mut self, text: &str) {
+        self.text(text, Size::Normal, 0);
+    }
+
+    /// Text at double size, wrapped at half the columns over as many lines
+    /// as it takes, the lines balanced: never cut.
+    fn heading(&mut self, text: &str) {
+        let columns = self.columns / Size::Double.width();
+        let lines = wrap_balanced(&scrub_id_numbers(text), columns);
+        self.lines(lines, Size::Double);
+    }
+
+    /// The size, then each line followed by LF; nothing for no line.
+    fn lines(&mut self, lines: Vec<String>, size: Size) {
         if lines.is_empty() {
             return;
         }

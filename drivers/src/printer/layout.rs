@@ -6,9 +6,13 @@ use serde::{Deserialize, Serialize};
 /// kiosk: the driver knows nothing of queues and speaks no language, it
 /// lays the lines out. There is deliberately no field for a name or an ID
 /// number.
+///
+/// Every text is wrapped to the paper by display width (a CJK character
+/// takes two columns); only the fields that say so are ever cut.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TicketLayout {
-    /// The service hall's name, printed first (wrapped over at most two lines).
+    /// The service hall's name, printed first at double size (wrapped at
+    /// half the columns, lines balanced, never cut).
     pub hall_name: String,
     /// A banner printed in reverse video under the hall's name (the kiosk
     /// gives one for priority tickets, so they are visibly different).
@@ -20,12 +24,25 @@ pub struct TicketLayout {
     /// The line under the number, at double size when it fits (the kiosk
     /// says how many people are ahead).
     pub ahead: String,
+    /// Paragraphs printed at normal size under the `ahead` line, in order,
+    /// each wrapped and never cut (the kiosk says how long, where and what
+    /// to bring). Empty ones are left out.
+    #[serde(default)]
+    pub details: Vec<String>,
     /// Date and time, already formatted by the kiosk (e.g. `2026-11-23 09:41`).
     pub issued_at: String,
     /// Optional QR code payload, typically a progress-query URL.
     pub qr_payload: Option<String>,
-    /// Optional one-line notice (e.g. a hotline), truncated to one line.
-    pub notice: Option<String>,
+    /// What the QR code is for, printed under it, wrapped and never cut;
+    /// left out with the QR code when there is none (or it cannot be
+    /// printed).
+    #[serde(default)]
+    pub qr_caption: Option<String>,
+    /// Paragraphs printed last at normal size, in order, each wrapped and
+    /// never cut (the rules of the ticket, the hall's notices). Empty ones
+    /// are left out.
+    #[serde(default)]
+    pub notices: Vec<String>,
 }
 
 /// Paper roll width. Characters per line at normal size: 32 for 58 mm,

@@ -32,34 +32,165 @@ pub(crate) fn sanitize(s: &str) -> String {
 
 const ELLIPSIS: char = '…';
 
+/// Punctuation that must not begin a line (Chinese line breaking): a line
+/// break before one carries the word before it over too.
+fn no_line_start(c: char) -> bool {
+    matches!(
+        c,
+        '、' | '，'
+            | '。'
+            | '：'
+            | '；'
+            | '！'
+            | '？'
+            | '）'
+            | '」'
+            | '』'
+            | '”'
+            | '’'
+            | '》'
+            | '〉'
+            | '】'
+            | '…'
+            | ','
+            | '.'
+            | ':'
+            | ';'
+            | '!'
+            | '?'
+            | ')'
+    )
+}
+
+/// Punctuation that must not end a line: it goes over with the word after it.
+fn no_line_end(c: char) -> bool {
+    matches!(
+        c,
+        '（' | '「' | '『' | '“' | '‘' | '《' | '〈' | '【' | '(' | '['
+    )
+}
+
+/// The pieces a line may be broken between: a run of spaces, a run of
+/// other ASCII characters (a word, a number: `0571-12345` stays whole when
+/// it fits on a line), or one other character.
+fn pieces(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let same = |d: char| match (c == ' ', c.is_ascii()) {
+            (true, _) => d == ' ',
+            (false, true) => d.is_ascii() && d != ' ',
+            (false, false) => false,
+        };
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            if !same(d) {
+                break;
+            }
+            end = j + d.len_utf8();
+            chars.next();
+        }
+        out.push(&s[i..end]);
+    }
+    out
+}
+
+/// Lines being filled, up to `columns` display columns each.
+struct Filler {
+    columns: usize,
+    lines: Vec<String>,
+    current: String,
+    /// Where the last piece of `current` starts.
+    last: usize,
+}
+
+impl Filler {
+    fn width(&self) -> usize {
+        display_width(&self.current)
+    }
+
+    fn push(&mut self, piece: &str) {
+        self.last = self.current.len();
+        self.current.push_str(piece);
+    }
+
+    fn end_line(&mut self) {
+        let line = self.current.trim();
+        if !line.is_empty() {
+            self.lines.push(line.to_owned());
+        }
+        self.current.clear();
+        self.last = 0;
+    }
+
+    /// A piece that does not fit on the current line starts the next one,
+    /// with the current line's last word when the break would otherwise
+    /// put closing punctuation first or leave opening punctuation last.
+    fn next_line_with(&mut self, piece: &str) {
+        let tail = &self.current[self.last..];
+        let awkward = piece.chars().next().is_some_and(no_line_start)
+            || tail.chars().last().is_some_and(no_line_end);
+        let carry = awkward
+            && self.last > 0
+            && !tail.starts_with(' ')
+            && display_width(tail) + display_width(piece) <= self.columns;
+        let carried = if carry {
+            let t = tail.to_owned();
+            self.current.truncate(self.last);
+            t
+        } else {
+            String::new()
+        };
+        self.end_line();
+        if !carried.is_empty() {
+            self.push(&carried);
+        }
+        self.push(piece);
+    }
+
+    fn add(&mut self, piece: &str) {
+        let w = display_width(piece);
+        if self.width() + w <= self.columns {
+            if !(piece.starts_with(' ') && self.current.is_empty()) {
+                self.push(piece);
+            }
+        } else if piece.starts_with(' ') {
+            self.end_line();
+        } else if w > self.columns {
+            // Longer than a line (a long URL): broken where the line ends.
+            for c in piece.chars() {
+                if self.width() + char_width(c) > self.columns {
+                    self.end_line();
+                }
+                self.current.push(c);
+            }
+            self.last = 0;
+        } else {
+            self.next_line_with(piece);
+        }
+    }
+}
+
 /// Splits `text` into lines of at most `columns` display columns, never
-/// cutting a character in half. At most `max_lines` lines are returned; when
-/// text is left over, the last line ends with `…`. Control characters become
-/// spaces, and lines are trimmed. An empty text gives no line.
+/// cutting a character in half, and an ASCII word or number only when it
+/// is longer than a line; closing punctuation (`、`, `，`, `。`…) never
+/// begins a line. At most `max_lines` lines are returned (`0`: no limit);
+/// when text is left over, the last line ends with `…`. Control characters
+/// become spaces, and lines are trimmed. An empty text gives no line.
 pub fn wrap(text: &str, columns: usize, max_lines: usize) -> Vec<String> {
     let columns = columns.max(2);
     let clean = sanitize(text);
-    let mut lines: Vec<String> = Vec::new();
-    let mut current = String::new();
-    let mut width = 0;
-    for c in clean.chars() {
-        let w = char_width(c);
-        if width + w > columns {
-            lines.push(current.trim().to_owned());
-            current = String::new();
-            width = 0;
-            if c == ' ' {
-                continue;
-            }
-        }
-        current.push(c);
-        width += w;
+    let mut filler = Filler {
+        columns,
+        lines: Vec::new(),
+        current: String::new(),
+        last: 0,
+    };
+    for piece in pieces(&clean) {
+        filler.add(piece);
     }
-    let rest = current.trim();
-    if !rest.is_empty() {
-        lines.push(rest.to_owned());
-    }
-    lines.retain(|l| !l.is_empty());
+    filler.end_line();
+    let mut lines = filler.lines;
     if max_lines > 0 && lines.len() > max_lines {
         lines.truncate(max_lines);
         if let Some(last) = lines.last_mut() {
@@ -72,6 +203,25 @@ pub fn wrap(text: &str, columns: usize, max_lines: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// [`wrap`] with no limit, over as few lines as at `columns` but with the
+/// lines as even as that allows (a heading wrapped as `朝阳区政务` /
+/// `服务中心`, not `朝阳区政务服务中` / `心`).
+pub(crate) fn wrap_balanced(text: &str, columns: usize) -> Vec<String> {
+    let mut best = wrap(text, columns, 0);
+    let count = best.len();
+    if count < 2 {
+        return best;
+    }
+    for narrower in (2..columns).rev() {
+        let lines = wrap(text, narrower, 0);
+        if lines.len() > count {
+            break;
+        }
+        best = lines;
+    }
+    best
 }
 
 /// True when `s` holds 15 or more consecutive ASCII digits (optionally
@@ -123,6 +273,46 @@ mod tests {
     #[test]
     fn control_characters_become_spaces() {
         assert_eq!(wrap("a\x1b@b\nc", 32, 0), vec!["a @b c"]);
+    }
+
+    #[test]
+    fn closing_punctuation_never_begins_a_line() {
+        // `、` would begin the second line: the word before goes with it.
+        let lines = wrap("请携带：身份证、户口簿", 14, 0);
+        assert_eq!(lines, vec!["请携带：身份", "证、户口簿"]);
+        assert!(lines.iter().all(|l| display_width(l) <= 14));
+        // Opening punctuation never ends one.
+        assert_eq!(wrap("一二（三四）", 6, 0), vec!["一二", "（三", "四）"]);
+    }
+
+    #[test]
+    fn numbers_and_words_stay_whole_when_they_fit() {
+        assert_eq!(
+            wrap("咨询热线 0571-87654321", 16, 0),
+            vec!["咨询热线", "0571-87654321"]
+        );
+        assert_eq!(
+            wrap("热线0571-87654321", 16, 0),
+            vec!["热线", "0571-87654321"]
+        );
+        // Longer than a line: broken where the line ends, nothing lost.
+        let url = "https://gw.example.cn/q/GA012?h=07";
+        let lines = wrap(url, 16, 0);
+        assert!(lines.iter().all(|l| display_width(l) <= 16));
+        assert_eq!(lines.concat(), url);
+    }
+
+    #[test]
+    fn balanced_lines_are_as_few_and_as_even_as_possible() {
+        assert_eq!(
+            wrap("朝阳区政务服务中心", 16, 0),
+            vec!["朝阳区政务服务中", "心"]
+        );
+        assert_eq!(
+            wrap_balanced("朝阳区政务服务中心", 16),
+            vec!["朝阳区政务", "服务中心"]
+        );
+        assert_eq!(wrap_balanced("朝阳区", 16), vec!["朝阳区"]);
     }
 
     #[test]
