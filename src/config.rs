@@ -83,6 +83,28 @@ pub struct Window {
     /// A ticket printer at the counter (`[windows.printer]`), for tickets
     /// staff issue there; the hall server drives it.
     pub printer: Option<greenwave_drivers::printer::PrinterConfig>,
+    /// The token of the window's evaluator (评价器, `/rate/{window}`): it
+    /// rates this window's tickets and does nothing else.
+    pub evaluator_token: Option<Secret>,
+}
+
+impl Window {
+    /// Whether `t` is this window's staff token or its evaluator's.
+    pub fn holds(&self, t: &Secret) -> bool {
+        &self.token == t || self.evaluator_token.as_ref() == Some(t)
+    }
+}
+
+/// The key of the window token equal to `t`, if any
+/// (`windows[1].token`, `windows[1].evaluator_token`).
+fn window_clash(windows: &[Window], t: &Secret) -> Option<String> {
+    windows.iter().enumerate().find_map(|(j, w)| {
+        if &w.token == t {
+            Some(format!("windows[{j}].token"))
+        } else {
+            (w.evaluator_token.as_ref() == Some(t)).then(|| format!("windows[{j}].evaluator_token"))
+        }
+    })
 }
 
 /// A helper (协办员) who accompanies priority-lane residents.
@@ -179,6 +201,9 @@ pub struct Config {
     /// Where the daemon writes each finished day's statistics
     /// (`[stats] daily_csv_dir`); none when unset.
     pub daily_csv_dir: Option<PathBuf>,
+    /// How long after a ticket is finished the window's evaluator still
+    /// offers to rate it (`[ratings] evaluator_open`, default 2 minutes).
+    pub evaluator_open: Duration,
 }
 
 /// `[voice]`: the announce hook (see `crate::voice`).
@@ -468,6 +493,14 @@ struct RawConfig {
     voice: RawVoice,
     #[serde(default)]
     stats: RawStats,
+    #[serde(default)]
+    ratings: RawRatings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRatings {
+    evaluator_open: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -591,6 +624,7 @@ struct RawWindow {
     services: Vec<String>,
     token: String,
     printer: Option<greenwave_drivers::printer::PrinterConfig>,
+    evaluator_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -707,6 +741,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     )?;
     let policies_file = policies_file(raw.policies, base)?;
     let daily_csv_dir = stats_config(raw.stats, base)?;
+    let evaluator_open = evaluator_open(raw.ratings)?;
     let policy = call_policy(raw.call_policy)?;
     let day = day_boundary(raw.day)?;
     let listen = listen_address(raw.api.listen)?;
@@ -743,7 +778,22 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         policies: crate::cases::Policies::default(),
         voice,
         daily_csv_dir,
+        evaluator_open,
     })
+}
+
+/// `[ratings] evaluator_open`: from 10 seconds to 30 minutes, 2 minutes
+/// by default.
+fn evaluator_open(raw: RawRatings) -> Result<Duration, Invalid> {
+    let k = KeyPath::new("ratings").key("evaluator_open");
+    let open = match raw.evaluator_open.as_deref() {
+        Some(s) => duration(s, k.clone())?,
+        None => return Ok(Duration::from_secs(120)),
+    };
+    if open < Duration::from_secs(10) || open > Duration::from_secs(1800) {
+        return Err((k, "must be between 10s and 30m".into()));
+    }
+    Ok(open)
 }
 
 pub(crate) use greenwave_core::is_code;
@@ -912,9 +962,14 @@ fn windows_config(
     let mut windows: Vec<Window> = Vec::new();
     for (i, w) in raw.into_iter().enumerate() {
         let window = window_config(w, KeyPath::new("windows").index(i), &windows, services)?;
-        if manager == Some(&window.token) {
+        if manager.is_some_and(|m| window.holds(m)) {
+            let key = if manager == Some(&window.token) {
+                "token"
+            } else {
+                "evaluator_token"
+            };
             return Err((
-                KeyPath::new("windows").index(i).key("token"),
+                KeyPath::new("windows").index(i).key(key),
                 "is the same as api.manager_token".into(),
             ));
         }
@@ -962,9 +1017,22 @@ fn window_config(
         }
     }
     let tok = token(w.token, k.key("token"))?;
-    if let Some(j) = earlier.iter().position(|o| o.token == tok) {
-        return Err((k.key("token"), format!("is the same as windows[{j}].token")));
+    if let Some(other) = window_clash(earlier, &tok) {
+        return Err((k.key("token"), format!("is the same as {other}")));
     }
+    let evaluator_token = match w.evaluator_token {
+        Some(e) => {
+            let e = token(e, k.key("evaluator_token"))?;
+            if e == tok {
+                return Err((k.key("evaluator_token"), "is the same as token".into()));
+            }
+            if let Some(other) = window_clash(earlier, &e) {
+                return Err((k.key("evaluator_token"), format!("is the same as {other}")));
+            }
+            Some(e)
+        }
+        None => None,
+    };
     if let Some(p) = &w.printer {
         p.validate()
             .map_err(|e| (k.key("printer").key("uri"), e.to_string()))?;
@@ -974,6 +1042,7 @@ fn window_config(
         services: w.services,
         token: tok,
         printer: w.printer,
+        evaluator_token,
     })
 }
 
@@ -991,8 +1060,8 @@ fn display_token(
     let tok = token(t, k.clone())?;
     let clash = if manager == Some(&tok) {
         Some("api.manager_token".to_string())
-    } else if let Some(j) = windows.iter().position(|w| w.token == tok) {
-        Some(format!("windows[{j}].token"))
+    } else if let Some(other) = window_clash(windows, &tok) {
+        Some(other)
     } else {
         helpers
             .iter()
@@ -1194,8 +1263,8 @@ fn helpers_config(
             return Err((k.key("name"), "must not be empty".into()));
         }
         let tok = token(h.token, k.key("token"))?;
-        if let Some(j) = windows.iter().position(|w| w.token == tok) {
-            return Err((k.key("token"), format!("is the same as windows[{j}].token")));
+        if let Some(other) = window_clash(windows, &tok) {
+            return Err((k.key("token"), format!("is the same as {other}")));
         }
         if let Some(j) = helpers.iter().position(|o| o.token == tok) {
             return Err((k.key("token"), format!("is the same as helpers[{j}].token")));
@@ -1234,7 +1303,7 @@ fn kiosks_config(
             return Err((key.key("name"), "must not be empty".into()));
         }
         let tok = token(k.token, key.key("token"))?;
-        let taken = windows.iter().any(|w| w.token == tok)
+        let taken = windows.iter().any(|w| w.holds(&tok))
             || helpers.iter().any(|h| h.token == tok)
             || kiosks.iter().any(|o| o.token == tok)
             || manager == Some(&tok);

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cases::Rating;
+use crate::cases::{Rating, RatingSource};
 use crate::queue::{Event, Identified, Lane, TicketId, Timestamp};
 use crate::store::JournalEntry;
 // The facts are the store's (the figures depend on the store, not both
@@ -105,16 +105,19 @@ pub struct Figures {
     pub cases_closed: usize,
     /// Policies explained in those cases (each policy once per case).
     pub policies_explained: usize,
-    /// Ratings collected.
+    /// Ratings staff entered (three levels).
     pub ratings: usize,
-    /// `满意`.
+    /// Staff-entered `满意`.
     pub satisfied: usize,
-    /// `基本满意`.
+    /// Staff-entered `基本满意`.
     pub fairly_satisfied: usize,
-    /// `不满意`.
+    /// Staff-entered `不满意`.
     pub dissatisfied: usize,
-    /// (`满意` + `基本满意`) / ratings (0..1; 0 without ratings).
+    /// Staff-entered (`满意` + `基本满意`) / ratings (0..1; 0 without
+    /// ratings).
     pub satisfaction_rate: f64,
+    /// The residents' own ratings (the window's evaluator, their phone).
+    pub resident: ResidentRatings,
     /// Priority residents identified by ID card against the roster.
     pub by_id_card: usize,
     /// ... by a bound priority card.
@@ -225,12 +228,39 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// The ratings residents gave themselves, on five levels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ResidentRatings {
+    /// How many.
+    pub ratings: usize,
+    /// Per level, in the order of [`Rating::ALL`] (非常满意 … 非常不满意).
+    pub levels: [usize; 5],
+    /// (非常满意 + 满意 + 基本满意) / ratings (0..1); none without ratings
+    /// (shown `—`, never 0 %).
+    pub satisfaction_rate: Option<f64>,
+}
+
+impl ResidentRatings {
+    fn of<'a>(ratings: impl Iterator<Item = Rating> + 'a) -> ResidentRatings {
+        let mut r = ResidentRatings::default();
+        for rating in ratings {
+            r.ratings += 1;
+            if let Some(i) = Rating::ALL.iter().position(|x| *x == rating) {
+                r.levels[i] += 1;
+            }
+        }
+        let satisfied: usize = r.levels[..3].iter().sum();
+        r.satisfaction_rate = (r.ratings > 0).then(|| satisfied as f64 / r.ratings as f64);
+        r
+    }
+}
+
 /// A ticket with its case and rating.
 #[derive(Debug, Clone, Copy)]
 struct Life<'a> {
     t: &'a TicketSummary,
     case: Option<&'a CaseFact>,
-    rating: Option<Rating>,
+    rating: Option<(Rating, RatingSource)>,
 }
 
 fn lives<'a>(src: &Sources<'a>) -> Vec<Life<'a>> {
@@ -259,7 +289,7 @@ fn lives<'a>(src: &Sources<'a>) -> Vec<Life<'a>> {
     }
     for r in src.ratings {
         if let Some(&i) = index.get(&r.ticket) {
-            lives[i].rating = Some(r.rating);
+            lives[i].rating = Some((r.rating, r.source));
         }
     }
     lives
@@ -331,7 +361,19 @@ fn summarise(lives: &[&Life]) -> Figures {
     let is_priority = |l: &&&Life| l.t.lane == Lane::Priority;
     let priority = lives.iter().filter(is_priority).count();
     let secs = |a: Timestamp, b: Timestamp| b.since(a).as_secs_f64();
-    let rated = |r: Rating| lives.iter().filter(|l| l.rating == Some(r)).count();
+    let rated = |r: Rating| {
+        lives
+            .iter()
+            .filter(|l| l.rating == Some((r, RatingSource::Staff)))
+            .count()
+    };
+    let resident = ResidentRatings::of(
+        lives
+            .iter()
+            .filter_map(|l| l.rating)
+            .filter(|(_, s)| s.is_resident())
+            .map(|(r, _)| r),
+    );
     let (satisfied, fairly_satisfied, dissatisfied) = (
         rated(Rating::Satisfied),
         rated(Rating::FairlySatisfied),
@@ -388,6 +430,7 @@ fn summarise(lives: &[&Life]) -> Figures {
         fairly_satisfied,
         dissatisfied,
         satisfaction_rate: ratio(satisfied + fairly_satisfied, ratings),
+        resident,
         by_id_card: identified(Identified::IdCard),
         by_priority_card: identified(Identified::PriorityCard),
         by_manual: identified(Identified::Manual),
@@ -427,6 +470,14 @@ struct FigureColumns {
     by_id_card: usize,
     by_priority_card: usize,
     by_manual: usize,
+    resident_ratings: usize,
+    resident_very_satisfied: usize,
+    resident_satisfied: usize,
+    resident_fairly_satisfied: usize,
+    resident_dissatisfied: usize,
+    resident_very_dissatisfied: usize,
+    /// Empty without resident ratings (never 0).
+    resident_satisfaction_rate: Option<Fixed<4>>,
 }
 
 impl From<&Figures> for FigureColumns {
@@ -460,6 +511,13 @@ impl From<&Figures> for FigureColumns {
             by_id_card: f.by_id_card,
             by_priority_card: f.by_priority_card,
             by_manual: f.by_manual,
+            resident_ratings: f.resident.ratings,
+            resident_very_satisfied: f.resident.levels[0],
+            resident_satisfied: f.resident.levels[1],
+            resident_fairly_satisfied: f.resident.levels[2],
+            resident_dissatisfied: f.resident.levels[3],
+            resident_very_dissatisfied: f.resident.levels[4],
+            resident_satisfaction_rate: f.resident.satisfaction_rate.map(Fixed),
         }
     }
 }
@@ -629,17 +687,33 @@ pub fn to_table(rows: &[Row]) -> String {
     }
     out += "（时间单位：分钟）\n\n绿波机制\n";
     out += &format!(
-        "{:<12} {:>8} {:>6} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8}\n",
-        "分组", "绿波服务", "陪办", "政策讲解", "评价", "满意率", "身份证", "绿波卡", "人工核验"
+        "{:<12} {:>8} {:>6} {:>8} {:>8} {:>10} {:>8} {:>10} {:>8} {:>8} {:>8}\n",
+        "分组",
+        "绿波服务",
+        "陪办",
+        "政策讲解",
+        "居民评价",
+        "居民满意率",
+        "录入评价",
+        "录入满意率",
+        "身份证",
+        "绿波卡",
+        "人工核验"
     );
     for r in rows {
         let f = &r.figures;
+        let resident_rate = f
+            .resident
+            .satisfaction_rate
+            .map_or("—".to_string(), |v| format!("{:.1}%", v * 100.0));
         out += &format!(
-            "{:<12} {:>8} {:>6} {:>8} {:>6} {:>7.1}% {:>8} {:>8} {:>8}\n",
+            "{:<12} {:>8} {:>6} {:>8} {:>8} {:>10} {:>8} {:>9.1}% {:>8} {:>8} {:>8}\n",
             r.key,
             f.priority_served,
             f.cases,
             f.policies_explained,
+            f.resident.ratings,
+            resident_rate,
             f.ratings,
             f.satisfaction_rate * 100.0,
             f.by_id_card,
@@ -659,7 +733,9 @@ mod tests {
     const FIGURES: &str = "issued,priority,served,no_show,transferred,cancelled,expired,\
 priority_share,wait_mean_s,wait_p50_s,wait_p90_s,wait_max_s,service_mean_s,service_p50_s,\
 service_p90_s,service_max_s,priority_served,cases,cases_closed,policies_explained,ratings,\
-satisfied,fairly_satisfied,dissatisfied,satisfaction_rate,by_id_card,by_priority_card,by_manual";
+satisfied,fairly_satisfied,dissatisfied,satisfaction_rate,by_id_card,by_priority_card,by_manual,\
+resident_ratings,resident_very_satisfied,resident_satisfied,resident_fairly_satisfied,\
+resident_dissatisfied,resident_very_dissatisfied,resident_satisfaction_rate";
 
     #[test]
     fn the_header_lines_are_pinned() {
@@ -685,7 +761,7 @@ satisfied,fairly_satisfied,dissatisfied,satisfaction_rate,by_id_card,by_priority
             csv.lines().nth(1),
             Some(
                 "civil,3,0,0,0,0,0,0,0.3333,93.5,60.0,127.0,127.0,0.0,0.0,0.0,0.0,\
-0,0,0,0,0,0,0,0,0.5000,0,0,0"
+0,0,0,0,0,0,0,0,0.5000,0,0,0,0,0,0,0,0,0,"
             )
         );
     }

@@ -60,6 +60,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/helper"),
     ("get", "/manager"),
     ("get", "/assets/{file}"),
+    ("get", "/api/rate/{window}"),
+    ("post", "/api/rate/{window}"),
+    ("post", "/api/status/{token}/rating"),
+    ("get", "/api/alerts"),
+    ("post", "/api/alerts/{ticket}/handled"),
+    ("get", "/rate/{window}"),
 ];
 
 /// Routes that need no token.
@@ -73,6 +79,8 @@ const OPEN: &[&str] = &[
     "/helper",
     "/manager",
     "/assets/{file}",
+    "/api/status/{token}/rating",
+    "/rate/{window}",
 ];
 
 fn statuses(op: &Value) -> BTreeSet<String> {

@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 
 const HELPER: &str = "test-helper-1-token-0001";
 const KIOSK: &str = "browser-kiosk-one-token-0001";
+const EVALUATOR: &str = "browser-evaluator-1-token-01";
 /// The whole browser run, at most.
 const LIMIT: Duration = Duration::from_secs(240);
 
@@ -194,6 +195,7 @@ fn pages_work_in_a_real_browser() {
     let port = free_port();
     let hall = TestHall::builder()
         .helpers(&[("h1", "王协办", HELPER)])
+        .evaluator(1, EVALUATOR)
         .extra(&format!(
             r#"
 [roster]
@@ -268,6 +270,7 @@ token = "browser-kiosk-two-token-0002"
         .env("GW_WINDOW1", window_token(1))
         .env("GW_MANAGER", MANAGER)
         .env("GW_HELPER", HELPER)
+        .env("GW_EVALUATOR", EVALUATOR)
         .env("GW_LISTED", &listed)
         .env("GW_STRANGER", &stranger)
         .env("GW_SHOTS", &shots)

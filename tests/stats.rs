@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use greenwave::cases::Rating;
+use greenwave::cases::{Rating, RatingSource};
 use greenwave::queue::{
     CallPolicy, Event, Identified, Lane, Queue, QueueConfig, QueueError, ServiceDef, TicketId,
     Timestamp, WindowDef,
@@ -289,6 +289,7 @@ fn mechanism_day() -> (Vec<JournalEntry>, Vec<CaseFact>, Vec<RatingFact>) {
     let rating = |ticket: u64, rating| RatingFact {
         ticket: TicketId(ticket),
         rating,
+        source: RatingSource::Staff,
     };
     let ratings = vec![
         rating(1, Rating::Satisfied),
@@ -297,6 +298,49 @@ fn mechanism_day() -> (Vec<JournalEntry>, Vec<CaseFact>, Vec<RatingFact>) {
         rating(4, Rating::Satisfied),
     ];
     (journal, cases, ratings)
+}
+
+#[test]
+fn residents_own_ratings_count_apart_and_none_is_no_rate_not_zero() {
+    let (journal, cases, staff_only) = mechanism_day();
+    let tickets = summaries_from_journal(&journal);
+    let total = |ratings: &[RatingFact]| {
+        let src = Sources {
+            tickets: &tickets,
+            cases: &cases,
+            ratings,
+        };
+        figures(&src, None, None, GroupBy::Day)
+            .last()
+            .unwrap()
+            .figures
+            .clone()
+    };
+    let f = total(&staff_only);
+    assert_eq!(f.resident.ratings, 0);
+    assert_eq!(f.resident.satisfaction_rate, None, "no rate, never 0 %");
+
+    let fact = |ticket: u64, rating, source| RatingFact {
+        ticket: TicketId(ticket),
+        rating,
+        source,
+    };
+    let mixed = [
+        fact(1, Rating::VerySatisfied, RatingSource::ResidentWindow),
+        fact(2, Rating::VeryDissatisfied, RatingSource::ResidentPhone),
+        fact(3, Rating::FairlySatisfied, RatingSource::ResidentWindow),
+        fact(4, Rating::Satisfied, RatingSource::Staff),
+    ];
+    let f = total(&mixed);
+    assert_eq!(f.resident.ratings, 3);
+    assert_eq!(f.resident.levels, [1, 0, 1, 0, 1]);
+    let rate = f.resident.satisfaction_rate.unwrap();
+    assert!(
+        (rate - 2.0 / 3.0).abs() < 1e-9,
+        "(非常满意 + 基本满意) / 3: {rate}"
+    );
+    assert_eq!((f.ratings, f.satisfied), (1, 1), "staff's one rating apart");
+    assert!((f.satisfaction_rate - 1.0).abs() < 1e-9);
 }
 
 #[test]

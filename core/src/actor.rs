@@ -14,11 +14,15 @@ pub enum Actor {
     Window(u32),
     /// A ticket machine: the hall's own (`None`) or one by its id.
     Kiosk(Option<String>),
+    /// A window's evaluator (评价器), by window number.
+    Evaluator(u32),
+    /// The resident themselves, through their ticket's progress page.
+    Resident,
 }
 
 impl Actor {
     /// The actor as recorded (`system`, `manager`, `helper:h1`, `window:2`,
-    /// `kiosk`, `kiosk:k2`).
+    /// `kiosk`, `kiosk:k2`, `evaluator:3`, `resident`).
     pub fn recorded(&self) -> String {
         match self {
             Actor::System => "system".into(),
@@ -27,6 +31,8 @@ impl Actor {
             Actor::Window(w) => format!("window:{w}"),
             Actor::Kiosk(None) => "kiosk".into(),
             Actor::Kiosk(Some(k)) => format!("kiosk:{k}"),
+            Actor::Evaluator(w) => format!("evaluator:{w}"),
+            Actor::Resident => "resident".into(),
         }
     }
 }

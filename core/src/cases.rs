@@ -86,9 +86,14 @@ impl Case {
 
 pub use crate::actor::Actor;
 
-/// A satisfaction rating, as residents choose it.
+/// A satisfaction rating, on the five levels of the national 好差评
+/// scheme. Staff record three of them (满意, 基本满意, 不满意: the entry
+/// they always had); residents choose among all five.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Rating {
+    /// 非常满意.
+    #[serde(rename = "非常满意")]
+    VerySatisfied,
     /// 满意.
     #[serde(rename = "满意")]
     Satisfied,
@@ -98,11 +103,23 @@ pub enum Rating {
     /// 不满意.
     #[serde(rename = "不满意")]
     Dissatisfied,
+    /// 非常不满意.
+    #[serde(rename = "非常不满意")]
+    VeryDissatisfied,
 }
 
 impl Rating {
-    /// Every rating, in the order offered.
-    pub const ALL: [Rating; 3] = [
+    /// Every rating, best first, in the order offered to residents.
+    pub const ALL: [Rating; 5] = [
+        Rating::VerySatisfied,
+        Rating::Satisfied,
+        Rating::FairlySatisfied,
+        Rating::Dissatisfied,
+        Rating::VeryDissatisfied,
+    ];
+
+    /// The three levels staff record.
+    pub const STAFF: [Rating; 3] = [
         Rating::Satisfied,
         Rating::FairlySatisfied,
         Rating::Dissatisfied,
@@ -111,15 +128,72 @@ impl Rating {
     /// The rating as shown and stored.
     pub fn as_str(self) -> &'static str {
         match self {
+            Rating::VerySatisfied => "非常满意",
             Rating::Satisfied => "满意",
             Rating::FairlySatisfied => "基本满意",
             Rating::Dissatisfied => "不满意",
+            Rating::VeryDissatisfied => "非常不满意",
         }
     }
 
     /// Parses the shown form.
     pub fn parse(s: &str) -> Option<Rating> {
         Self::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+
+    /// Counts as satisfied in the satisfaction rate (非常满意, 满意,
+    /// 基本满意).
+    pub fn is_satisfied(self) -> bool {
+        matches!(
+            self,
+            Rating::VerySatisfied | Rating::Satisfied | Rating::FairlySatisfied
+        )
+    }
+
+    /// Calls for the hall to call the resident back (不满意, 非常不满意).
+    pub fn is_unhappy(self) -> bool {
+        !self.is_satisfied()
+    }
+}
+
+/// Who gave a rating: the resident themselves (at the window's evaluator
+/// or on their phone), or staff entering what the resident said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RatingSource {
+    /// The evaluator at the window (`/rate/{window}`).
+    ResidentWindow,
+    /// The resident's phone (the ticket's progress page).
+    ResidentPhone,
+    /// A window, a helper or the manager.
+    Staff,
+}
+
+impl RatingSource {
+    /// Every source.
+    pub const ALL: [RatingSource; 3] = [
+        RatingSource::ResidentWindow,
+        RatingSource::ResidentPhone,
+        RatingSource::Staff,
+    ];
+
+    /// As stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RatingSource::ResidentWindow => "resident_window",
+            RatingSource::ResidentPhone => "resident_phone",
+            RatingSource::Staff => "staff",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<RatingSource> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The resident's own rating.
+    pub fn is_resident(self) -> bool {
+        self != RatingSource::Staff
     }
 }
 
@@ -132,8 +206,11 @@ pub struct RatingRecord {
     pub comment: Option<String>,
     /// When it was recorded.
     pub at: Timestamp,
-    /// Who recorded it (see [`Actor::recorded`]).
+    /// Who recorded it (see [`Actor::recorded`]; `resident` for the
+    /// resident's own).
     pub by: String,
+    /// Whose rating it is.
+    pub source: RatingSource,
 }
 
 /// What happened to a case, as recorded.
@@ -233,9 +310,10 @@ pub enum CaseError {
     /// A policy id that policies.toml does not list.
     #[error("没有编号为 \"{0}\" 的政策")]
     UnknownPolicy(String),
-    /// A rating that is not one of the three.
-    #[error("评价 \"{0}\" 无效，应为 满意、基本满意 或 不满意")]
-    BadRating(String),
+    /// A rating that is not one of those offered (the words of those
+    /// offered second).
+    #[error("评价 \"{0}\" 无效，应为 {1}")]
+    BadRating(String, &'static str),
     /// Rating before the ticket is finished.
     #[error("号码 {number} 尚未办结（{state}），办结后才能评价")]
     NotFinished {
@@ -282,7 +360,7 @@ pub fn check_work(case: &Case, number: &str, actor: &Actor) -> Result<(), CaseEr
             number: number.to_string(),
             owner: owner.clone(),
         }),
-        (Actor::Window(_) | Actor::Kiosk(_), None) => {
+        (Actor::Window(_) | Actor::Kiosk(_) | Actor::Evaluator(_) | Actor::Resident, None) => {
             Err(CaseError::Unassigned(number.to_string()))
         }
     }
@@ -327,7 +405,29 @@ pub fn check_rating(
     rating: &str,
     comment: Option<&str>,
 ) -> Result<(Rating, Option<String>), CaseError> {
-    if ticket != TicketState::Done {
+    check_rating_of(
+        number,
+        ticket == TicketState::Done,
+        ticket,
+        already,
+        (rating, RatingSource::Staff),
+        comment,
+    )
+}
+
+/// [`check_rating`] for any source: `open` says whether the ticket may be
+/// rated now (staff and phones: finished; the evaluator: being served or
+/// just finished). Staff choose among [`Rating::STAFF`], residents among
+/// all five.
+pub fn check_rating_of(
+    number: &str,
+    open: bool,
+    ticket: TicketState,
+    already: bool,
+    (rating, source): (&str, RatingSource),
+    comment: Option<&str>,
+) -> Result<(Rating, Option<String>), CaseError> {
+    if !open {
         return Err(CaseError::NotFinished {
             number: number.to_string(),
             state: ticket.label(),
@@ -336,7 +436,21 @@ pub fn check_rating(
     if already {
         return Err(CaseError::AlreadyRated(number.to_string()));
     }
-    let r = Rating::parse(rating).ok_or_else(|| CaseError::BadRating(rating.to_string()))?;
+    let offered: &[Rating] = if source.is_resident() {
+        &Rating::ALL
+    } else {
+        &Rating::STAFF
+    };
+    let r = Rating::parse(rating)
+        .filter(|r| offered.contains(r))
+        .ok_or_else(|| {
+            let words = if source.is_resident() {
+                "非常满意、满意、基本满意、不满意 或 非常不满意"
+            } else {
+                "满意、基本满意 或 不满意"
+            };
+            CaseError::BadRating(rating.to_string(), words)
+        })?;
     let comment = comment.map(str::trim).filter(|c| !c.is_empty());
     if comment.is_some_and(|c| c.chars().count() > MAX_TEXT) {
         return Err(CaseError::TooLong);
@@ -557,7 +671,7 @@ mod tests {
         ));
         assert!(matches!(
             check_rating("A1", TicketState::Done, false, "很好", None),
-            Err(CaseError::BadRating(_))
+            Err(CaseError::BadRating(..))
         ));
         assert_eq!(
             serde_json::to_value(Rating::Dissatisfied).unwrap(),

@@ -37,6 +37,9 @@ pub enum Principal {
     /// A ticket machine of the hall (`[[kiosks]]`), by id: the kiosk
     /// routes only.
     Kiosk(String),
+    /// A window's evaluator (`[[windows]] evaluator_token`): rates that
+    /// window's tickets, nothing else.
+    Evaluator(u32),
 }
 
 impl Principal {
@@ -49,6 +52,7 @@ impl Principal {
             Principal::Helper(h) => Actor::Helper(h.clone()),
             Principal::Kiosk(k) => Actor::Kiosk(Some(k.clone())),
             Principal::Display => Actor::System,
+            Principal::Evaluator(w) => Actor::Evaluator(*w),
         }
     }
 }
@@ -73,6 +77,9 @@ impl Tokens {
         }
         for w in &cfg.windows {
             all.push((digest(w.token.expose()), Principal::Window(w.number)));
+            if let Some(e) = &w.evaluator_token {
+                all.push((digest(e.expose()), Principal::Evaluator(w.number)));
+            }
         }
         for h in &cfg.helpers {
             all.push((digest(h.token.expose()), Principal::Helper(h.id.clone())));
@@ -123,6 +130,10 @@ pub(super) fn kiosk_refused() -> ApiError {
     forbidden("自助机令牌只能用于自助机接口")
 }
 
+pub(super) fn evaluator_refused() -> ApiError {
+    forbidden("评价器令牌只能用于本窗口的评价 (/api/rate/{window})")
+}
+
 /// Any valid token's holder.
 fn identify(state: &AppState, token: Option<&str>) -> Result<Principal, ApiError> {
     let token = token.ok_or_else(|| {
@@ -151,11 +162,14 @@ impl FromRequestParts<AppState> for Staff {
             Principal::Helper(_) => Err(helper_refused()),
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
+            Principal::Evaluator(_) => Err(evaluator_refused()),
         }
     }
 }
 
-/// Any token but a display's: the manager's, a window's or a helper's.
+/// Any token but a display's or a kiosk machine's: the manager's, a
+/// window's, a helper's or an evaluator's (whose routes refuse it but
+/// `GET /api/me` and its window's ratings).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
@@ -183,6 +197,7 @@ impl FromRequestParts<AppState> for Manager {
             Principal::Manager => Ok(Manager),
             Principal::Display => Err(display_refused()),
             Principal::Kiosk(_) => Err(kiosk_refused()),
+            Principal::Evaluator(_) => Err(evaluator_refused()),
             _ => Err(forbidden("只有管理员可以使用此接口")),
         }
     }
@@ -202,6 +217,7 @@ impl FromRequestParts<AppState> for Helper {
             Principal::Window(_) => Err(forbidden("窗口令牌不能使用协办接口")),
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
+            Principal::Evaluator(_) => Err(evaluator_refused()),
         }
     }
 }
@@ -216,21 +232,7 @@ impl FromRequestParts<AppState> for WindowStaff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
-        let raw = params
-            .iter()
-            .find(|(k, _)| *k == "window")
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default();
-        let window = raw.parse::<u32>().map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("窗口号 \"{raw}\" 无效"),
-            )
-        })?;
+        let window = path_window(parts, state).await?;
         match identify(state, bearer(parts))? {
             Principal::Manager => Ok(WindowStaff(window, Actor::Manager)),
             Principal::Window(w) if w == window => Ok(WindowStaff(window, Actor::Window(w))),
@@ -240,8 +242,54 @@ impl FromRequestParts<AppState> for WindowStaff {
             Principal::Helper(_) => Err(helper_refused()),
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
+            Principal::Evaluator(_) => Err(evaluator_refused()),
         }
     }
+}
+
+/// The window named by the path's `{window}`, for its evaluator, its own
+/// staff or the manager: the evaluator's routes. The second field is who
+/// rates (the evaluator, or staff setting the page up).
+#[derive(Debug, Clone)]
+pub struct EvaluatorOf(pub u32, pub Actor);
+
+impl FromRequestParts<AppState> for EvaluatorOf {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let window = path_window(parts, state).await?;
+        match identify(state, bearer(parts))? {
+            Principal::Manager => Ok(EvaluatorOf(window, Actor::Manager)),
+            Principal::Window(w) | Principal::Evaluator(w) if w != window => Err(forbidden(
+                format!("{w} 号窗口的令牌不能为 {window} 号窗口评价"),
+            )),
+            Principal::Window(w) => Ok(EvaluatorOf(window, Actor::Window(w))),
+            Principal::Evaluator(w) => Ok(EvaluatorOf(window, Actor::Evaluator(w))),
+            Principal::Helper(_) => Err(helper_refused()),
+            Principal::Kiosk(_) => Err(kiosk_refused()),
+            Principal::Display => Err(display_refused()),
+        }
+    }
+}
+
+/// The path's `{window}`; one that does not parse is a 400, before any
+/// token is looked at.
+async fn path_window(parts: &mut Parts, state: &AppState) -> Result<u32, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let raw = params
+        .iter()
+        .find(|(k, _)| *k == "window")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    raw.parse::<u32>().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("窗口号 \"{raw}\" 无效"),
+        )
+    })
 }
 
 /// A ticket machine of the hall, by id: the kiosk routes only.
@@ -288,6 +336,7 @@ impl FromRequestParts<AppState> for Viewer {
         match identify(state, token.as_deref())? {
             Principal::Helper(_) => Err(helper_refused()),
             Principal::Kiosk(_) => Err(kiosk_refused()),
+            Principal::Evaluator(_) => Err(evaluator_refused()),
             _ => Ok(Viewer),
         }
     }

@@ -64,7 +64,7 @@ impl From<CaseError> for ApiError {
             CaseError::TooLong => (S::UNPROCESSABLE_ENTITY, "too_long"),
             CaseError::NoPolicies => (S::UNPROCESSABLE_ENTITY, "no_policies"),
             CaseError::UnknownPolicy(_) => (S::UNPROCESSABLE_ENTITY, "unknown_policy"),
-            CaseError::BadRating(_) => (S::UNPROCESSABLE_ENTITY, "bad_rating"),
+            CaseError::BadRating(..) => (S::UNPROCESSABLE_ENTITY, "bad_rating"),
             CaseError::NotFinished { .. } => (S::CONFLICT, "not_finished"),
             CaseError::AlreadyRated(_) => (S::CONFLICT, "already_rated"),
             CaseError::UnknownHelper(_) => (S::UNPROCESSABLE_ENTITY, "unknown_helper"),
@@ -208,7 +208,10 @@ fn local_time(t: Timestamp, cfg: &Config) -> String {
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[schema(as = Rating)]
 #[allow(dead_code)] // only describes the JSON
-enum RatingSchema {
+pub(super) enum RatingSchema {
+    /// Very satisfied (residents only).
+    #[serde(rename = "非常满意")]
+    VerySatisfied,
     /// Satisfied.
     #[serde(rename = "满意")]
     Satisfied,
@@ -218,11 +221,28 @@ enum RatingSchema {
     /// Dissatisfied.
     #[serde(rename = "不满意")]
     Dissatisfied,
+    /// Very dissatisfied (residents only).
+    #[serde(rename = "非常不满意")]
+    VeryDissatisfied,
+}
+
+/// Whose rating (the JSON form of `RatingSource`).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[schema(as = RatingSource)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // only describes the JSON
+pub(super) enum RatingSourceSchema {
+    /// The window's evaluator.
+    ResidentWindow,
+    /// The resident's phone.
+    ResidentPhone,
+    /// Staff entered it.
+    Staff,
 }
 
 /// A ticket's rating, as recorded.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-struct RatingView {
+pub(super) struct RatingView {
     /// The rating.
     #[schema(value_type = RatingSchema)]
     rating: Rating,
@@ -230,8 +250,11 @@ struct RatingView {
     comment: Option<String>,
     /// When it was recorded, milliseconds since the epoch.
     at: i64,
-    /// Who recorded it (`window:2`, `helper:h1`, `manager`).
+    /// Who recorded it (`window:2`, `helper:h1`, `manager`, `resident`).
     by: String,
+    /// Whose rating: `resident_window`, `resident_phone` or `staff`.
+    #[schema(value_type = RatingSourceSchema)]
+    source: crate::cases::RatingSource,
 }
 
 impl From<RatingRecord> for RatingView {
@@ -241,6 +264,7 @@ impl From<RatingRecord> for RatingView {
             comment: r.comment,
             at: r.at.0,
             by: r.by,
+            source: r.source,
         }
     }
 }
@@ -658,9 +682,14 @@ async fn take(
                     cases::check_take(&c, &n, me)?;
                 }
             }
-            (Actor::System | Actor::Window(_) | Actor::Kiosk(_), _) => {
-                return Err(forbidden("不能分配案件"))
-            }
+            (
+                Actor::System
+                | Actor::Window(_)
+                | Actor::Kiosk(_)
+                | Actor::Evaluator(_)
+                | Actor::Resident,
+                _,
+            ) => return Err(forbidden("不能分配案件")),
         }
         let (_, c) = ticket_and_case(h, &n)?;
         Ok(Json(CaseView::of(&c, &t, cfg)))
@@ -805,7 +834,7 @@ async fn work(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RatingBody {
-    /// `满意`, `基本满意` or `不满意`.
+    /// `满意`, `基本满意` or `不满意` (staff record three levels).
     #[schema(value_type = RatingSchema)]
     rating: String,
     /// The resident's comment.
@@ -858,6 +887,7 @@ async fn rate(
             }
             Principal::Display => return Err(super::auth::display_refused()),
             Principal::Kiosk(_) => return Err(super::auth::kiosk_refused()),
+            Principal::Evaluator(_) => return Err(super::auth::evaluator_refused()),
         };
         let already = h.store().rating(t.id)?.is_some();
         let (rating, comment) =
@@ -867,6 +897,7 @@ async fn rate(
             comment,
             at: h.now(),
             by: actor.recorded(),
+            source: crate::cases::RatingSource::Staff,
         };
         if !h.store().record_rating(t.id, &rec)? {
             return Err(CaseError::AlreadyRated(n).into());

@@ -20,6 +20,9 @@
 //! - `greenwave_device_up{device}` — 1 while a configured device (`id_reader`,
 //!   `pcsc`, `printer`) works as last seen, 0 after it reported a problem.
 //!
+//! - `greenwave_unhappy_ratings_unhandled` — unhappy ratings (不满意,
+//!   非常不满意) waiting for the manager's follow-up.
+//!
 //! - `greenwave_kiosk_up{kiosk}`, `greenwave_kiosk_last_contact_seconds{kiosk}`,
 //!   `greenwave_kiosk_device_up{kiosk,device}` — the hall's kiosk machines
 //!   (`[[kiosks]]`): reporting or not (20 s), since when, their devices.
@@ -133,12 +136,13 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, A
         (c.issued.clone(), c.calls.clone())
     };
     let cfg = state.cfg.clone();
-    let (gauges, roster) = with_hall(&state, move |h| {
+    let (gauges, roster, unhappy) = with_hall(&state, move |h| {
         let roster = h
             .store()
             .roster_state()?
             .map_or((0, 0), |r| (r.version, r.rows));
-        Ok((Gauges::of(h, &cfg), roster))
+        let unhappy = h.store().unhandled_unhappy()?;
+        Ok((Gauges::of(h, &cfg), roster, unhappy))
     })
     .await?;
     let mut text = render(&issued, &calls, &gauges);
@@ -156,6 +160,13 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response, A
         "Entries of the installed roster.",
     );
     let _ = writeln!(text, "greenwave_roster_rows {}", roster.1);
+    family(
+        &mut text,
+        "greenwave_unhappy_ratings_unhandled",
+        "gauge",
+        "Ratings of 不满意 or 非常不满意 the manager has not marked handled yet.",
+    );
+    let _ = writeln!(text, "greenwave_unhappy_ratings_unhandled {unhappy}");
     if let Some(k) = &state.kiosk {
         let d = k.devices().snapshot();
         family(

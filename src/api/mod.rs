@@ -36,6 +36,7 @@ mod openapi;
 mod ops;
 mod pages;
 mod printing;
+mod ratings;
 pub mod server;
 mod stats;
 pub mod stream;
@@ -182,6 +183,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(machines::routes())
         .routes(routes!(printing::reprint))
         .merge(cases::routes())
+        .merge(ratings::routes())
         .merge(stats::routes())
         .merge(pages::routes())
 }

@@ -36,6 +36,8 @@ const CONSOLE: &str = include_str!("../web/console.html");
 const HELPER: &str = include_str!("../web/helper.html");
 const MANAGER: &str = include_str!("../web/manager.html");
 const PROGRESS: &str = include_str!("../web/progress.html");
+/// The window's evaluator (`/rate/{window}`, routed in `ratings.rs`).
+pub(super) const RATE: &str = include_str!("../web/rate.html");
 
 const JS: &str = "text/javascript; charset=utf-8";
 
@@ -71,7 +73,17 @@ const ASSETS: &[Asset] = &[
         content_type: JS,
         body: include_str!("../web/progress.js"),
     },
+    Asset {
+        name: "rate.js",
+        content_type: JS,
+        body: include_str!("../web/rate.js"),
+    },
 ];
+
+/// A static page, with the pages' headers.
+pub(super) fn page(body: &str) -> Response {
+    html(StatusCode::OK, body.to_string())
+}
 
 /// Only this origin's scripts, styles and connections; no framing.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -210,6 +222,7 @@ async fn me(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<M
         Principal::Helper(h) => ("helper", None, Some(h)),
         Principal::Display => return Err(super::auth::display_refused()),
         Principal::Kiosk(_) => ("kiosk", None, None),
+        Principal::Evaluator(w) => ("evaluator", Some(w), None),
     };
     let on_duty = match &helper {
         Some(id) => {
@@ -347,7 +360,7 @@ mod tests {
 
     #[test]
     fn every_asset_is_referenced_by_a_page_and_every_page_asset_exists() {
-        let pages = [CONSOLE, HELPER, MANAGER, PROGRESS].concat();
+        let pages = [CONSOLE, HELPER, MANAGER, PROGRESS, RATE].concat();
         for a in ASSETS {
             assert!(
                 pages.contains(&format!("/assets/{}", a.name)),

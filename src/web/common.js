@@ -180,7 +180,7 @@ const GW = (() => {
     async function tryToken(token, remembered) {
       try {
         const me = await api('GET', '/api/me', token);
-        if (me.role !== role) {
+        if (!(Array.isArray(role) ? role : [role]).includes(me.role)) {
           say(msg, roleError, 'error');
           localStorage.removeItem(key);
           return;

@@ -63,9 +63,10 @@
         figure('平均等候 / P90', f.wait && f.wait.count ? `${Math.round(f.wait.mean_s / 60)} / ${Math.round(f.wait.p90_s / 60)} 分钟` : '—', 'fig-wait'),
         figure('协办案件（已结）', `${f.cases}（${f.cases_closed}）`, 'fig-cases'),
         figure('政策讲解', f.policies_explained, 'fig-policies'),
-        figure('评价 / 满意率', f.ratings ? `${f.ratings} / ${pct(f.satisfaction_rate)}` : '0', 'fig-ratings'),
-        figure('人工核验', f.by_manual, 'fig-manual'),
-        figure('刷身份证 / 绿波卡', `${f.by_id_card} / ${f.by_priority_card}`, 'fig-cards'),
+        // The resident's own ratings; `—`, never 0 %, while there are none.
+        figure('居民评价 / 满意率', `${f.resident.ratings} / ${f.resident.satisfaction_rate === null ? '—' : pct(f.resident.satisfaction_rate)}`, 'fig-ratings'),
+        figure('工作人员录入评价', f.ratings ? `${f.ratings} / ${pct(f.satisfaction_rate)}` : '0', 'fig-staff-ratings'),
+        figure('身份证 / 绿波卡 / 人工核验', `${f.by_id_card} / ${f.by_priority_card} / ${f.by_manual}`, 'fig-cards'),
       ];
       $('figures-note').textContent = '数据来自统计接口（与 greenwave stats 一致）；等候中为实时数。';
     } else {
@@ -202,6 +203,61 @@
     return el('tr', { 'data-kiosk': k.id }, el('td', {}, k.name), el('td', {}, state), el('td', {}, last), el('td', {}, devs));
   }
 
+  // Unhappy ratings (不满意, 非常不满意), so the hall calls the resident
+  // back the same day; every 5 s. The manager marks each handled with a
+  // note.
+  const SOURCES = { resident_window: '窗口评价器', resident_phone: '居民手机', staff: '工作人员录入' };
+
+  function alertRow(a) {
+    const who = [a.window ? `${a.window} 号窗口` : '—', a.helper ? `协办员 ${a.helper}` : null].filter(Boolean).join(' · ');
+    const handled = a.handled
+      ? el('span', {}, el('span', { class: 'badge green' }, '已处理'), ` ${a.handled.note}（${GW.timeOfDay(a.handled.at_ms)}）`)
+      : el(
+          'form',
+          { class: 'handle', 'data-ticket': a.ticket_id },
+          el('input', { type: 'text', name: 'note', placeholder: '处理情况，如：已电话回访', required: true, maxlength: 500 }),
+          el('button', { type: 'submit' }, '标记已处理'),
+        );
+    return el(
+      'tr',
+      { 'data-number': a.number, class: a.handled ? '' : 'open' },
+      el('td', {}, GW.timeOfDay(a.at_ms)),
+      el('td', {}, a.number, ' ', el('span', { class: 'note' }, a.service_name)),
+      el('td', {}, who),
+      el('td', {}, el('span', { class: 'badge warn' }, a.rating), el('div', { class: 'note' }, SOURCES[a.source] || a.source)),
+      el('td', {}, a.comment || '—'),
+      el('td', {}, handled),
+    );
+  }
+
+  async function loadAlerts() {
+    try {
+      const alerts = await api('GET', '/api/alerts', token);
+      $('alerts-card').hidden = alerts.length === 0;
+      // Keep a note being typed: redraw only when something changed.
+      const sig = JSON.stringify(alerts.map((a) => [a.ticket_id, !!a.handled]));
+      if (sig !== $('alerts').dataset.sig) {
+        $('alerts').dataset.sig = sig;
+        $('alerts').replaceChildren(...alerts.map(alertRow));
+      }
+    } catch (e) {
+      say($('msg'), e.message, 'error');
+    }
+  }
+
+  $('alerts').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const form = e.target;
+    const note = form.elements.note.value.trim();
+    if (!note) return;
+    try {
+      await api('POST', `/api/alerts/${form.dataset.ticket}/handled`, token, { note });
+      await loadAlerts();
+    } catch (err) {
+      say($('msg'), err.message, 'error');
+    }
+  });
+
   async function loadKiosks() {
     try {
       const kiosks = await api('GET', '/api/kiosks', token);
@@ -234,6 +290,8 @@
     setInterval(loadStaff, 15000);
     loadKiosks();
     setInterval(loadKiosks, 5000);
+    loadAlerts();
+    setInterval(loadAlerts, 5000);
     setInterval(() => {
       if (queue) {
         drawServices();

@@ -13,7 +13,7 @@ use crate::facts::{CaseFact, RatingFact};
 use crate::queue::{Ticket, TicketId, Timestamp};
 use greenwave_core::cases::{
     backlog_order, pick_helper, Case, CaseEvent, CaseEventKind, CaseId, HelperLoad, Rating,
-    RatingRecord,
+    RatingRecord, RatingSource,
 };
 
 /// A case with its ticket as stored.
@@ -345,7 +345,7 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT rating, comment, at, by FROM ratings WHERE ticket_id = ?1",
+                "SELECT rating, comment, at, by, source FROM ratings WHERE ticket_id = ?1",
                 [ticket.0 as i64],
                 |r| {
                     Ok((
@@ -353,6 +353,7 @@ impl Store {
                         r.get::<_, Option<String>>(1)?,
                         r.get::<_, i64>(2)?,
                         r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
                     ))
                 },
             )
@@ -360,18 +361,23 @@ impl Store {
             .map_err(|e| self.err(e))?;
         match row {
             None => Ok(None),
-            Some((rating, comment, at, by)) => {
-                let rating = Rating::parse(&rating).ok_or_else(|| {
-                    self.corrupt("ratings", format!("ticket {ticket}: {rating:?}"))
-                })?;
-                Ok(Some(RatingRecord {
-                    rating,
-                    comment,
-                    at: Timestamp(at),
-                    by,
-                }))
-            }
+            Some((rating, comment, at, by, source)) => Ok(Some(RatingRecord {
+                rating: self.parse_rating(ticket, &rating)?,
+                comment,
+                at: Timestamp(at),
+                by,
+                source: self.parse_source(ticket, &source)?,
+            })),
         }
+    }
+
+    fn parse_rating(&self, ticket: TicketId, s: &str) -> Result<Rating, StoreError> {
+        Rating::parse(s).ok_or_else(|| self.corrupt("ratings", format!("ticket {ticket}: {s:?}")))
+    }
+
+    fn parse_source(&self, ticket: TicketId, s: &str) -> Result<RatingSource, StoreError> {
+        RatingSource::parse(s)
+            .ok_or_else(|| self.corrupt("ratings", format!("ticket {ticket}: source {s:?}")))
     }
 
     /// Stores a ticket's rating; false (nothing stored) when it was rated
@@ -379,19 +385,128 @@ impl Store {
     pub fn record_rating(&self, ticket: TicketId, r: &RatingRecord) -> Result<bool, StoreError> {
         self.conn
             .execute(
-                "INSERT INTO ratings (ticket_id, rating, comment, at, by) VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO ratings (ticket_id, rating, comment, at, by, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(ticket_id) DO NOTHING",
                 params![
                     ticket.0 as i64,
                     r.rating.as_str(),
                     r.comment,
                     r.at.0,
-                    r.by
+                    r.by,
+                    r.source.as_str()
                 ],
             )
             .map(|n| n == 1)
             .map_err(|e| self.err(e))
     }
+
+    /// The unhappy ratings (不满意, 非常不满意) recorded at or after
+    /// `since`, and those not handled yet whenever they were recorded,
+    /// newest first.
+    pub fn unhappy_ratings(&self, since: Timestamp) -> Result<Vec<UnhappyRating>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT ticket_id, rating, comment, at, by, source, handled_at, handled_by, handled_note
+                   FROM ratings
+                  WHERE rating IN ('不满意', '非常不满意') AND (at >= ?1 OR handled_at IS NULL)
+                  ORDER BY at DESC, ticket_id DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([since.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    (
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ),
+                    (
+                        r.get::<_, Option<i64>>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ),
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, (rating, comment, at, by, source), handled) = row.map_err(|e| self.err(e))?;
+            let ticket = TicketId(id as u64);
+            out.push(UnhappyRating {
+                ticket,
+                record: RatingRecord {
+                    rating: self.parse_rating(ticket, &rating)?,
+                    comment,
+                    at: Timestamp(at),
+                    by,
+                    source: self.parse_source(ticket, &source)?,
+                },
+                handled: match handled {
+                    (Some(at), Some(by), note) => Some(Handled {
+                        at: Timestamp(at),
+                        by,
+                        note: note.unwrap_or_default(),
+                    }),
+                    _ => None,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many unhappy ratings wait to be handled.
+    pub fn unhandled_unhappy(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM ratings
+                  WHERE rating IN ('不满意', '非常不满意') AND handled_at IS NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Marks an unhappy rating handled; false when there is no unhappy
+    /// rating of that ticket not handled yet.
+    pub fn mark_handled(&self, ticket: TicketId, h: &Handled) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE ratings SET handled_at = ?2, handled_by = ?3, handled_note = ?4
+                  WHERE ticket_id = ?1 AND rating IN ('不满意', '非常不满意')
+                    AND handled_at IS NULL",
+                params![ticket.0 as i64, h.at.0, h.by, h.note],
+            )
+            .map(|n| n == 1)
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// An unhappy rating, for the manager's alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnhappyRating {
+    /// The rated ticket.
+    pub ticket: TicketId,
+    /// The rating.
+    pub record: RatingRecord,
+    /// Whether, when, by whom and how it was handled.
+    pub handled: Option<Handled>,
+}
+
+/// The manager's follow-up of an unhappy rating.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// When.
+    pub at: Timestamp,
+    /// Who (`manager`).
+    pub by: String,
+    /// What was done (`已电话回访，重新预约`).
+    pub note: String,
 }
 
 fn loads(conn: &Connection, helpers: &[String]) -> rusqlite::Result<Vec<HelperLoad>> {
@@ -519,23 +634,28 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT r.ticket_id, r.rating FROM ratings r JOIN tickets t ON t.id = r.ticket_id
+                "SELECT r.ticket_id, r.rating, r.source FROM ratings r
+                   JOIN tickets t ON t.id = r.ticket_id
                   WHERE t.day >= ?1 AND t.day <= ?2 ORDER BY r.ticket_id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([from, to], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for r in rows {
-            let (ticket, rating) = r.map_err(|e| self.err(e))?;
-            let rating = Rating::parse(&rating)
-                .ok_or_else(|| self.corrupt("ratings", format!("ticket #{ticket}: {rating:?}")))?;
+            let (ticket, rating, source) = r.map_err(|e| self.err(e))?;
+            let ticket = TicketId(ticket as u64);
             out.push(RatingFact {
-                ticket: TicketId(ticket as u64),
-                rating,
+                ticket,
+                rating: self.parse_rating(ticket, &rating)?,
+                source: self.parse_source(ticket, &source)?,
             });
         }
         Ok(out)

@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 
-use greenwave_core::cases::Rating;
+use greenwave_core::cases::{Rating, RatingSource};
 use greenwave_core::queue::{Identified, Lane, TicketId, Timestamp};
 
 /// An accompanied case, as the figures need it (from the store).
@@ -29,6 +29,8 @@ pub struct RatingFact {
     pub ticket: TicketId,
     /// The rating.
     pub rating: Rating,
+    /// Whose rating.
+    pub source: RatingSource,
 }
 
 /// One ticket's life as the figures need it. The store keeps one per

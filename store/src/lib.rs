@@ -18,7 +18,7 @@ mod roster;
 // same here as in the main crate.
 use greenwave_core::queue;
 
-pub use cases::CaseRow;
+pub use cases::{CaseRow, Handled, UnhappyRating};
 pub use facts::{CaseFact, End, RatingFact, Records, TicketSummary};
 pub use roster::{AuditEntry, RosterBuild, RosterHit, RosterLookup, RosterState};
 

@@ -145,6 +145,29 @@ const MIGRATIONS: &[&str] = &[
     // commit is recognised when the kiosk asks again.
     "ALTER TABLE events ADD COLUMN request TEXT;
     CREATE UNIQUE INDEX events_request ON events (request) WHERE request IS NOT NULL;",
+    // 10: the resident rates on five levels, at the window's evaluator or
+    // on their phone; each rating keeps its source; an unhappy rating is
+    // marked handled by the manager with a note. SQLite cannot widen a
+    // CHECK, so the table is rebuilt; the ratings before were staff's.
+    "CREATE TABLE ratings_v10 (
+        ticket_id    INTEGER PRIMARY KEY,
+        rating       TEXT    NOT NULL
+            CHECK (rating IN ('非常满意', '满意', '基本满意', '不满意', '非常不满意')),
+        comment      TEXT,
+        at           INTEGER NOT NULL,
+        by           TEXT    NOT NULL,
+        source       TEXT    NOT NULL DEFAULT 'staff'
+            CHECK (source IN ('resident_window', 'resident_phone', 'staff')),
+        handled_at   INTEGER,
+        handled_by   TEXT,
+        handled_note TEXT
+    );
+    INSERT INTO ratings_v10 (ticket_id, rating, comment, at, by)
+        SELECT ticket_id, rating, comment, at, by FROM ratings;
+    DROP TABLE ratings;
+    ALTER TABLE ratings_v10 RENAME TO ratings;
+    CREATE INDEX ratings_unhappy ON ratings (at)
+        WHERE rating IN ('不满意', '非常不满意');",
 ];
 
 /// Applies every migration the database has not seen.
@@ -168,4 +191,56 @@ pub(super) fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreErro
         tx.commit().map_err(|e| sql(path, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 10 rebuilds the ratings table: a rating recorded before
+    /// (a staff's, three levels) survives as a staff rating, and the new
+    /// levels and sources are accepted.
+    #[test]
+    fn ratings_recorded_before_migration_10_are_kept_as_staff_ratings() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..9] {
+            conn.execute_batch(m).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 9;
+             INSERT INTO ratings (ticket_id, rating, comment, at, by)
+             VALUES (7, '基本满意', '还行', 1000, 'window:2');",
+        )
+        .unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        let row: (String, Option<String>, i64, String, String) = conn
+            .query_row(
+                "SELECT rating, comment, at, by, source FROM ratings WHERE ticket_id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "基本满意".into(),
+                Some("还行".into()),
+                1000,
+                "window:2".into(),
+                "staff".into()
+            )
+        );
+        conn.execute(
+            "INSERT INTO ratings (ticket_id, rating, at, by, source)
+             VALUES (8, '非常不满意', 2000, 'resident', 'resident_phone')",
+            [],
+        )
+        .unwrap();
+        let bad = conn.execute(
+            "INSERT INTO ratings (ticket_id, rating, at, by, source)
+             VALUES (9, '很好', 2000, 'resident', 'resident_phone')",
+            [],
+        );
+        assert!(bad.is_err(), "the CHECK still holds the levels");
+    }
 }

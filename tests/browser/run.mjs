@@ -262,8 +262,9 @@ try {
   await waitText(mp, '#fig-issued', '5');
   await waitText(mp, '#fig-done', '1');
   // From GET /api/stats: the case rated 满意, the manual identification.
-  await waitText(mp, '#fig-ratings', '1 / 100%');
-  await waitText(mp, '#fig-manual', '1');
+  await waitText(mp, '#fig-staff-ratings', '1 / 100%');
+  await waitText(mp, '#fig-ratings', '0 / —');
+  await waitText(mp, '#fig-cards', '/ 1');
   await waitText(mp, '#fig-cases', '2（1）');
   await waitText(mp, '#helpers', '王协办');
   await waitText(mp, '#helpers', '在岗');
@@ -309,6 +310,40 @@ try {
   await waitText(con, '#msg', '已标记未到');
   await con.locator('#current-empty').waitFor();
   check(await con.evaluate(() => window.stillHere === true), 'F5 did not reload the console');
+
+  // ----- the resident rates at the window's evaluator -------------------
+  step('evaluator: the resident rates at window 1; the manager sees the alert and handles it');
+  const tab = await desk.newPage();
+  watch(tab, 'evaluator');
+  await tab.setViewportSize({ width: 1024, height: 600 });
+  await tab.goto(base + '/rate/1');
+  await login(tab, env('GW_EVALUATOR'));
+  await waitText(tab, '#rate-window', '1 号窗口');
+  await tab.locator('#rate-idle').waitFor();
+  await con.keyboard.press('F1');
+  await waitText(con, '#msg', '已呼叫');
+  await con.locator('#current-empty').waitFor({ state: 'hidden' });
+  await con.keyboard.press('F3');
+  await waitText(con, '#current-state', '办理中');
+  const rated = await text(con, '#current-number');
+  await waitText(tab, '#rate-ticket', `${rated} · 民政救助`);
+  check((await tab.locator('#rate-levels button.level').count()) === 5, 'five levels offered');
+  await tab.screenshot({ path: `${shots}/evaluator.png` });
+  await tab.click('[data-level="不满意"]');
+  await waitText(tab, '#rate-given', `${rated} · 不满意`);
+  await tab.screenshot({ path: `${shots}/evaluator-thanks.png` });
+  await con.keyboard.press('F4');
+  await waitText(con, '#msg', '已办结');
+  await waitText(mp, '#alerts', rated);
+  await waitText(mp, '#alerts', '窗口评价器');
+  await waitText(mp, '#fig-ratings', '1 / 0%');
+  await mp.evaluate(() => window.scrollTo(0, 0));
+  await mp.screenshot({ path: `${shots}/manager-alert.png` });
+  await mp.fill('#alerts form.handle input', '已电话回访');
+  await mp.click('#alerts form.handle button');
+  await waitText(mp, '#alerts', '已处理');
+  // Back to idle once the thanks are over (the rated ticket is not offered again).
+  await tab.locator('#rate-idle').waitFor({ timeout: 10000 });
 
   check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
   console.log('browser: all steps passed');

@@ -42,6 +42,8 @@ pub struct HallBuilder {
     windows: Vec<(u32, Vec<String>, String)>,
     /// (id, name, token)
     helpers: Vec<(String, String, String)>,
+    /// (window, evaluator token)
+    evaluators: Vec<(u32, String)>,
     api: bool,
     manager_token: Option<String>,
     extra: String,
@@ -100,6 +102,12 @@ impl HallBuilder {
         self
     }
 
+    /// Window `number`'s evaluator token (`[[windows]] evaluator_token`).
+    pub fn evaluator(mut self, number: u32, token: &str) -> Self {
+        self.evaluators.push((number, token.to_string()));
+        self
+    }
+
     /// The helpers: (id, name, token).
     pub fn helpers(mut self, helpers: &[(&str, &str, &str)]) -> Self {
         self.helpers = helpers
@@ -149,6 +157,9 @@ impl HallBuilder {
                 "[[windows]]\nnumber = {number}\nservices = [{}]\ntoken = \"{token}\"\n",
                 codes.join(", ")
             );
+            for (_, e) in self.evaluators.iter().filter(|(w, _)| w == number) {
+                t += &format!("evaluator_token = \"{e}\"\n");
+            }
         }
         for (id, name, token) in &self.helpers {
             t += &format!("[[helpers]]\nid = \"{id}\"\nname = \"{name}\"\ntoken = \"{token}\"\n");
@@ -193,6 +204,7 @@ impl TestHall {
             documents: Vec::new(),
             windows: Vec::new(),
             helpers: Vec::new(),
+            evaluators: Vec::new(),
             api: true,
             manager_token: Some(MANAGER.into()),
             extra: String::new(),
