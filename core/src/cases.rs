@@ -238,6 +238,11 @@ pub enum CaseEventKind {
     },
     /// The case was closed.
     Closed,
+    /// The resident asked for their helper from the progress page
+    /// (`请协办员过来`). Recorded by `resident`; open until answered.
+    ResidentCalled,
+    /// The helper answered the resident's call (`我这就过去`).
+    CallAnswered,
 }
 
 impl CaseEventKind {
@@ -249,6 +254,8 @@ impl CaseEventKind {
             CaseEventKind::Note { .. } => "note",
             CaseEventKind::PolicyExplained { .. } => "policy_explained",
             CaseEventKind::Closed => "closed",
+            CaseEventKind::ResidentCalled => "resident_called",
+            CaseEventKind::CallAnswered => "call_answered",
         }
     }
 }
@@ -262,6 +269,48 @@ pub struct CaseEvent {
     pub actor: String,
     /// What.
     pub kind: CaseEventKind,
+}
+
+/// The actor recorded for what the resident does on their progress page
+/// (the ticket's token is their only credential; nothing names them).
+pub const RESIDENT: &str = "resident";
+
+/// When the resident's call for their helper was made, if it is still
+/// open: the first [`CaseEventKind::ResidentCalled`] that no answer, note,
+/// policy explained or closing followed. `events` in recorded order. One
+/// call stays open until the helper responds, so pressing again adds
+/// nothing.
+pub fn open_resident_call(events: &[CaseEvent]) -> Option<Timestamp> {
+    let mut open = None;
+    for e in events {
+        match e.kind {
+            CaseEventKind::ResidentCalled => {
+                open.get_or_insert(e.at);
+            }
+            CaseEventKind::CallAnswered
+            | CaseEventKind::Note { .. }
+            | CaseEventKind::PolicyExplained { .. }
+            | CaseEventKind::Closed => open = None,
+            CaseEventKind::Opened | CaseEventKind::Assigned { .. } => {}
+        }
+    }
+    open
+}
+
+/// May the resident call for their helper? The case must be open and
+/// assigned; `Ok(false)` when a call is open already (nothing to record).
+pub fn check_resident_call(
+    case: &Case,
+    number: &str,
+    events: &[CaseEvent],
+) -> Result<bool, CaseError> {
+    if !case.is_open() {
+        return Err(CaseError::Closed(number.to_string()));
+    }
+    if case.helper.is_none() {
+        return Err(CaseError::NoHelper(number.to_string()));
+    }
+    Ok(open_resident_call(events).is_none())
 }
 
 /// Maximum length of a note or a rating comment, in characters.
@@ -328,6 +377,12 @@ pub enum CaseError {
     /// A helper id that the configuration does not list.
     #[error("没有协办员 {0}")]
     UnknownHelper(String),
+    /// The case has no helper yet (nobody on duty took it).
+    #[error("号码 {0} 的案件尚未分配协办员")]
+    NoHelper(String),
+    /// Answering a resident's call that is not open.
+    #[error("号码 {0} 没有待回应的居民呼叫")]
+    NoResidentCall(String),
 }
 
 /// May `helper` take the case? `Ok(true)` when it is unassigned,
@@ -535,6 +590,8 @@ pub fn case_entry(ev: &CaseEvent) -> TimelineEntry {
             ("政策解读", json!({ "policy": policy, "title": title }))
         }
         CaseEventKind::Closed => ("结案", serde_json::Value::Null),
+        CaseEventKind::ResidentCalled => ("居民请协办员过去", serde_json::Value::Null),
+        CaseEventKind::CallAnswered => ("协办员已回应", serde_json::Value::Null),
     };
     TimelineEntry {
         at_ms: ev.at.0,
@@ -677,6 +734,74 @@ mod tests {
             serde_json::to_value(Rating::Dissatisfied).unwrap(),
             "不满意"
         );
+    }
+
+    fn ev(at: i64, kind: CaseEventKind) -> CaseEvent {
+        CaseEvent {
+            at: Timestamp(at),
+            actor: "x".into(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_resident_call_stays_open_until_the_helper_responds() {
+        use CaseEventKind as K;
+        let mut evs = vec![ev(1, K::Opened), ev(1, K::Assigned { helper: "a".into() })];
+        assert_eq!(open_resident_call(&evs), None);
+        let c = case(Some("a"), false);
+        assert_eq!(check_resident_call(&c, "GA001", &evs), Ok(true));
+        evs.push(ev(5, K::ResidentCalled));
+        evs.push(ev(7, K::ResidentCalled));
+        evs.push(ev(8, K::Assigned { helper: "b".into() }));
+        // The first call counts; a reassignment does not answer it.
+        assert_eq!(open_resident_call(&evs), Some(Timestamp(5)));
+        assert_eq!(check_resident_call(&c, "GA001", &evs), Ok(false));
+        for answer in [
+            K::CallAnswered,
+            K::Note { text: "n".into() },
+            K::PolicyExplained {
+                policy: "p".into(),
+                title: "t".into(),
+            },
+            K::Closed,
+        ] {
+            let mut e = evs.clone();
+            e.push(ev(9, answer));
+            assert_eq!(open_resident_call(&e), None);
+            e.push(ev(10, K::ResidentCalled));
+            assert_eq!(open_resident_call(&e), Some(Timestamp(10)));
+        }
+        assert_eq!(
+            check_resident_call(&case(None, false), "GA001", &[]),
+            Err(CaseError::NoHelper("GA001".into()))
+        );
+        assert_eq!(
+            check_resident_call(&case(Some("a"), true), "GA001", &[]),
+            Err(CaseError::Closed("GA001".into()))
+        );
+    }
+
+    #[test]
+    fn case_events_keep_their_stored_form() {
+        // Stored rows are this JSON (store/src/cases.rs): older kinds read
+        // as before, the new ones are unit variants with their own tag.
+        for (kind, json) in [
+            (CaseEventKind::Opened, r#"{"kind":"opened"}"#),
+            (CaseEventKind::Closed, r#"{"kind":"closed"}"#),
+            (
+                CaseEventKind::Note { text: "x".into() },
+                r#"{"kind":"note","text":"x"}"#,
+            ),
+            (
+                CaseEventKind::ResidentCalled,
+                r#"{"kind":"resident_called"}"#,
+            ),
+            (CaseEventKind::CallAnswered, r#"{"kind":"call_answered"}"#),
+        ] {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), json);
+            assert_eq!(serde_json::from_str::<CaseEventKind>(json).unwrap(), kind);
+        }
     }
 
     #[test]

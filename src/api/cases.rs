@@ -44,6 +44,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(note))
         .routes(routes!(explained))
         .routes(routes!(close))
+        .routes(routes!(answer))
         .routes(routes!(rate))
         .routes(routes!(ticket_timeline))
 }
@@ -68,6 +69,8 @@ impl From<CaseError> for ApiError {
             CaseError::NotFinished { .. } => (S::CONFLICT, "not_finished"),
             CaseError::AlreadyRated(_) => (S::CONFLICT, "already_rated"),
             CaseError::UnknownHelper(_) => (S::UNPROCESSABLE_ENTITY, "unknown_helper"),
+            CaseError::NoHelper(_) => (S::CONFLICT, "no_helper"),
+            CaseError::NoResidentCall(_) => (S::CONFLICT, "no_resident_call"),
         };
         ApiError::new(status, code, e.to_string())
     }
@@ -163,10 +166,19 @@ struct CaseView {
     opened_at_ms: i64,
     /// When the case was closed, milliseconds since the epoch.
     closed_at_ms: Option<i64>,
+    /// While the resident waits for their helper (`请协办员过来` on the
+    /// progress page, not answered yet): when they asked, milliseconds
+    /// since the epoch.
+    resident_called_at_ms: Option<i64>,
+}
+
+/// When the resident's open call for the helper of case `c` was made.
+pub(super) fn open_call(h: &Hall, c: &Case) -> Result<Option<Timestamp>, ApiError> {
+    Ok(cases::open_resident_call(&h.store().case_events(c.id)?))
 }
 
 impl CaseView {
-    fn of(c: &Case, t: &Ticket, cfg: &Config) -> CaseView {
+    fn of(c: &Case, t: &Ticket, cfg: &Config, call: Option<Timestamp>) -> CaseView {
         CaseView {
             number: t.number.clone(),
             lane: t.lane,
@@ -190,6 +202,7 @@ impl CaseView {
             opened_at: local_time(c.opened_at, cfg),
             opened_at_ms: c.opened_at.0,
             closed_at_ms: c.closed_at.map(|t| t.0),
+            resident_called_at_ms: call.map(|t| t.0),
         }
     }
 }
@@ -333,8 +346,9 @@ fn detail(h: &Hall, cfg: &Config, t: &Ticket, c: Option<&Case>) -> Result<CaseDe
     };
     let rating = h.store().rating(t.id)?;
     let timeline = cases::timeline(&journal, &case_events, rating.as_ref());
+    let call = cases::open_resident_call(&case_events);
     Ok(CaseDetail {
-        case: c.map(|c| CaseView::of(c, t, cfg)),
+        case: c.map(|c| CaseView::of(c, t, cfg, call)),
         ticket: TicketView::of(t, h.queue(), cfg),
         rating: rating.map(RatingView::from),
         timeline: timeline.into_iter().map(TimelineEntryView::from).collect(),
@@ -550,11 +564,15 @@ async fn list(
             _ => None,
         };
         let rows = h.store().list_cases(who)?;
-        Ok(Json(
-            rows.iter()
-                .map(|r| CaseView::of(&r.case, &r.ticket, cfg))
-                .collect(),
-        ))
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let call = match r.case.is_open() {
+                true => open_call(h, &r.case)?,
+                false => None,
+            };
+            out.push(CaseView::of(&r.case, &r.ticket, cfg, call));
+        }
+        Ok(Json(out))
     })
     .await
 }
@@ -692,7 +710,8 @@ async fn take(
             ) => return Err(forbidden("不能分配案件")),
         }
         let (_, c) = ticket_and_case(h, &n)?;
-        Ok(Json(CaseView::of(&c, &t, cfg)))
+        let call = open_call(h, &c)?;
+        Ok(Json(CaseView::of(&c, &t, cfg, call)))
     })
     .await
 }
@@ -799,6 +818,46 @@ async fn close(
     Path(number): Path<String>,
 ) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
     work(&state, actor, number, |_| Ok(vec![CaseEventKind::Closed])).await
+}
+
+/// The helper answers the resident's call from the progress page (`我这就
+/// 过去`): the call is no longer open, and the resident may call again.
+/// A note or a policy explained answers it too.
+#[utoipa::path(post, path = "/api/cases/{number}/answer", tag = "cases", security(("bearer" = [])),
+    params(("number" = String, Path, description = "Ticket number as printed (case-insensitive)", example = "GA001")),
+    responses(
+        (status = 201, description = "Answered; the case with its timeline", body = CaseDetail),
+        HelperErrors,
+        (status = 403, description = "A window's token, or another helper's case (`not_your_case`)", body = ErrorBody),
+        (status = 404, description = "No such number (`unknown_number`) or no case for it (`no_case`)", body = ErrorBody),
+        (status = 409, description = "No open call (`no_resident_call`), the case is closed (`case_closed`) or not assigned (`unassigned`)", body = ErrorBody),
+    ))]
+async fn answer(
+    State(state): State<AppState>,
+    Helper(actor): Helper,
+    Path(number): Path<String>,
+) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
+    run(&state, move |h, cfg| {
+        let n = number_param(&number);
+        let (t, c) = ticket_and_case(h, &n)?;
+        cases::check_work(&c, &n, &actor)?;
+        if open_call(h, &c)?.is_none() {
+            return Err(CaseError::NoResidentCall(n).into());
+        }
+        let now = h.now();
+        if !h.store().record_case_events(
+            c.id,
+            now,
+            &actor.recorded(),
+            &[CaseEventKind::CallAnswered],
+        )? {
+            return Err(CaseError::Closed(n).into());
+        }
+        tracing::info!(number = %t.number, "resident's call answered");
+        let (_, c) = ticket_and_case(h, &n)?;
+        Ok((StatusCode::CREATED, Json(detail(h, cfg, &t, Some(&c))?)))
+    })
+    .await
 }
 
 /// Notes, policies and closing: the owner (or the manager) records events

@@ -1,6 +1,7 @@
 //! Staff routes of the kiosk: manual identification (a priority ticket or an
 //! upgrade after checking an ID number against the roster), binding priority
-//! cards, the reprint list, and the resident's ticket status by its token.
+//! cards, the reprint list. (The resident's ticket status by its token is
+//! `progress.rs`'s.)
 //! ID numbers arrive in request bodies only; answers carry them masked.
 
 use std::sync::Arc;
@@ -17,7 +18,6 @@ use super::auth::Staff;
 use super::error::{bad_json, StaffErrors};
 use super::{with_hall, ApiError, AppState, ErrorBody, TicketView};
 use crate::kiosk::{HallDesk, KioskError, RosterCheck, StaffRefusal};
-use crate::queue::TicketState;
 
 impl From<KioskError> for ApiError {
     fn from(e: KioskError) -> ApiError {
@@ -123,27 +123,6 @@ pub struct ReprintResult {
     pub printed: bool,
     /// Why not, if not.
     pub error: Option<String>,
-}
-
-/// A ticket's progress, for the resident (the QR code's page): no personal
-/// data.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct TicketStatus {
-    /// Number as printed.
-    pub number: String,
-    /// Service name.
-    pub service_name: String,
-    /// `waiting`, `called`, `serving`, `done` or `closed`.
-    pub status: String,
-    /// People ahead while waiting.
-    pub ahead: Option<usize>,
-    /// The window to go to, once called.
-    pub window: Option<u32>,
-    /// In words: `前面还有 3 人`, `请到 3 号窗口`, `已办结`.
-    pub message: String,
-    /// While waiting, once the day has enough finished services: the
-    /// estimated wait as a range (`预计等候 10–20 分钟`).
-    pub wait: Option<String>,
 }
 
 fn id_number(raw: &str) -> Result<IdNumber, ApiError> {
@@ -322,102 +301,6 @@ async fn reprints(
     Ok(Json(views))
 }
 
-/// A ticket's progress by its unguessable token (what the printed QR code
-/// opens). No token needed, no personal data given.
-#[utoipa::path(get, path = "/api/status/{token}", tag = "kiosk",
-    params(("token" = String, Path, description = "The ticket's token from its QR code")),
-    responses(
-        (status = 200, description = "The ticket's progress", body = TicketStatus),
-        (status = 404, description = "No such ticket today", body = ErrorBody),
-    ))]
-async fn status(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> Result<Json<TicketStatus>, ApiError> {
-    let cfg = state.cfg.clone();
-    with_hall(&state, move |h| {
-        let q = h.queue();
-        let t = q
-            .ticket_by_token(token.trim())
-            .ok_or(crate::queue::QueueError::UnknownNumber("?".into()))?;
-        let ahead = q.ahead(t.id);
-        let wait = q.estimated_wait(t.id).map(crate::kiosk::words::wait_words);
-        let (status, message) = match t.state {
-            s if s.is_waiting() => ("waiting", format!("前面还有 {} 人", ahead.unwrap_or(0))),
-            TicketState::Called => ("called", format!("请到 {} 号窗口", t.window.unwrap_or(0))),
-            TicketState::Serving => (
-                "serving",
-                format!("正在 {} 号窗口办理", t.window.unwrap_or(0)),
-            ),
-            TicketState::Done => ("done", "已办结".to_string()),
-            _ => ("closed", t.state.label().to_string()),
-        };
-        Ok(Json(TicketStatus {
-            number: t.number.clone(),
-            service_name: cfg
-                .service(&t.service)
-                .map(|s| s.name.clone())
-                .unwrap_or_default(),
-            status: status.to_string(),
-            ahead,
-            window: t.window.filter(|_| t.state.is_at_window()),
-            message,
-            wait,
-        }))
-    })
-    .await
-    .map_err(|e| {
-        if e.code() == "unknown_number" {
-            ApiError::new(StatusCode::NOT_FOUND, "unknown_ticket", "没有找到这张票")
-        } else {
-            e
-        }
-    })
-}
-
-/// The page the ticket's QR code opens: the number, `前面还有 N 人` or
-/// `请到 3 号窗口`, kept up to date by its script (`src/web/progress.js`,
-/// every 5 s; without JavaScript it reloads every 15 s). Large print, no
-/// personal data; an unknown token gives a plain "not found".
-#[utoipa::path(get, path = "/t/{token}", tag = "kiosk",
-    params(("token" = String, Path, description = "The ticket's token from its QR code")),
-    responses(
-        (status = 200, description = "The progress page", content_type = "text/html", body = String),
-        (status = 404, description = "No such ticket today", content_type = "text/html", body = String),
-    ))]
-async fn progress_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> axum::response::Response {
-    use super::pages::{progress_page as page, Progress};
-    let cfg = state.cfg.clone();
-    let hall = cfg.hall_name.as_str();
-    match status(State(state), Path(token)).await {
-        Ok(Json(s)) => page(
-            StatusCode::OK,
-            &Progress {
-                hall,
-                number: &s.number,
-                service: &s.service_name,
-                message: &s.message,
-                wait: s.wait.as_deref().unwrap_or(""),
-                status: &s.status,
-            },
-        ),
-        Err(_) => page(
-            StatusCode::NOT_FOUND,
-            &Progress {
-                hall,
-                number: "没有找到这张票",
-                service: "",
-                message: "请核对号码或咨询工作人员",
-                wait: "",
-                status: "missing",
-            },
-        ),
-    }
-}
-
 /// The kiosk routes, for the router.
 pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     use utoipa_axum::routes;
@@ -426,6 +309,4 @@ pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(upgrade))
         .routes(routes!(bind_card))
         .routes(routes!(reprints))
-        .routes(routes!(status))
-        .routes(routes!(progress_page))
 }

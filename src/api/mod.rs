@@ -12,8 +12,9 @@
 //!
 //! The rooms, by resource: `tickets.rs` (the queue and tickets),
 //! `windows.rs` (what a window does), `kiosk.rs` (manual identification,
-//! cards, reprints, the resident's status), `cases.rs` (helpers and
-//! cases), `stats.rs`, `events.rs`, `metrics.rs`, `pages.rs`, `ops.rs`
+//! cards, reprints), `progress.rs` (the resident's status by the ticket's
+//! token, the progress page, the call for their helper), `cases.rs`
+//! (helpers and cases), `stats.rs`, `events.rs`, `metrics.rs`, `pages.rs`, `ops.rs`
 //! (health, the document).
 //!
 //! Every route is registered through [`utoipa_axum::routes!`] from the
@@ -36,6 +37,7 @@ mod openapi;
 mod ops;
 mod pages;
 mod printing;
+mod progress;
 mod ratings;
 pub mod server;
 mod stats;
@@ -180,6 +182,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(windows::pause))
         .routes(routes!(windows::resume))
         .merge(kiosk::routes())
+        .merge(progress::routes())
         .merge(machines::routes())
         .routes(routes!(printing::reprint))
         .merge(cases::routes())

@@ -1,6 +1,6 @@
 //! The browser pages: the window console (`/console`), the helper's phone
 //! view (`/helper`), the manager's overview (`/manager`), the resident's
-//! progress page (`/t/{token}`, rendered here, routed in `kiosk.rs`), their
+//! progress page (`/t/{token}`, rendered here, routed in `progress.rs`), their
 //! scripts and style sheet (`/assets/{file}`), and `GET /api/me`, which
 //! tells a page whose token it holds.
 //!
@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 
 use super::auth::{Caller, Principal};
 use super::error::CallerErrors;
+use super::progress::TicketStatus;
 use super::{ApiError, AppState, ErrorBody};
 
 /// One embedded file.
@@ -263,37 +264,107 @@ async fn me(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<M
     }))
 }
 
-/// What the progress page shows.
-pub(super) struct Progress<'a> {
-    /// The hall's name.
-    pub hall: &'a str,
-    /// Ticket number, or the "not found" headline.
-    pub number: &'a str,
-    /// Service name.
-    pub service: &'a str,
-    /// `前面还有 N 人`, `请到 3 号窗口`, ...
-    pub message: &'a str,
-    /// `预计等候 10–20 分钟` while waiting and the day has data; else empty.
-    pub wait: &'a str,
-    /// `waiting`, `called`, `serving`, `done`, `closed` or `missing`.
-    pub status: &'a str,
-}
+/// The progress page's refresh without JavaScript (every 15 s); left out
+/// of the "not found" page, which has nothing to wait for.
+const NOSCRIPT_REFRESH: &str =
+    "<noscript><meta http-equiv=\"refresh\" content=\"15\"></noscript>\n";
 
-/// The progress page (`/t/{token}`), filled in on the server so that it
+/// The progress page (`/t/{token}`) of a ticket (its token and status), or
+/// the "not found" page (`None`, 404). Filled in on the server so that it
 /// reads right without JavaScript; `progress.js` then keeps it up to date.
-pub(super) fn progress_page(status: StatusCode, p: &Progress<'_>) -> Response {
+/// What shows depends on the body's `data-*` (lane, near, helper), by the
+/// style sheet.
+pub(super) fn progress_page(hall: &str, ticket: Option<(&str, &TicketStatus)>) -> Response {
+    let Some((token, s)) = ticket else {
+        let body = fill(
+            &PROGRESS.replace(NOSCRIPT_REFRESH, ""),
+            &[
+                ("hall", hall),
+                ("status", "missing"),
+                ("number", "没有找到这张票"),
+                ("message", "请核对号码，或咨询工作人员"),
+                ("near", "false"),
+                ("helper", "none"),
+            ],
+        );
+        return html(StatusCode::NOT_FOUND, clear_placeholders(&body));
+    };
+    let issued = format!("{} 取号", s.issued_at);
+    let (wait, guide, advice) = (
+        keep_numbers(s.wait.as_deref().unwrap_or("")),
+        keep_numbers(&s.guide),
+        keep_numbers(&s.advice),
+    );
+    let lane = match s.lane {
+        crate::queue::Lane::Priority => "priority",
+        crate::queue::Lane::Normal => "normal",
+    };
+    let helper = match &s.helper {
+        None => "none",
+        Some(h) if h.called => "called",
+        Some(_) => "ready",
+    };
     let body = fill(
         PROGRESS,
         &[
-            ("hall", p.hall),
-            ("status", p.status),
-            ("number", p.number),
-            ("service", p.service),
-            ("message", p.message),
-            ("wait", p.wait),
+            ("hall", hall),
+            ("token", token),
+            ("status", &s.status),
+            ("state", &s.state),
+            ("lane", lane),
+            ("near", if s.near { "true" } else { "false" }),
+            ("helper", helper),
+            ("number", &s.number),
+            ("service", &s.service_name),
+            ("issued", &issued),
+            ("message", &s.message),
+            ("wait", &wait),
+            ("guide", &guide),
+            ("advice", &advice),
+            (
+                "helper_text",
+                s.helper.as_ref().map_or("", |h| h.message.as_str()),
+            ),
+            ("updated", "页面会自动刷新"),
         ],
     );
-    html(status, body)
+    html(StatusCode::OK, body)
+}
+
+/// Keeps a number on the line of the word it counts (`1 号窗口`, `02:32
+/// 前`, `20 分钟`): the space between becomes a no-break space, so that a
+/// long line breaks elsewhere. Display only (`progress.js` does the same);
+/// the JSON keeps plain spaces.
+fn keep_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let bind = c == ' '
+            && prev.is_some_and(|p: char| p.is_ascii_digit())
+            && chars.peek().is_some_and(|n| !n.is_ascii());
+        out.push(if bind { '\u{a0}' } else { c });
+        prev = Some(c);
+    }
+    out
+}
+
+/// Empties the placeholders a page left unfilled.
+fn clear_placeholders(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find("}}") {
+            Some(j) => rest = &rest[i + j + 2..],
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Replaces each `{{key}}` of `template` by its value, HTML-escaped, in
@@ -356,6 +427,25 @@ mod tests {
     fn fill_escapes_values_and_never_reads_them_as_placeholders() {
         let out = fill("<b>{{a}}</b>{{b}}{{c}}", &[("a", "{{b}}<i>"), ("b", "x&y")]);
         assert_eq!(out, "<b>{{b}}&lt;i&gt;</b>x&amp;y{{c}}");
+    }
+
+    #[test]
+    fn numbers_stay_with_their_words() {
+        assert_eq!(
+            keep_numbers("请在 10:15 前到 1 号窗口重新排队"),
+            "请在 10:15\u{a0}前到 1\u{a0}号窗口重新排队"
+        );
+        assert_eq!(
+            keep_numbers("预计等候 10–20 分钟"),
+            "预计等候 10–20\u{a0}分钟"
+        );
+        assert_eq!(keep_numbers("A 1 b 2"), "A 1 b 2");
+    }
+
+    #[test]
+    fn the_progress_template_has_the_refresh_that_the_missing_page_drops() {
+        assert!(PROGRESS.contains(NOSCRIPT_REFRESH));
+        assert_eq!(clear_placeholders("a{{x}}b{{y}}c{{"), "abc{{");
     }
 
     #[test]

@@ -12,6 +12,7 @@
   let onDuty = null;
   let policies = { departments: [], policies: [] };
   let open = null; // number of the case shown
+  const callsSeen = new Set(); // residents' calls already signalled
 
   function fmtTime(ms) {
     return GW.timeOfDay(ms).slice(0, 5);
@@ -20,7 +21,7 @@
   function caseRow(c, takeable) {
     return el(
       'div',
-      { class: 'case-item', dataset: { number: c.number } },
+      { class: c.resident_called_at_ms ? 'case-item calling' : 'case-item', dataset: { number: c.number } },
       el(
         'div',
         {},
@@ -33,10 +34,49 @@
     );
   }
 
+  // The residents waiting for this helper (请协办员过来), most prominent;
+  // the phone vibrates for a call it has not signalled yet.
+  function drawCalls(mine) {
+    const calling = mine.filter((c) => c.resident_called_at_ms);
+    $('calls-list').replaceChildren(
+      ...calling.map((c) =>
+        el(
+          'div',
+          { class: 'call', dataset: { number: c.number } },
+          el(
+            'div',
+            {},
+            el('strong', { class: 'call-text' }, `居民请您过去 · ${c.number}`),
+            el('div', { class: 'meta' }, `${c.service_name} · ${fmtTime(c.resident_called_at_ms)} 呼叫`),
+          ),
+          el('button', { type: 'button', class: 'primary', onclick: () => answer(c.number) }, '我这就过去'),
+        ),
+      ),
+    );
+    $('calls').hidden = calling.length === 0;
+    const fresh = calling.filter((c) => !callsSeen.has(`${c.number}@${c.resident_called_at_ms}`));
+    for (const c of fresh) callsSeen.add(`${c.number}@${c.resident_called_at_ms}`);
+    // Only a page the helper has touched may vibrate (else the browser refuses).
+    const active = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+    if (fresh.length && navigator.vibrate && active) navigator.vibrate([500, 200, 500]);
+  }
+
+  async function answer(number) {
+    try {
+      await api('POST', `/api/cases/${encodeURIComponent(number)}/answer`, token);
+      say($(open ? 'c-msg' : 'msg'), `已回应 ${number}，请尽快过去`, 'ok');
+    } catch (e) {
+      say($(open ? 'c-msg' : 'msg'), e.message, 'error');
+    }
+    if (open) await show(open);
+    else await loadList();
+  }
+
   async function loadList() {
     try {
       const list = await api('GET', '/api/cases', token);
       const mine = list.filter((c) => c.helper === me.helper);
+      drawCalls(mine);
       const free = list.filter((c) => !c.helper);
       $('mine').replaceChildren(...mine.map((c) => caseRow(c, false)));
       $('unassigned').replaceChildren(...free.map((c) => caseRow(c, true)));
@@ -152,6 +192,8 @@
       el('div', {}, `状态：`, el('strong', { id: 'c-state' }, t.state_label), t.window ? ` · ${t.window} 号窗口` : ''),
       el('div', {}, `协办员：${c && c.helper_name ? c.helper_name : '待分配'} · ${c && c.status === 'closed' ? '已结案' : '进行中'}`),
     );
+    $('c-call').hidden = !(c && c.resident_called_at_ms);
+    $('c-call-text').textContent = c && c.resident_called_at_ms ? `居民请您过去 · ${t.number}（${fmtTime(c.resident_called_at_ms)} 呼叫）` : '';
     $('c-timeline').replaceChildren(...d.timeline.map(timelineItem));
     const explained = new Set(d.timeline.filter((e) => e.detail && e.detail.policy).map((e) => e.detail.policy));
     // A periodic refresh keeps the boxes being ticked; a new case or a
@@ -216,6 +258,7 @@
   function wire() {
     $('duty').addEventListener('click', () => setDuty(!onDuty));
     $('back').addEventListener('click', back);
+    $('c-answer').addEventListener('click', () => answer(open));
     $('f-note').addEventListener('submit', async (e) => {
       e.preventDefault();
       const text = $('c-note').value.trim();
