@@ -335,6 +335,25 @@ token = "browser-kiosk-two-token-0002"
     let (_, a1) = d.get("/api/tickets/A001", MANAGER);
     assert_eq!(a1["ticket"]["service"], "medical", "{a1}");
     assert_eq!(a1["ticket"]["state"], "transferred", "{a1}");
+    // The residents' own ratings, apart from staff's, in the figures and
+    // the CSV: 不满意 at the evaluator, 满意 on the phone.
+    let (_, rows) = d.get("/api/stats", MANAGER);
+    let total = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "合计")
+        .unwrap();
+    assert_eq!(total["resident"]["ratings"], 2, "{total}");
+    assert_eq!(
+        total["resident"]["levels"],
+        json!([0, 1, 0, 1, 0]),
+        "{total}"
+    );
+    assert_eq!(total["resident"]["satisfaction_rate"], 0.5, "{total}");
+    let (_, _, csv) = common::get_text(&format!("{}/api/stats?format=csv", d.base), Some(MANAGER));
+    let line = csv.lines().find(|l| l.starts_with("合计,")).unwrap();
+    assert!(line.ends_with(",2,0,1,0,1,0,0.5000"), "{line}");
     for name in ["console", "manager", "helper", "progress"] {
         let p = shots.join(format!("{name}.png"));
         let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);

@@ -85,6 +85,10 @@ pub struct TicketStatus {
     /// When this was read, in the hall's time zone (`09:41:05`): the
     /// page's `更新于`, in the hall's time whatever the phone's zone.
     pub as_of: String,
+    /// The ticket's rating once given (`满意`), from any source; while
+    /// none and the ticket is finished, the page offers the five levels
+    /// (`POST /api/status/{token}/rating`).
+    pub rating: Option<String>,
 }
 
 /// `t` in the hall's time zone, formatted (`%H:%M`).
@@ -250,6 +254,7 @@ pub fn words(
         rejoin_by,
         helper,
         as_of: local(now, cfg, "%H:%M:%S"),
+        rating: None,
     }
 }
 
@@ -289,7 +294,14 @@ fn status_of(h: &Hall, cfg: &Config, token: &str) -> Result<TicketStatus, ApiErr
     let ahead = q.ahead(t.id);
     let wait = q.estimated_wait(t.id).map(crate::kiosk::words::wait_words);
     let helper = helper_of(h, cfg, &t)?;
-    Ok(words(&t, cfg, h.now(), ahead, wait, helper))
+    let rating = h
+        .store()
+        .rating(t.id)?
+        .map(|r| r.rating.as_str().to_string());
+    Ok(TicketStatus {
+        rating,
+        ..words(&t, cfg, h.now(), ahead, wait, helper)
+    })
 }
 
 /// The status of the ticket with this token, read under the hall's lock.

@@ -66,8 +66,83 @@
     setText('guide', keepNumbers(s.guide || ''));
     setText('advice', keepNumbers(s.advice || ''));
     setText('helper-text', s.helper ? s.helper.message : '');
+    drawRating(s);
     if (s.status === 'called' && was !== 'called' && canBuzz()) navigator.vibrate([300, 150, 300]);
     nearOnce();
+  }
+
+  // A finished ticket: the five levels of 好差评 and an optional comment,
+  // once; then the rating given. Built here (it needs the script to send).
+  const LEVELS = ['非常满意', '满意', '基本满意', '不满意', '非常不满意'];
+  let rateBuilt = false;
+
+  function el(tag, attrs, text) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  function buildRating() {
+    const sec = $('rate');
+    const form = el('form', { id: 'rate-form' });
+    form.append(el('p', { class: 'rate-title' }, '请为本次服务评价'));
+    const levels = el('div', { class: 'rate-levels', role: 'group', 'aria-label': '评价' });
+    for (const level of LEVELS) {
+      const b = el('button', { type: 'button', class: 'rate-level', 'data-level': level, 'aria-pressed': 'false' }, level);
+      levels.append(b);
+    }
+    form.append(levels);
+    form.append(el('label', { for: 'rate-comment', class: 'rate-label' }, '意见或建议（可不填）'));
+    form.append(el('textarea', { id: 'rate-comment', rows: '3', maxlength: '500' }));
+    form.append(el('button', { type: 'submit', class: 'primary', id: 'rate-send', disabled: '' }, '提交评价'));
+    form.append(el('p', { class: 'rate-msg', id: 'rate-msg', role: 'alert' }));
+    sec.append(form, el('p', { class: 'rate-done', id: 'rate-done' }));
+    levels.addEventListener('click', (e) => {
+      const b = e.target.closest('button.rate-level');
+      if (!b) return;
+      for (const x of levels.children) x.setAttribute('aria-pressed', String(x === b));
+      $('rate-send').disabled = false;
+    });
+    form.addEventListener('submit', sendRating);
+    rateBuilt = true;
+  }
+
+  function drawRating(s) {
+    const sec = $('rate');
+    if (s.state !== 'done') {
+      sec.hidden = true;
+      return;
+    }
+    if (!rateBuilt) buildRating();
+    sec.hidden = false;
+    $('rate-form').hidden = !!s.rating;
+    setText('rate-done', s.rating ? `您的评价：${s.rating}。谢谢！` : '');
+  }
+
+  async function sendRating(e) {
+    e.preventDefault();
+    const chosen = document.querySelector('#rate button[aria-pressed="true"]');
+    if (!chosen) return;
+    $('rate-send').disabled = true;
+    setText('rate-msg', '');
+    try {
+      const r = await fetch('/api/status/' + encodeURIComponent(token) + '/rating', {
+        method: 'POST',
+        cache: 'no-store',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ rating: chosen.dataset.level, comment: $('rate-comment').value.trim() || null }),
+      });
+      const data = await r.json().catch(() => null);
+      if (r.ok || (data && data.code === 'already_rated')) {
+        await load();
+        return;
+      }
+      setText('rate-msg', (data && data.error) || '提交失败，请稍后再试');
+    } catch (err) {
+      setText('rate-msg', '网络不通，请稍后再试');
+    }
+    $('rate-send').disabled = false;
   }
 
   function gone() {
@@ -77,25 +152,31 @@
     for (const id of ['wait', 'advice', 'updated']) setText(id, '');
   }
 
-  async function poll() {
-    let delay = 5000;
+  // Reads the status once and draws it: the delay before the next read,
+  // or null when the ticket is gone.
+  async function load() {
     try {
       const r = await fetch('/api/status/' + encodeURIComponent(token), { cache: 'no-store' });
       if (r.status === 404) {
         gone();
-        return;
+        return null;
       }
       if (!r.ok) throw new Error(String(r.status));
       const s = await r.json();
       draw(s);
       $('updated').className = 'updated';
       setText('updated', `更新于 ${s.as_of}，页面会自动刷新`);
-      if (['done', 'cancelled', 'expired'].includes(s.state)) delay = 30000;
+      return ['done', 'cancelled', 'expired'].includes(s.state) ? 30000 : 5000;
     } catch (e) {
       $('updated').className = 'updated offline';
       setText('updated', '网络不通，稍后自动重试');
+      return 5000;
     }
-    setTimeout(poll, delay);
+  }
+
+  async function poll() {
+    const delay = await load();
+    if (delay !== null) setTimeout(poll, delay);
   }
 
   async function callHelper(e) {
@@ -116,5 +197,6 @@
 
   $('helper-form').addEventListener('submit', callHelper);
   nearOnce();
-  setTimeout(poll, 5000);
+  // A finished ticket's page offers the rating at once.
+  setTimeout(poll, body.dataset.state === 'done' ? 0 : 5000);
 })();

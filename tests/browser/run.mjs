@@ -345,6 +345,31 @@ try {
   // Back to idle once the thanks are over (the rated ticket is not offered again).
   await tab.locator('#rate-idle').waitFor({ timeout: 10000 });
 
+  // ----- the resident rates on the phone ---------------------------------
+  step('progress page: once finished, the resident rates on the phone, once');
+  const last = await ask({ op: 'key', key: '1' });
+  const lastNumber = (await (await fetch(`${base}/api/status/${last.token}`)).json()).number;
+  const pp = await phone.newPage();
+  watch(pp, 'progress-rate');
+  await pp.goto(`${base}/t/${last.token}`);
+  await waitText(pp, '#number', lastNumber);
+  check(await pp.locator('#rate').isHidden(), 'no rating before the ticket is finished');
+  await api('POST', '/api/windows/1/call', man, { number: lastNumber });
+  await api('POST', '/api/windows/1/start', man);
+  await api('POST', '/api/windows/1/finish', man);
+  await pp.reload();
+  await pp.locator('#rate-form').waitFor();
+  check((await pp.locator('#rate button.rate-level').count()) === 5, 'five levels on the phone');
+  await pp.click('[data-level="满意"]');
+  await pp.fill('#rate-comment', '窗口很耐心');
+  await pp.locator('#rate').scrollIntoViewIfNeeded();
+  await pp.screenshot({ path: `${shots}/progress-rate.png` });
+  await pp.click('#rate-send');
+  await waitText(pp, '#rate-done', '您的评价：满意');
+  check(await pp.locator('#rate-form').isHidden(), 'the form goes once rated');
+  await pp.screenshot({ path: `${shots}/progress-rated.png` });
+  await waitText(mp, '#fig-ratings', '2 / 50%', { timeout: 20000 });
+
   check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
   console.log('browser: all steps passed');
 } catch (e) {
