@@ -170,10 +170,10 @@ fn csv_has_the_documented_columns() {
         lines.next(),
         Some(
             "normal,3,0,1,1,1,0,1,0.0000,420.0,600.0,600.0,600.0,480.0,480.0,480.0,480.0,\
-             0,0,0,0,0,0,0,0,0.0000,0,0,0"
+             0,0,0,0,0,0,0,0,0.0000,0,0,0,0,0,0,0,0,0,"
         )
     );
-    assert_eq!(csv_header().split(',').count(), 29);
+    assert_eq!(csv_header().split(',').count(), 36);
 }
 
 #[test]
