@@ -151,6 +151,34 @@ fn serve(
             }
             Ok(json!({}))
         }
+        Some("key_out_of_paper") => {
+            // A keypad ticket while the printer is out of paper: issued,
+            // not printed, on the reprint list; then the paper is back.
+            let d = daemon.as_mut().ok_or("the daemon is stopped")?;
+            let before = printer.control().jobs().len();
+            printer.set_state(SimState::PaperOut);
+            d.key(req["key"].as_str().ok_or("no key")?);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let listed = loop {
+                let (_, list) = d.get("/api/reprints", MANAGER);
+                if let Some(n) = list
+                    .as_array()
+                    .and_then(|l| l.last())
+                    .map(|t| t["number"].clone())
+                {
+                    break n;
+                }
+                if Instant::now() > deadline {
+                    return Err(format!("nothing on the reprint list; log:\n{}", d.stderr()));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            printer.set_state(SimState::Ready);
+            if printer.control().jobs().len() != before {
+                return Err("a ticket printed with no paper".into());
+            }
+            Ok(json!({ "number": listed }))
+        }
         Some("heartbeat") => {
             // Kiosk machine k1 reports: its reader works, its printer not.
             let d = daemon.as_ref().ok_or("the daemon is stopped")?;

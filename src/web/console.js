@@ -72,6 +72,12 @@
       $('btn-recall').disabled = current.ticket.state !== 'called';
       $('btn-noshow').disabled = current.ticket.state !== 'called';
     }
+    // The next sensible action is the highlighted one: 叫号 with nobody at
+    // the window, 开始办理 once called, 办结 while serving.
+    const state = has ? current.ticket.state : null;
+    $('btn-call').classList.toggle('primary', !has && !paused);
+    $('btn-start').classList.toggle('primary', state === 'called');
+    $('btn-finish').classList.toggle('primary', state === 'serving');
     $('btn-pause').firstChild.textContent = paused ? '恢复叫号' : '暂停叫号';
     $('paused-note').hidden = !paused;
     tick();

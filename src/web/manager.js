@@ -129,6 +129,11 @@
           el('td', { class: 'state' }, w.paused ? el('span', { class: 'badge warn' }, state) : state),
           el('td', {}, w.current || '—', ' ', t ? GW.laneBadge(t.lane) : ''),
           el('td', { class: 'num' }, t && t.called_at_ms ? GW.clock(GW.now() - t.called_at_ms) : ''),
+          el(
+            'td',
+            {},
+            el('button', { type: 'button', class: 'pause', 'data-window': w.number, 'data-op': w.paused ? 'resume' : 'pause' }, w.paused ? '恢复叫号' : '暂停叫号'),
+          ),
         );
       }),
     );
@@ -258,6 +263,62 @@
     }
   });
 
+  // The manager acts for any window: pause and resume its calling.
+  $('windows').addEventListener('click', async (e) => {
+    const b = e.target.closest('button.pause');
+    if (!b) return;
+    b.disabled = true;
+    try {
+      await api('POST', `/api/windows/${b.dataset.window}/${b.dataset.op}`, token);
+      say($('msg'), `${b.dataset.window} 号窗口已${b.dataset.op === 'pause' ? '暂停叫号' : '恢复叫号'}`, 'ok');
+      refreshSoon();
+    } catch (err) {
+      say($('msg'), err.message, 'error');
+      b.disabled = false;
+    }
+  });
+
+  // Tickets whose print failed (the kiosk out of paper...), with 补打 at
+  // this machine's kiosk printer once it works again; every 15 s. Shown
+  // only on a machine with a kiosk printer.
+  async function loadReprints() {
+    try {
+      const list = await api('GET', '/api/reprints', token);
+      $('reprints-card').hidden = list.length === 0;
+      $('reprints').replaceChildren(
+        ...list.map((t) =>
+          el(
+            'tr',
+            { dataset: { number: t.number } },
+            el('td', {}, t.number, ' ', GW.laneBadge(t.lane)),
+            el('td', {}, t.service_name),
+            el('td', {}, t.state_label),
+            el('td', {}, el('button', { type: 'button', class: 'reprint', 'data-number': t.number }, '补打')),
+          ),
+        ),
+      );
+    } catch (e) {
+      // 409: no kiosk printer on this machine; nothing to show.
+      if (e.status !== 409) say($('msg'), e.message, 'error');
+      $('reprints-card').hidden = true;
+    }
+  }
+
+  $('reprints').addEventListener('click', async (e) => {
+    const b = e.target.closest('button.reprint');
+    if (!b) return;
+    b.disabled = true;
+    try {
+      const r = await api('POST', `/api/tickets/${b.dataset.number}/reprint`, token);
+      if (r.printed) say($('msg'), `已补打 ${b.dataset.number}`, 'ok');
+      else say($('msg'), `${b.dataset.number} 未能补打：${r.error || '打印机故障'}`, 'error');
+      await loadReprints();
+    } catch (err) {
+      say($('msg'), err.message, 'error');
+      b.disabled = false;
+    }
+  });
+
   async function loadKiosks() {
     try {
       const kiosks = await api('GET', '/api/kiosks', token);
@@ -292,6 +353,8 @@
     setInterval(loadKiosks, 5000);
     loadAlerts();
     setInterval(loadAlerts, 5000);
+    loadReprints();
+    setInterval(loadReprints, 15000);
     setInterval(() => {
       if (queue) {
         drawServices();

@@ -173,9 +173,14 @@ try {
   await con.keyboard.press('F1');
   await waitText(con, '#current-number', prio);
   await waitText(con, '#current-state', '已呼叫');
+  const primary = async (id) => (await con.getAttribute(id, 'class') || '').split(' ').includes('primary');
+  check(await primary('#btn-start'), 'after a call, 开始办理 is the highlighted action');
+  check(!(await primary('#btn-finish')), 'after a call, 办结 is not highlighted');
   await con.keyboard.press('F3');
   await waitText(con, '#current-state', '办理中');
   await waitText(con, '#current-elapsed', '办理用时');
+  check(await primary('#btn-finish'), 'while serving, 办结 is the highlighted action');
+  check(!(await primary('#btn-start')), 'while serving, 开始办理 is not highlighted');
   await con.screenshot({ path: `${shots}/console.png` });
   await con.keyboard.press('F4');
   await con.locator('#current-empty').waitFor();
@@ -369,6 +374,18 @@ try {
   check(await pp.locator('#rate-form').isHidden(), 'the form goes once rated');
   await pp.screenshot({ path: `${shots}/progress-rated.png` });
   await waitText(mp, '#fig-ratings', '2 / 50%', { timeout: 20000 });
+
+  // ----- the manager acts: pauses a window, reprints a failed ticket -----
+  step('manager: pauses and resumes window 2, reprints a ticket whose print failed');
+  await mp.click('#windows tr[data-window="2"] button.pause');
+  await waitText(mp, '#windows tr[data-window="2"]', '暂停');
+  await waitText(mp, '#windows tr[data-window="2"] button.pause', '恢复叫号');
+  check((await api('GET', '/api/queue', man)).windows.find((w) => w.number === 2).paused, 'window 2 is paused in the queue');
+  await mp.click('#windows tr[data-window="2"] button.pause');
+  await waitText(mp, '#windows tr[data-window="2"] button.pause', '暂停叫号');
+  const failed = await ask({ op: 'key_out_of_paper', key: '1' });
+  await mp.locator(`#reprints tr[data-number="${failed.number}"] button.reprint`).click({ timeout: 20000 });
+  await waitText(mp, '#msg', `已补打 ${failed.number}`);
 
   check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
   console.log('browser: all steps passed');
