@@ -25,6 +25,7 @@ use greenwave_drivers::printer::sim::{PrinterSim, SimState};
 use serde_json::{json, Value};
 
 const HELPER: &str = "test-helper-1-token-0001";
+const HELPER2: &str = "test-helper-2-token-0002";
 const KIOSK: &str = "browser-kiosk-one-token-0001";
 const EVALUATOR: &str = "browser-evaluator-1-token-01";
 /// The whole browser run, at most.
@@ -222,7 +223,7 @@ fn pages_work_in_a_real_browser() {
     let printer = PrinterSim::start(SimState::Ready).unwrap();
     let port = free_port();
     let hall = TestHall::builder()
-        .helpers(&[("h1", "王协办", HELPER)])
+        .helpers(&[("h1", "王协办", HELPER), ("h2", "李协办", HELPER2)])
         .evaluator(1, EVALUATOR)
         .extra(&format!(
             r#"

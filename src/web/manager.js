@@ -161,6 +161,17 @@
   async function loadStaff() {
     try {
       const [helpers, cases] = await Promise.all([api('GET', '/api/helpers', token), api('GET', '/api/cases', token)]);
+      // An open case can go to another helper: a choice of every helper,
+      // the current one selected.
+      const assign = (c) =>
+        c.status !== 'open' || helpers.length < 2
+          ? c.helper_name || el('span', { class: 'badge warn' }, '待分配')
+          : el(
+            'select',
+            { class: 'reassign', 'data-number': c.number, 'aria-label': `${c.number} 的协办员` },
+            c.helper ? null : el('option', { value: '', selected: true }, '待分配'),
+            ...helpers.map((h) => el('option', { value: h.id, selected: h.id === c.helper }, `${h.name}${h.on_duty ? '' : '（未上岗）'}`)),
+          );
       $('helpers').replaceChildren(
         ...(helpers.length
           ? helpers.map((h) =>
@@ -172,11 +183,11 @@
           ? cases.map((c) =>
             el(
               'tr',
-              {},
+              { dataset: { number: c.number } },
               el('td', {}, c.number, ' ', GW.laneBadge(c.lane)),
               el('td', {}, c.service_name),
               el('td', {}, c.state_label, c.window ? ` · ${c.window} 号窗口` : ''),
-              el('td', {}, c.helper_name || el('span', { class: 'badge warn' }, '待分配')),
+              el('td', { class: 'helper' }, assign(c)),
               el('td', {}, c.status === 'open' ? '进行中' : '已结案'),
             ))
           : [el('tr', {}, el('td', { colspan: 5 }, '今日暂无协办案件'))]),
@@ -187,6 +198,20 @@
   }
 
   const staffSoon = GW.debounce(loadStaff, 500);
+
+  // The manager gives an open case to another helper.
+  $('cases').addEventListener('change', async (e) => {
+    const sel = e.target.closest('select.reassign');
+    if (!sel || !sel.value) return;
+    const name = sel.selectedOptions[0].textContent;
+    try {
+      await api('POST', `/api/cases/${sel.dataset.number}/take`, token, { helper: sel.value });
+      say($('msg'), `${sel.dataset.number} 已改由 ${name} 协办`, 'ok');
+    } catch (err) {
+      say($('msg'), err.message, 'error');
+    }
+    loadStaff();
+  });
 
   // The hall's kiosk machines ([[kiosks]]): each one's last contact and
   // devices, every 5 s; one not heard from for 20 s is shown as offline.

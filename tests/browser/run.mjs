@@ -383,6 +383,12 @@ try {
   check((await api('GET', '/api/queue', man)).windows.find((w) => w.number === 2).paused, 'window 2 is paused in the queue');
   await mp.click('#windows tr[data-window="2"] button.pause');
   await waitText(mp, '#windows tr[data-window="2"] button.pause', '暂停叫号');
+  // An open case goes to another helper (李协办, off duty).
+  const openCase = await mp.locator('#cases select.reassign').first().getAttribute('data-number');
+  await mp.selectOption(`#cases select.reassign[data-number="${openCase}"]`, 'h2');
+  await waitText(mp, '#msg', `${openCase} 已改由 李协办`);
+  const moved = await api('GET', `/api/cases/${openCase}`, man);
+  check(moved.case.helper === 'h2', `the case went to h2: ${JSON.stringify(moved.case)}`);
   const failed = await ask({ op: 'key_out_of_paper', key: '1' });
   await mp.locator(`#reprints tr[data-number="${failed.number}"] button.reprint`).click({ timeout: 20000 });
   await waitText(mp, '#msg', `已补打 ${failed.number}`);
