@@ -362,8 +362,26 @@ token = "browser-kiosk-two-token-0002"
     assert_eq!(case["rating"]["comment"], "服务很周到", "{case}");
     assert_eq!(case["case"]["status"], "closed", "{case}");
     let (_, a1) = d.get("/api/tickets/A001", MANAGER);
-    assert_eq!(a1["ticket"]["service"], "medical", "{a1}");
-    assert_eq!(a1["ticket"]["state"], "transferred", "{a1}");
+    // Transferred to 医保业务 by window 1 (F6), then back to window 1 by
+    // window 2, and called there.
+    let moves: Vec<&Value> = a1["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "transferred")
+        .collect();
+    assert_eq!(moves.len(), 2, "{a1}");
+    assert_eq!(moves[0]["to_service"], "medical", "{a1}");
+    assert_eq!(moves[0]["note"], "需要医保窗口办理", "{a1}");
+    assert_eq!(
+        (
+            &a1["ticket"]["service"],
+            &a1["ticket"]["state"],
+            &a1["ticket"]["window"]
+        ),
+        (&json!("civil"), &json!("called"), &json!(1)),
+        "{a1}"
+    );
     // The residents' own ratings, apart from staff's, in the figures and
     // the CSV: 不满意 at the evaluator, 满意 on the phone.
     let (_, rows) = d.get("/api/stats", MANAGER);

@@ -63,6 +63,7 @@
       $('current-service').textContent = t.service_name;
       $('current-lane').replaceChildren(GW.laneBadge(t.lane) || '');
     }
+    facts(has ? current.ticket : null);
     $('btn-call').disabled = has || paused;
     for (const id of ['btn-recall', 'btn-start', 'btn-finish', 'btn-noshow', 'btn-transfer']) {
       $(id).disabled = !has;
@@ -81,6 +82,38 @@
     $('btn-pause').firstChild.textContent = paused ? '恢复叫号' : '暂停叫号';
     $('paused-note').hidden = !paused;
     tick();
+  }
+
+  // What the clerk should know about the ticket at the window, from its
+  // timeline (read once per ticket and state): how long it waited, where
+  // it was transferred from and why, its helper, the policies explained.
+  let factsOf = null;
+  async function facts(t) {
+    const key = t ? `${t.number}/${t.state}/${t.transfers}` : null;
+    if (key === factsOf) return;
+    factsOf = key;
+    if (!t) {
+      $('current-facts').replaceChildren();
+      return;
+    }
+    const items = [];
+    if (t.called_at_ms) items.push(`已等候 ${GW.minutes(t.called_at_ms - t.issued_at_ms)}`);
+    try {
+      const d = await api('GET', `/api/tickets/${encodeURIComponent(t.number)}/timeline`, token);
+      if (factsOf !== key) return;
+      const moves = d.timeline.filter((e) => e.kind === 'transferred');
+      const last = moves[moves.length - 1];
+      if (last) {
+        const from = last.window ? ` ${last.window} 号窗口` : '其他窗口';
+        items.push(`由${from}转来${last.detail && last.detail.note ? `：${last.detail.note}` : ''}`);
+      }
+      if (d.case && d.case.helper_name) items.push(`协办员：${d.case.helper_name}`);
+      const policies = d.timeline.filter((e) => e.kind === 'policy_explained').map((e) => e.detail.title);
+      if (policies.length) items.push(`已讲解政策：${policies.join('、')}`);
+    } catch (e) {
+      // The facts are a help, not the call: leave what is known.
+    }
+    $('current-facts').replaceChildren(...items.map((x) => el('li', {}, x)));
   }
 
   // Once a second: elapsed time of the current ticket, waits in the list.

@@ -173,6 +173,8 @@ try {
   await con.keyboard.press('F1');
   await waitText(con, '#current-number', prio);
   await waitText(con, '#current-state', '已呼叫');
+  await waitText(con, '#current-facts', '协办员：王协办');
+  await waitText(con, '#current-facts', '已等候');
   const primary = async (id) => (await con.getAttribute(id, 'class') || '').split(' ').includes('primary');
   check(await primary('#btn-start'), 'after a call, 开始办理 is the highlighted action');
   check(!(await primary('#btn-finish')), 'after a call, 办结 is not highlighted');
@@ -392,6 +394,15 @@ try {
   const failed = await ask({ op: 'key_out_of_paper', key: '1' });
   await mp.locator(`#reprints tr[data-number="${failed.number}"] button.reprint`).click({ timeout: 20000 });
   await waitText(mp, '#msg', `已补打 ${failed.number}`);
+
+  // ----- the console shows where a transferred ticket came from, and why --
+  step('console: a ticket transferred to window 1 shows where from and the note');
+  await api('POST', '/api/windows/2/call', man, { number: normal });
+  await api('POST', '/api/windows/2/transfer', man, { service: 'civil', window: 1, note: '请核对低保材料' });
+  await api('POST', '/api/windows/1/call', man, { number: normal });
+  await waitText(con, '#current-number', normal);
+  await waitText(con, '#current-facts', '由 2 号窗口转来：请核对低保材料');
+  await con.screenshot({ path: `${shots}/console-transferred.png` });
 
   check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
   console.log('browser: all steps passed');
