@@ -236,3 +236,40 @@ fn demo_runs_to_the_end_and_leaves_nothing_running() {
     assert!(out.contains("满意率 100%"), "{out}");
     assert!(out.contains("演示结束"), "{out}");
 }
+
+/// Regression: `greenwave stats --format json | head` panicked with a
+/// backtrace ("failed printing to stdout: Broken pipe") when the reader
+/// went away; a one-shot command now ends quietly, as `cat` does.
+#[test]
+fn regression_a_closed_pipe_ends_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let hall = TestHall::new("");
+    let d = hall.start();
+    for _ in 0..3 {
+        let (st, v) = d.post(
+            "/api/tickets",
+            common::MANAGER,
+            serde_json::json!({ "service": "civil" }),
+        );
+        assert_eq!(st, 201, "{v}");
+    }
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(&hall.config)
+        .args(["stats", "--format", "json", "--by", "lane"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader is gone before the command writes a byte.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out.status.success() || out.status.signal() == Some(13),
+        "{:?}: {err}",
+        out.status
+    );
+}

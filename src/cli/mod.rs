@@ -128,6 +128,12 @@ pub fn init_logging_to(verbose: u8, quiet: bool, file: Option<std::fs::File>) {
 /// Runs one command.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_deref();
+    if !matches!(
+        cli.command,
+        Command::Run(_) | Command::Demo(_) | Command::Board(_)
+    ) {
+        quiet_on_closed_pipe();
+    }
     match cli.command {
         Command::Run(a) => run::run(config, cli.verbose, a),
         Command::Config(c) => config_cmd::run(config, c),
@@ -158,4 +164,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A command whose output goes to a pipe closed early (`greenwave stats
+/// --format json | head`) ends quietly, as `cat` does, instead of
+/// panicking with a backtrace: the default action of SIGPIPE comes back.
+/// Not for the daemon, the demo or the board, which write to sockets and
+/// must see a closed connection as an error, not die of it.
+fn quiet_on_closed_pipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: at the start of a one-shot command, before any thread is
+    // spawned; SigDfl installs no handler code.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
