@@ -1,6 +1,7 @@
 // The window console: one window's staff, keyboard first.
 // F1 call next · F2 recall · F3 start · F4 finish · F5 no-show · F6 transfer
 // F7 manual identification (priority ticket) · F8 pause/resume · F9 reprint
+// · F10 a given number: call it, put a no-show back in line, enter a rating
 'use strict';
 
 (() => {
@@ -182,6 +183,7 @@
     F7: () => openManual(),
     F8: () => act(paused ? '已恢复叫号' : '已暂停叫号', paused ? 'resume' : 'pause'),
     F9: () => openReprint(),
+    F10: () => openNumber(),
   };
 
   function openDialog(d, focus) {
@@ -299,6 +301,38 @@
     }
   }
 
+  // A given number: call it here, put a no-show back in line, or enter the
+  // resident's rating of a finished ticket (no evaluator at the counter).
+  function openNumber() {
+    $('number-input').value = current ? current.ticket.number : '';
+    $('number-comment').value = '';
+    say($('number-msg'), '');
+    openDialog($('dlg-number'), $('number-input'));
+  }
+
+  async function onNumber(what) {
+    const n = $('number-input').value.trim().toUpperCase();
+    if (!n) return;
+    const path = encodeURIComponent(n);
+    try {
+      if (what === 'call') {
+        await api('POST', `/api/windows/${me.window}/call`, token, { number: n });
+        say($('number-msg'), `已呼叫 ${n}`, 'ok');
+      } else if (what === 'rejoin') {
+        await api('POST', `/api/tickets/${path}/rejoin`, token);
+        say($('number-msg'), `${n} 已重新排队`, 'ok');
+      } else {
+        const rating = $('number-rating').value;
+        const comment = $('number-comment').value.trim() || null;
+        await api('POST', `/api/tickets/${path}/rating`, token, { rating, comment });
+        say($('number-msg'), `已录入 ${n} 的评价：${rating}`, 'ok');
+      }
+      refreshSoon();
+    } catch (e) {
+      say($('number-msg'), e.message, 'error');
+    }
+  }
+
   // ----- wiring ------------------------------------------------------------
 
   function wire() {
@@ -324,7 +358,14 @@
       e.preventDefault();
       submitReprint();
     });
-    for (const name of ['transfer', 'manual', 'reprint']) {
+    $('form-number').addEventListener('submit', (e) => {
+      e.preventDefault();
+      onNumber('call');
+    });
+    $('number-call').addEventListener('click', () => onNumber('call'));
+    $('number-rejoin').addEventListener('click', () => onNumber('rejoin'));
+    $('number-rate').addEventListener('click', () => onNumber('rate'));
+    for (const name of ['transfer', 'manual', 'reprint', 'number']) {
       $(`${name}-cancel`).addEventListener('click', () => $(`dlg-${name}`).close());
     }
     // Back to the console's keys after a dialog.

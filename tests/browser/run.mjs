@@ -318,6 +318,32 @@ try {
   await con.locator('#current-empty').waitFor();
   check(await con.evaluate(() => window.stillHere === true), 'F5 did not reload the console');
 
+  step('console: F10 puts the no-show back in line, calls it by number, enters the rating');
+  await con.keyboard.press('F10');
+  await con.locator('#dlg-number').waitFor();
+  await con.fill('#number-input', manualNumber);
+  await con.click('#number-rejoin');
+  await waitText(con, '#number-msg', `${manualNumber} 已重新排队`);
+  await con.click('#number-call');
+  await waitText(con, '#number-msg', `已呼叫 ${manualNumber}`);
+  await con.keyboard.press('Escape');
+  await con.locator('#dlg-number').waitFor({ state: 'hidden' });
+  await waitText(con, '#current-number', manualNumber);
+  await waitText(con, '#current-state', '已呼叫');
+  await con.keyboard.press('F3');
+  await waitText(con, '#current-state', '办理中');
+  await con.keyboard.press('F4');
+  await con.locator('#current-empty').waitFor();
+  await con.keyboard.press('F10');
+  await con.fill('#number-input', manualNumber);
+  await con.selectOption('#number-rating', '基本满意');
+  await con.fill('#number-comment', '材料不全，下次补交');
+  await con.click('#number-rate');
+  await waitText(con, '#number-msg', `已录入 ${manualNumber} 的评价：基本满意`);
+  await con.keyboard.press('Escape');
+  const rated3 = await api('GET', `/api/tickets/${manualNumber}/timeline`, man);
+  check(rated3.rating && rated3.rating.source === 'staff' && rated3.rating.by === 'window:1', `a staff rating by window 1: ${JSON.stringify(rated3.rating)}`);
+
   // ----- the resident rates at the window's evaluator -------------------
   step('evaluator: the resident rates at window 1; the manager sees the alert and handles it');
   const tab = await desk.newPage();
