@@ -237,9 +237,21 @@
     const svc = $('manual-service');
     svc.replaceChildren(...myServices().map((c) => el('option', { value: c }, serviceName(c))));
     $('manual-id').value = '';
+    $('manual-mode').value = 'issue';
+    $('manual-ticket').value = current && current.ticket.lane === 'normal' ? current.ticket.number : '';
+    $('manual-uid').value = '';
+    manualMode();
     $('manual-answer').hidden = true;
     say($('manual-msg'), '');
     openDialog($('dlg-manual'), $('manual-id'));
+  }
+
+  // What the check is for: a priority ticket, moving a normal ticket to
+  // the green wave (it keeps its number), or binding a priority card.
+  function manualMode() {
+    const mode = $('manual-mode').value;
+    for (const m of ['issue', 'upgrade', 'card']) $(`manual-for-${m}`).hidden = m !== mode;
+    $('manual-ok').textContent = { issue: '核验并取号（Enter）', upgrade: '核验并转入绿波（Enter）', card: '核验并绑定（Enter）' }[mode];
   }
 
   function rosterLine(r) {
@@ -261,13 +273,24 @@
       say($('manual-msg'), '身份证号码应为 18 位', 'error');
       return;
     }
+    const mode = $('manual-mode').value;
     try {
-      const r = await api('POST', '/api/tickets/priority', token, { id_number: id, service: $('manual-service').value });
+      let lines;
+      if (mode === 'card') {
+        const uid = $('manual-uid').value.trim().toUpperCase();
+        const r = await api('POST', '/api/cards', token, { uid, id_number: id });
+        lines = [el('div', {}, rosterLine(r)), el('div', { id: 'manual-bound' }, `已绑定绿波卡 ${uid}：刷卡即取绿波号`)];
+      } else {
+        const r = mode === 'upgrade'
+          ? await api('POST', `/api/tickets/${encodeURIComponent($('manual-ticket').value.trim().toUpperCase())}/upgrade`, token, { id_number: id })
+          : await api('POST', '/api/tickets/priority', token, { id_number: id, service: $('manual-service').value });
+        lines = [
+          el('div', {}, rosterLine(r.roster)),
+          el('div', {}, mode === 'upgrade' ? '已转入绿波通道：' : '绿波号码：', el('strong', { id: 'manual-number' }, r.ticket.number), `（${r.ticket.state_label}）`),
+        ];
+      }
       answer.className = 'roster-answer';
-      answer.replaceChildren(
-        el('div', {}, rosterLine(r.roster)),
-        el('div', {}, '绿波号码：', el('strong', { id: 'manual-number' }, r.ticket.number), `（${r.ticket.state_label}）`),
-      );
+      answer.replaceChildren(...lines);
       answer.hidden = false;
       say($('manual-msg'), '');
       refreshSoon();
@@ -346,6 +369,7 @@
       actions[e.key]();
     });
     $('transfer-service').addEventListener('change', fillTransferWindows);
+    $('manual-mode').addEventListener('change', manualMode);
     $('form-transfer').addEventListener('submit', (e) => {
       e.preventDefault();
       submitTransfer();

@@ -430,6 +430,25 @@ try {
   await waitText(con, '#current-facts', '由 2 号窗口转来：请核对低保材料');
   await con.screenshot({ path: `${shots}/console-transferred.png` });
 
+  step('console: F7 moves a waiting normal ticket to the green wave, and binds a priority card');
+  const plain = (await api('POST', '/api/tickets', man, { service: 'civil' })).number;
+  await con.keyboard.press('F7');
+  await con.locator('#dlg-manual').waitFor();
+  await con.selectOption('#manual-mode', 'upgrade');
+  await con.fill('#manual-ticket', plain);
+  await con.fill('#manual-id', listed);
+  await con.press('#manual-id', 'Enter');
+  await waitText(con, '#manual-answer', '已转入绿波通道');
+  await waitText(con, '#manual-number', plain);
+  check((await api('GET', `/api/tickets/${plain}`, man)).ticket.lane === 'priority', `${plain} is in the priority lane`);
+  await con.selectOption('#manual-mode', 'card');
+  await con.fill('#manual-uid', '04a1b2c3');
+  await con.fill('#manual-id', listed);
+  await con.press('#manual-id', 'Enter');
+  await waitText(con, '#manual-bound', '已绑定绿波卡 04A1B2C3');
+  check(!(await con.content()).includes(listed), 'the ID number is not kept in the page');
+  await con.keyboard.press('Escape');
+
   check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
   console.log('browser: all steps passed');
 } catch (e) {
