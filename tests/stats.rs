@@ -455,6 +455,18 @@ fn the_manager_api_and_the_daily_export_agree_with_the_cli() {
     d.post("/api/windows/1/call", common::MANAGER, json!({}));
     d.post("/api/windows/1/start", common::MANAGER, json!({}));
     d.post("/api/windows/1/finish", common::MANAGER, json!({}));
+    // The case follower opens the priority ticket's case after the commit:
+    // wait for it, or the API may count the case the CLI later sees
+    // (regression: a loaded machine failed the comparison on `cases`).
+    common::eventually(
+        std::time::Duration::from_secs(10),
+        "the priority ticket's case was never opened",
+        || {
+            let (_, cases) = d.get("/api/cases", common::MANAGER);
+            cases.as_array().is_some_and(|c| c.len() == 1)
+        },
+        String::new,
+    );
     let (st, api_rows) = d.get("/api/stats?by=lane", common::MANAGER);
     assert_eq!(st, 200, "{api_rows}");
     let (st, _, api_csv) = common::get_text(
