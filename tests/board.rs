@@ -664,6 +664,8 @@ fn the_real_board_follows_a_live_daemon_and_survives_its_restart() {
     drop(d);
     let pane = tmux.wait_for(&["连接中…"]);
     assert!(pane.contains("请 GA001 号 到 1 号窗口办理"), "{pane}");
+    // Regression: the lost stream's log line was written over the board.
+    assert!(!pane.contains("event stream lost"), "{pane}");
 
     // It comes back: the board reconnects by itself and follows again.
     let d = hall.start();

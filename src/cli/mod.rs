@@ -96,7 +96,15 @@ pub enum Command {
 /// `greenwave run` and `greenwave demo` set up their own (they may log to
 /// a file while a screen has the terminal): see [`init_logging_to`].
 pub fn init_logging(cli: &Cli) {
+    use std::io::IsTerminal;
     if let Command::Run(_) | Command::Demo(_) = cli.command {
+        return;
+    }
+    // The board draws on its terminal: a log line there would overwrite
+    // the calls on screen (regression: a lost stream's warning wiped the
+    // call sentence). The board shows its connection itself (连接中…);
+    // with stderr redirected (a service, `2>board.log`) it logs as usual.
+    if matches!(cli.command, Command::Board(_)) && std::io::stderr().is_terminal() {
         return;
     }
     init_logging_to(cli.verbose, true, None);
