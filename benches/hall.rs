@@ -24,12 +24,11 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{eventually, http, Daemon, Socat, BIN, MANAGER};
+use common::{eventually, free_port, http, run_in, Daemon, Socat, MANAGER};
 use greenwave_drivers::idcard::sim::{fake, SimCard, SimControl, SimHandle};
 use greenwave_drivers::idcard::CardRead;
 use support::{printer, quantile_ms, Stamped};
@@ -42,19 +41,6 @@ fn env_or(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn run(dir: &Path, args: &[&str]) {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "greenwave {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn window_token(n: u32) -> String {
@@ -196,35 +182,6 @@ enabled = false
     path
 }
 
-fn prepare_roster(dir: &Path, listed: &[CardRead]) {
-    run(dir, &["roster", "keygen", "--out", "keys"]);
-    let mut csv = String::from("姓名,身份证号码,救助类别,有效期至\n");
-    for r in listed {
-        csv += &format!("甲,{},低保,2099-12-31\n", r.id_number.expose());
-    }
-    std::fs::write(dir.join("export.csv"), csv).unwrap();
-    let prepare = [
-        "roster",
-        "prepare",
-        "export.csv",
-        "--keys",
-        "keys",
-        "--version",
-        "1",
-        "--out",
-        "r1.gwr",
-    ];
-    run(dir, &prepare);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The server's resident set size, from /proc, in MiB.
 fn rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -350,8 +307,12 @@ fn main() {
     let residents: Vec<CardRead> = (0..(swipes * kiosks) as u32)
         .map(|i| fake::resident(10_000 + i))
         .collect();
-    let listed: Vec<CardRead> = residents.iter().step_by(2).cloned().collect();
-    prepare_roster(d, &listed);
+    let listed: Vec<String> = residents
+        .iter()
+        .step_by(2)
+        .map(|r| r.id_number.expose().to_string())
+        .collect();
+    common::sign_roster(d, &listed.iter().map(String::as_str).collect::<Vec<_>>());
 
     // The baseline: one machine, the server's own reader and printer.
     let base = {
@@ -361,7 +322,7 @@ fn main() {
         std::fs::rename(d.join("r1.gwr"), dir.join("r1.gwr")).unwrap();
         let own = Devices::new(&dir, "own");
         let config = hall_config(&dir, free_port(), 0, &own.toml());
-        run(
+        run_in(
             &dir,
             &["--config", "server.toml", "roster", "import", "r1.gwr"],
         );
@@ -381,7 +342,7 @@ fn main() {
     // The hall of machines: the server, KIOSKS kiosk machines.
     let port = free_port();
     let config = hall_config(d, port, kiosks, "");
-    run(
+    run_in(
         d,
         &["--config", "server.toml", "roster", "import", "r1.gwr"],
     );

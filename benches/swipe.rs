@@ -17,6 +17,7 @@
 //! the read reply. That leaves the wait for the next poll and the
 //! software time. SWIPES defaults to 200 in this mode.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,7 +30,7 @@ use greenwave::store::Store;
 use greenwave_drivers::card::{CardEvent, CardSource};
 use greenwave_drivers::idcard::reader::{Connector, Link};
 use greenwave_drivers::idcard::sim::{fake, pipe_pair, SimCard, SimControl, SimHandle, SimTiming};
-use greenwave_drivers::idcard::{IdCardReader, IdReaderConfig};
+use greenwave_drivers::idcard::{CardRead, IdCardReader, IdReaderConfig};
 
 mod support;
 use support::{printer, quantile_ms, Command, Stamped};
@@ -71,11 +72,176 @@ fn main() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let d = dir.path();
 
-    // A roster of `rows` synthetic residents plus the benched ones.
-    greenwave::roster::keygen(d).unwrap();
-    let residents: Vec<_> = (0..swipes as u32)
+    let residents: Vec<CardRead> = (0..swipes as u32)
         .map(|i| fake::resident(100_000 + i))
         .collect();
+    let (printer_uri, firsts) = printer();
+    let cfg = prepare_hall(d, rows, &residents, &printer_uri);
+
+    let hall = Arc::new(Mutex::new(Hall::open(&cfg, Arc::new(SystemClock)).unwrap()));
+    let printer =
+        greenwave_drivers::printer::open_printer(cfg.devices.printer.as_ref().unwrap()).unwrap();
+    let (mut kiosk, _desk) =
+        Kiosk::in_process(&cfg, hall, Some(printer), Arc::new(|_| {})).unwrap();
+
+    let control = SimControl::new();
+    let replies = Arc::new(Mutex::new(Vec::new()));
+    let commands = Arc::new(Mutex::new(Vec::new()));
+    let poll = if realistic {
+        control.set_timing(SimTiming::realistic());
+        IdReaderConfig::default().poll_interval
+    } else {
+        Duration::from_millis(5)
+    };
+    let reader = stamped_reader(&control, poll, &replies, &commands);
+    let mut placed = Vec::with_capacity(swipes);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<CardEvent>();
+    let st = stop.clone();
+    let source = std::thread::spawn(move || Box::new(reader).run(Box::new(tx), st));
+
+    let mut priority = 0;
+    for (i, r) in residents.iter().enumerate() {
+        if realistic {
+            // At a random moment of the poll cycle, as a resident would.
+            std::thread::sleep(poll.mul_f64(rand::random::<f64>()));
+        }
+        placed.push(Instant::now());
+        priority += usize::from(swipe(&mut kiosk, &control, &rx, i, r));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let _ = source.join();
+
+    let replies = replies.lock().unwrap().clone();
+    // The printer thread may still be reading the last job.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while firsts.lock().unwrap().len() < swipes && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let firsts = firsts.lock().unwrap().clone();
+    assert_eq!(replies.len(), swipes, "one read reply per swipe");
+    assert_eq!(firsts.len(), swipes, "one ticket per swipe");
+    let mut lat: Vec<Duration> = replies
+        .iter()
+        .zip(&firsts)
+        .map(|(r, p)| p.duration_since(*r))
+        .collect();
+    let mut q = |p: f64| quantile_ms(&mut lat, p);
+    println!(
+        "swipe_to_print rows={rows} swipes={swipes} priority={priority}  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        q(0.5),
+        q(0.99),
+        q(1.0)
+    );
+    if realistic {
+        let felt = felt_waits(&placed, &commands.lock().unwrap(), &replies, &firsts);
+        let (mut over, mut own): (Vec<Duration>, Vec<Duration>) = felt.into_iter().unzip();
+        println!(
+            "swipe_felt poll={} ms swipes={swipes}  beyond the reader's own time: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  (reader's own time p50 {:.0} ms)",
+            poll.as_millis(),
+            quantile_ms(&mut over, 0.5),
+            quantile_ms(&mut over, 0.99),
+            quantile_ms(&mut over, 1.0),
+            quantile_ms(&mut own, 0.5),
+        );
+    }
+}
+
+/// The real GA 467 driver over an in-memory link to the simulator behind
+/// `control`, polling every `poll`, stamping replies and commands.
+fn stamped_reader(
+    control: &SimControl,
+    poll: Duration,
+    replies: &Arc<Mutex<Vec<Instant>>>,
+    commands: &Arc<Mutex<Vec<(Instant, Command)>>>,
+) -> IdCardReader {
+    IdCardReader::with_connector(
+        "bench",
+        IdReaderConfig {
+            poll_interval: poll,
+            ..IdReaderConfig::default()
+        },
+        Box::new(StampedConnector {
+            control: control.clone(),
+            replies: replies.clone(),
+            commands: commands.clone(),
+            sim: None,
+        }),
+    )
+}
+
+/// One swipe of `r` (the card is on the reader): the kiosk serves the
+/// card event, the card is lifted and its removal seen. True for a
+/// priority ticket.
+fn swipe(
+    kiosk: &mut Kiosk,
+    control: &SimControl,
+    rx: &mpsc::Receiver<CardEvent>,
+    i: usize,
+    r: &CardRead,
+) -> bool {
+    control.place(SimCard::from_read(r));
+    let ev = loop {
+        match rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("card event")
+        {
+            e @ CardEvent::IdCard(_) => break e,
+            _ => continue,
+        }
+    };
+    let priority = match kiosk.card(ev) {
+        Some(Outcome::Ticket { ticket, print, .. }) => {
+            assert!(print.is_ok(), "swipe {i}: {print:?}");
+            ticket.lane == greenwave::queue::Lane::Priority
+        }
+        other => panic!("swipe {i}: {other:?}"),
+    };
+    control.remove();
+    while !matches!(
+        rx.recv_timeout(Duration::from_secs(10)).expect("removed"),
+        CardEvent::Removed { .. }
+    ) {}
+    priority
+}
+
+/// For each swipe: (what the resident waited beyond the reader's own
+/// work, the reader's own work). The reader's work runs from the find
+/// that saw the card (the last find before the swipe's select), or from
+/// the placement if that find was already under way, to the end of the
+/// read reply.
+fn felt_waits(
+    placed: &[Instant],
+    commands: &[(Instant, Command)],
+    replies: &[Instant],
+    firsts: &[Instant],
+) -> Vec<(Duration, Duration)> {
+    let selects: Vec<usize> = (0..commands.len())
+        .filter(|&i| commands[i].1 == Command::Select)
+        .collect();
+    assert_eq!(selects.len(), placed.len(), "one select per swipe");
+    placed
+        .iter()
+        .zip(&selects)
+        .zip(replies.iter().zip(firsts))
+        .map(|((&at, &sel), (&reply, &first))| {
+            let find = commands[..sel]
+                .iter()
+                .rev()
+                .find(|c| c.1 == Command::Find)
+                .expect("a find before the select")
+                .0;
+            let own = reply.duration_since(find.max(at));
+            (first.duration_since(at).saturating_sub(own), own)
+        })
+        .collect()
+}
+
+/// In `d`: a hall with a printer at `printer_uri` and an installed roster
+/// of `rows` synthetic residents plus every other one of `residents`.
+fn prepare_hall(d: &Path, rows: u64, residents: &[CardRead], printer_uri: &str) -> Config {
+    // A roster of `rows` synthetic residents plus the benched ones.
+    greenwave::roster::keygen(d).unwrap();
     let mut export = Vec::new();
     greenwave::roster::generate_synthetic_export(
         rows,
@@ -92,7 +258,6 @@ fn main() {
         }
     }
     std::fs::write(d.join("export.csv"), &export).unwrap();
-    let (printer_uri, firsts) = printer();
     let cfg_text = format!(
         r#"data_dir = "data"
 [hall]
@@ -143,142 +308,5 @@ public_url = "http://hall.example"
     )
     .unwrap();
     drop(store);
-
-    let hall = Arc::new(Mutex::new(Hall::open(&cfg, Arc::new(SystemClock)).unwrap()));
-    let printer =
-        greenwave_drivers::printer::open_printer(cfg.devices.printer.as_ref().unwrap()).unwrap();
-    let (mut kiosk, _desk) =
-        Kiosk::in_process(&cfg, hall, Some(printer), Arc::new(|_| {})).unwrap();
-
-    let control = SimControl::new();
-    let replies = Arc::new(Mutex::new(Vec::new()));
-    let commands = Arc::new(Mutex::new(Vec::new()));
-    let poll = if realistic {
-        control.set_timing(SimTiming::realistic());
-        IdReaderConfig::default().poll_interval
-    } else {
-        Duration::from_millis(5)
-    };
-    let reader = IdCardReader::with_connector(
-        "bench",
-        IdReaderConfig {
-            poll_interval: poll,
-            ..IdReaderConfig::default()
-        },
-        Box::new(StampedConnector {
-            control: control.clone(),
-            replies: replies.clone(),
-            commands: commands.clone(),
-            sim: None,
-        }),
-    );
-    let mut placed = Vec::with_capacity(swipes);
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel::<CardEvent>();
-    let st = stop.clone();
-    let source = std::thread::spawn(move || Box::new(reader).run(Box::new(tx), st));
-
-    let mut priority = 0;
-    for (i, r) in residents.iter().enumerate() {
-        if realistic {
-            // At a random moment of the poll cycle, as a resident would.
-            std::thread::sleep(poll.mul_f64(rand::random::<f64>()));
-        }
-        placed.push(Instant::now());
-        control.place(SimCard::from_read(r));
-        let ev = loop {
-            match rx
-                .recv_timeout(Duration::from_secs(10))
-                .expect("card event")
-            {
-                e @ CardEvent::IdCard(_) => break e,
-                _ => continue,
-            }
-        };
-        match kiosk.card(ev) {
-            Some(Outcome::Ticket { ticket, print, .. }) => {
-                assert!(print.is_ok(), "swipe {i}: {print:?}");
-                if ticket.lane == greenwave::queue::Lane::Priority {
-                    priority += 1;
-                }
-            }
-            other => panic!("swipe {i}: {other:?}"),
-        }
-        control.remove();
-        loop {
-            if let CardEvent::Removed { .. } =
-                rx.recv_timeout(Duration::from_secs(10)).expect("removed")
-            {
-                break;
-            }
-        }
-    }
-    stop.store(true, Ordering::SeqCst);
-    let _ = source.join();
-
-    let replies = replies.lock().unwrap().clone();
-    // The printer thread may still be reading the last job.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while firsts.lock().unwrap().len() < swipes && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let firsts = firsts.lock().unwrap().clone();
-    assert_eq!(replies.len(), swipes, "one read reply per swipe");
-    assert_eq!(firsts.len(), swipes, "one ticket per swipe");
-    let mut lat: Vec<Duration> = replies
-        .iter()
-        .zip(&firsts)
-        .map(|(r, p)| p.duration_since(*r))
-        .collect();
-    let mut q = |p: f64| quantile_ms(&mut lat, p);
-    println!(
-        "swipe_to_print rows={rows} swipes={swipes} priority={priority}  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-        q(0.5),
-        q(0.99),
-        q(1.0)
-    );
-    if realistic {
-        let felt = felt_waits(&placed, &commands.lock().unwrap(), &replies, &firsts);
-        let (mut over, mut own): (Vec<Duration>, Vec<Duration>) = felt.into_iter().unzip();
-        println!(
-            "swipe_felt poll={} ms swipes={swipes}  beyond the reader's own time: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms  (reader's own time p50 {:.0} ms)",
-            poll.as_millis(),
-            quantile_ms(&mut over, 0.5),
-            quantile_ms(&mut over, 0.99),
-            quantile_ms(&mut over, 1.0),
-            quantile_ms(&mut own, 0.5),
-        );
-    }
-}
-
-/// For each swipe: (what the resident waited beyond the reader's own
-/// work, the reader's own work). The reader's work runs from the find
-/// that saw the card (the last find before the swipe's select), or from
-/// the placement if that find was already under way, to the end of the
-/// read reply.
-fn felt_waits(
-    placed: &[Instant],
-    commands: &[(Instant, Command)],
-    replies: &[Instant],
-    firsts: &[Instant],
-) -> Vec<(Duration, Duration)> {
-    let selects: Vec<usize> = (0..commands.len())
-        .filter(|&i| commands[i].1 == Command::Select)
-        .collect();
-    assert_eq!(selects.len(), placed.len(), "one select per swipe");
-    placed
-        .iter()
-        .zip(&selects)
-        .zip(replies.iter().zip(firsts))
-        .map(|((&at, &sel), (&reply, &first))| {
-            let find = commands[..sel]
-                .iter()
-                .rev()
-                .find(|c| c.1 == Command::Find)
-                .expect("a find before the select")
-                .0;
-            let own = reply.duration_since(find.max(at));
-            (first.duration_since(at).saturating_sub(own), own)
-        })
-        .collect()
+    cfg
 }

@@ -13,13 +13,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{http, window_token, Daemon, TestHall, BIN, MANAGER};
+use common::{browser, http, window_token, Daemon, TestHall, MANAGER};
 use greenwave_drivers::idcard::sim::fake;
 use greenwave_drivers::printer::sim::{PrinterSim, SimState};
 use serde_json::{json, Value};
@@ -30,91 +27,6 @@ const KIOSK: &str = "browser-kiosk-one-token-0001";
 const EVALUATOR: &str = "browser-evaluator-1-token-01";
 /// The whole browser run, at most.
 const LIMIT: Duration = Duration::from_secs(240);
-
-fn run_cli(dir: &Path, args: &[&str]) {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A free port on 127.0.0.1 (so the daemon can come back on the same one).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The node process and every process under it (chromium and its
-/// helpers); killed and reaped on drop, whatever happened.
-struct Node {
-    child: Child,
-}
-
-impl Node {
-    /// Every descendant of `pid`, from /proc.
-    fn descendants(pid: u32) -> Vec<u32> {
-        let mut parent_of = Vec::new();
-        if let Ok(dir) = std::fs::read_dir("/proc") {
-            for e in dir.flatten() {
-                let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                    continue;
-                };
-                let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-                    continue;
-                };
-                // pid (comm) state ppid ...: comm may hold spaces.
-                let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-                    continue;
-                };
-                if let Some(ppid) = rest
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|s| s.parse::<u32>().ok())
-                {
-                    parent_of.push((p, ppid));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        let mut frontier = vec![pid];
-        while let Some(p) = frontier.pop() {
-            for &(c, pp) in &parent_of {
-                if pp == p && !out.contains(&c) {
-                    out.push(c);
-                    frontier.push(c);
-                }
-            }
-        }
-        out
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        // Children first, while they can still be found under node.
-        for p in Self::descendants(self.child.id()) {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(p.to_string())
-                .status();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// What the script asks of the harness.
 fn serve(
@@ -207,21 +119,13 @@ fn serve(
 
 #[test]
 fn pages_work_in_a_real_browser() {
-    let browser_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"));
-    assert!(
-        browser_dir.join("node_modules/playwright-core").is_dir(),
-        "tests/browser has no node_modules: run `make deps` (npm ci --prefix tests/browser)"
-    );
-    assert!(
-        Path::new("/usr/bin/chromium").exists(),
-        "no /usr/bin/chromium: run `make deps` (packaging/test-packages.txt)"
-    );
+    browser::browser_dir();
 
     // The roster: one listed resident (低保), one stranger.
     let listed = fake::resident(81).id_number.expose().to_string();
     let stranger = fake::resident(82).id_number.expose().to_string();
     let printer = PrinterSim::start(SimState::Ready).unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let hall = TestHall::builder()
         .helpers(&[("h1", "王协办", HELPER), ("h2", "李协办", HELPER2)])
         .evaluator(1, EVALUATOR)
@@ -258,28 +162,9 @@ token = "browser-kiosk-two-token-0002"
         text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
     )
     .unwrap();
-    run_cli(dir, &["roster", "keygen", "--out", "keys"]);
-    std::fs::write(
-        dir.join("export.csv"),
-        format!("姓名,身份证号码,救助类别,有效期至\n甲,{listed},低保,2099-12-31\n"),
-    )
-    .unwrap();
-    run_cli(
-        dir,
-        &[
-            "roster",
-            "prepare",
-            "export.csv",
-            "--keys",
-            "keys",
-            "--version",
-            "1",
-            "--out",
-            "r1.gwr",
-        ],
-    );
+    common::sign_roster(dir, &[&listed]);
     let config = hall.config.clone();
-    run_cli(
+    common::run_in(
         dir,
         &[
             "--config",
@@ -292,61 +177,20 @@ token = "browser-kiosk-two-token-0002"
 
     let mut daemon = Some(hall.start());
     let base = daemon.as_ref().unwrap().base.clone();
-    let shots = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots"));
-    let mut child = Command::new("node")
-        .arg(browser_dir.join("run.mjs"))
-        .env("GW_BASE", &base)
-        .env("GW_WINDOW1", window_token(1))
-        .env("GW_MANAGER", MANAGER)
-        .env("GW_HELPER", HELPER)
-        .env("GW_EVALUATOR", EVALUATOR)
-        .env("GW_LISTED", &listed)
-        .env("GW_STRANGER", &stranger)
-        .env("GW_SHOTS", &shots)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node (Node.js 20, as on the project's machines)");
-    let stdout = child.stdout.take().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut node = Node { child };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
+    let shots = browser::shots_dir();
+    let env = [
+        ("GW_BASE", base),
+        ("GW_WINDOW1", window_token(1)),
+        ("GW_MANAGER", MANAGER.to_string()),
+        ("GW_HELPER", HELPER.to_string()),
+        ("GW_EVALUATOR", EVALUATOR.to_string()),
+        ("GW_LISTED", listed.clone()),
+        ("GW_STRANGER", stranger),
+        ("GW_SHOTS", shots.display().to_string()),
+    ];
+    let (status, log) = browser::drive("run.mjs", &env, LIMIT, |req| {
+        serve(req, &mut daemon, &config, &printer)
     });
-
-    let deadline = Instant::now() + LIMIT;
-    let mut log = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                eprintln!("{line}");
-                if let Some(req) = line.strip_prefix("@@ ") {
-                    let req: Value = serde_json::from_str(req).unwrap();
-                    let reply = serve(&req, &mut daemon, &config, &printer)
-                        .unwrap_or_else(|e| json!({ "error": e }));
-                    writeln!(stdin, "{reply}").unwrap();
-                    stdin.flush().unwrap();
-                }
-                log.push(line);
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!(
-                    "the browser run took more than {LIMIT:?}; last lines:\n{}",
-                    log[log.len().saturating_sub(10)..].join("\n")
-                )
-            }
-        }
-    }
-    let status = node.child.wait().unwrap();
     let daemon_log = daemon.as_ref().map(|d| d.stderr()).unwrap_or_default();
     assert!(
         status.success() && log.last().map(String::as_str) == Some("browser: all steps passed"),

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{eventually, eventually_some, http, Daemon, Socat, BIN, MANAGER};
+use common::{eventually, eventually_some, http, run_in, Daemon, Socat, BIN, MANAGER};
 use greenwave_drivers::idcard::sim::{fake, SimCard, SimControl, SimHandle};
 use greenwave_drivers::idcard::CardRead;
 use greenwave_drivers::printer::sim::{PrinterSim, SimState};
@@ -31,31 +31,8 @@ const PAUSED_SWIPE: &str = "[自助机] 暂停取号，请稍候或联系工作�
 /// The kiosk noticing the server is gone (the screen's state).
 const PAUSED_STATE: &str = "大厅服务器无响应";
 
-fn run(dir: &Path, args: &[&str]) {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "greenwave {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn id_of(r: &CardRead) -> String {
     r.id_number.expose().to_string()
-}
-
-/// A free port on 127.0.0.1 for the server, which must come back on the
-/// same address after a restart.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The hall server's directory: keys, a signed roster listing every
@@ -69,27 +46,10 @@ struct Server {
 impl Server {
     /// `window1`: more keys for window 1 (its printer).
     fn prepare(dir: &Path, listed: &[CardRead], window1: &str) -> Server {
-        run(dir, &["roster", "keygen", "--out", "keys"]);
-        let mut csv = String::from("姓名,身份证号码,救助类别,有效期至\n");
-        for r in listed {
-            csv += &format!("甲,{},低保,2099-12-31\n", id_of(r));
-        }
-        std::fs::write(dir.join("export.csv"), csv).unwrap();
-        run(
-            dir,
-            &[
-                "roster",
-                "prepare",
-                "export.csv",
-                "--keys",
-                "keys",
-                "--version",
-                "1",
-                "--out",
-                "r1.gwr",
-            ],
-        );
-        let port = free_port();
+        let ids: Vec<String> = listed.iter().map(id_of).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        common::sign_roster(dir, &ids);
+        let port = common::free_port();
         let config = dir.join("server.toml");
         std::fs::write(
             &config,
@@ -130,7 +90,7 @@ manager_token = "{MANAGER}"
             ),
         )
         .unwrap();
-        run(
+        run_in(
             dir,
             &["--config", "server.toml", "roster", "import", "r1.gwr"],
         );
@@ -709,7 +669,7 @@ fn a_kiosk_started_before_its_server_waits_paused_and_resumes_by_itself() {
 fn a_kiosk_with_another_halls_hash_key_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::prepare(dir.path(), &[fake::resident(900)], "");
-    run(dir.path(), &["roster", "keygen", "--out", "other"]);
+    run_in(dir.path(), &["roster", "keygen", "--out", "other"]);
     let d = server.start();
     let printer = PrinterSim::start(SimState::Ready).unwrap();
     let config = kiosk_config(

@@ -11,13 +11,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{eventually_some, get_text, http, window_token, Daemon, TestHall, MANAGER};
+use common::{browser, eventually_some, get_text, http, window_token, Daemon, TestHall, MANAGER};
 use serde_json::{json, Value};
 
 const HELPER: &str = "test-helper-1-token-0001";
@@ -452,68 +448,6 @@ fn an_accompanied_resident_calls_their_helper_once_until_answered() {
 
 // ----- the browser ------------------------------------------------------------
 
-/// The node process and every process under it (chromium and its
-/// helpers); killed and reaped on drop, whatever happened.
-struct Node {
-    child: Child,
-}
-
-impl Node {
-    /// Every descendant of `pid`, from /proc.
-    fn descendants(pid: u32) -> Vec<u32> {
-        let mut parent_of = Vec::new();
-        if let Ok(dir) = std::fs::read_dir("/proc") {
-            for e in dir.flatten() {
-                let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                    continue;
-                };
-                let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-                    continue;
-                };
-                // pid (comm) state ppid ...: comm may hold spaces.
-                let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-                    continue;
-                };
-                if let Some(ppid) = rest
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|s| s.parse::<u32>().ok())
-                {
-                    parent_of.push((p, ppid));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        let mut frontier = vec![pid];
-        while let Some(p) = frontier.pop() {
-            for &(c, pp) in &parent_of {
-                if pp == p && !out.contains(&c) {
-                    out.push(c);
-                    frontier.push(c);
-                }
-            }
-        }
-        out
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        // Children first, while they can still be found under node.
-        for p in Self::descendants(self.child.id()) {
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(p.to_string())
-                .status();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// What the script asks of the harness: a ticket's token (as its QR code
 /// has it).
 fn serve(req: &Value, hall: &TestHall) -> Result<Value, String> {
@@ -528,68 +462,17 @@ fn serve(req: &Value, hall: &TestHall) -> Result<Value, String> {
 
 #[test]
 fn the_progress_page_guides_the_resident_in_a_real_browser() {
-    let browser_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser"));
-    assert!(
-        browser_dir.join("node_modules/playwright-core").is_dir(),
-        "tests/browser has no node_modules: run `make deps` (npm ci --prefix tests/browser)"
-    );
-    assert!(
-        Path::new("/usr/bin/chromium").exists(),
-        "no /usr/bin/chromium: run `make deps` (packaging/test-packages.txt)"
-    );
     let hall = hall("");
     let d = hall.start();
-    let shots = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots"));
-    let mut child = Command::new("node")
-        .arg(browser_dir.join("progress.mjs"))
-        .env("GW_BASE", &d.base)
-        .env("GW_WINDOW1", window_token(1))
-        .env("GW_MANAGER", MANAGER)
-        .env("GW_HELPER", HELPER)
-        .env("GW_SHOTS", &shots)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node (Node.js 20, as on the project's machines)");
-    let stdout = child.stdout.take().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut node = Node { child };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-
-    let deadline = Instant::now() + LIMIT;
-    let mut log = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                eprintln!("{line}");
-                if let Some(req) = line.strip_prefix("@@ ") {
-                    let req: Value = serde_json::from_str(req).unwrap();
-                    let reply = serve(&req, &hall).unwrap_or_else(|e| json!({ "error": e }));
-                    writeln!(stdin, "{reply}").unwrap();
-                    stdin.flush().unwrap();
-                }
-                log.push(line);
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!(
-                    "the browser run took more than {LIMIT:?}; last lines:\n{}",
-                    log[log.len().saturating_sub(10)..].join("\n")
-                )
-            }
-        }
-    }
-    let status = node.child.wait().unwrap();
+    let shots = browser::shots_dir();
+    let env = [
+        ("GW_BASE", d.base.clone()),
+        ("GW_WINDOW1", window_token(1)),
+        ("GW_MANAGER", MANAGER.to_string()),
+        ("GW_HELPER", HELPER.to_string()),
+        ("GW_SHOTS", shots.display().to_string()),
+    ];
+    let (status, log) = browser::drive("progress.mjs", &env, LIMIT, |req| serve(req, &hall));
     assert!(
         status.success() && log.last().map(String::as_str) == Some("progress: all steps passed"),
         "the browser run failed ({status:?}):\n{}\ndaemon log:\n{}",

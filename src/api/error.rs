@@ -135,7 +135,7 @@ response_set! {
     /// What every route of [`super::auth::Staff`] may answer besides its own.
     StaffErrors:
     (401, "Missing or wrong token"),
-    (403, "A helper's, a kiosk machine's or a display's token"),
+    (403, "A helper's, a kiosk machine's, an evaluator's or a display's token"),
     (503, "Storage unavailable; nothing recorded"),
 }
 
@@ -182,6 +182,16 @@ response_set! {
     (401, "Missing or wrong token"),
     (403, "A helper's token"),
     (503, "Too many open streams (`too_many_streams`), or the hall is unusable"),
+}
+
+response_set! {
+    /// What every route of [`super::auth::EvaluatorOf`] may answer besides
+    /// its own.
+    EvaluatorErrors:
+    (400, "Bad window number"),
+    (401, "Missing or wrong token"),
+    (403, "Another window's token, or a token that is not a window's, its evaluator's or the manager's"),
+    (503, "Storage unavailable; nothing recorded"),
 }
 
 response_set! {

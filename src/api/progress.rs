@@ -294,10 +294,14 @@ fn status_of(h: &Hall, cfg: &Config, token: &str) -> Result<TicketStatus, ApiErr
     let ahead = q.ahead(t.id);
     let wait = q.estimated_wait(t.id).map(crate::kiosk::words::wait_words);
     let helper = helper_of(h, cfg, &t)?;
-    let rating = h
-        .store()
-        .rating(t.id)?
-        .map(|r| r.rating.as_str().to_string());
+    // Only a finished ticket can be rated: no store read for the others.
+    let rating = match t.state {
+        TicketState::Done => h
+            .store()
+            .rating(t.id)?
+            .map(|r| r.rating.as_str().to_string()),
+        _ => None,
+    };
     Ok(TicketStatus {
         rating,
         ..words(&t, cfg, h.now(), ahead, wait, helper)

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use super::auth::{EvaluatorOf, Manager};
 use super::cases::{RatingSchema, RatingSourceSchema, RatingView};
-use super::error::bad_json;
+use super::error::{bad_json, EvaluatorErrors, ManagerErrors};
 use super::{locked, ApiError, AppState, ErrorBody};
 use crate::cases::{self, Actor, Rating, RatingRecord, RatingSource, MAX_TEXT};
 use crate::config::Config;
@@ -136,8 +136,7 @@ fn lane(l: Lane) -> &'static str {
     params(("window" = u32, Path, description = "Window number")),
     responses(
         (status = 200, description = "The evaluator's screen", body = EvaluatorView),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
-        (status = 403, description = "Another window's token, or a token that is not a window's, its evaluator's or the manager's", body = ErrorBody),
+        EvaluatorErrors,
     ))]
 async fn evaluator(
     State(state): State<AppState>,
@@ -169,8 +168,7 @@ pub(super) struct EvaluatorRating {
     request_body = EvaluatorRating,
     responses(
         (status = 201, description = "The recorded rating", body = RatingView),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
-        (status = 403, description = "Another window's token", body = ErrorBody),
+        EvaluatorErrors,
         (status = 409, description = "That ticket is no longer at this window (`nothing_to_rate`) or was rated (`already_rated`)", body = ErrorBody),
         (status = 422, description = "Bad body or unknown rating (`bad_rating`)", body = ErrorBody),
     ))]
@@ -366,8 +364,7 @@ const ALERTS_SHOWN: Duration = Duration::from_secs(24 * 3600);
 #[utoipa::path(get, path = "/api/alerts", tag = "ratings", security(("bearer" = [])),
     responses(
         (status = 200, description = "Unhappy ratings to follow up", body = Vec<AlertView>),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
-        (status = 403, description = "Not the manager", body = ErrorBody),
+        ManagerErrors,
     ))]
 async fn alerts(
     State(state): State<AppState>,
@@ -399,8 +396,7 @@ pub(super) struct HandledBody {
     request_body = HandledBody,
     responses(
         (status = 200, description = "The alert, handled", body = AlertView),
-        (status = 401, description = "No or unknown token", body = ErrorBody),
-        (status = 403, description = "Not the manager", body = ErrorBody),
+        ManagerErrors,
         (status = 404, description = "No unhappy rating of that ticket (`unknown_alert`)", body = ErrorBody),
         (status = 409, description = "Handled already (`already_handled`)", body = ErrorBody),
         (status = 422, description = "Empty or too long note", body = ErrorBody),
@@ -423,23 +419,31 @@ async fn handled(
     let cfg = state.cfg.clone();
     locked(state.hall.clone(), move |h| {
         let id = crate::queue::TicketId(ticket);
-        let h2 = Handled {
+        let handled = Handled {
             at: h.now(),
             by: Actor::Manager.recorded(),
             note,
         };
-        if !h.store().mark_handled(id, &h2)? {
-            let known = h.store().rating(id)?.is_some_and(|r| r.rating.is_unhappy());
-            return Err(if known {
-                ApiError::new(StatusCode::CONFLICT, "already_handled", "该评价已处理")
-            } else {
-                ApiError::new(StatusCode::NOT_FOUND, "unknown_alert", "没有这条不满意评价")
-            });
+        let record = h.store().rating(id)?.filter(|r| r.rating.is_unhappy());
+        let Some(record) = record else {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_alert",
+                "没有这条不满意评价",
+            ));
+        };
+        if !h.store().mark_handled(id, &handled)? {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_handled",
+                "该评价已处理",
+            ));
         }
-        let all = h.store().unhappy_ratings(Timestamp(0))?;
-        let u = all.into_iter().find(|u| u.ticket == id).ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, "unknown_alert", "没有这条不满意评价")
-        })?;
+        let u = UnhappyRating {
+            ticket: id,
+            record,
+            handled: Some(handled),
+        };
         alert_view(h, &cfg, u).map(Json)
     })
     .await

@@ -12,71 +12,10 @@
 // Environment: GW_BASE, GW_WINDOW1, GW_MANAGER, GW_HELPER (tokens),
 // GW_SHOTS, GW_CHROMIUM (default /usr/bin/chromium).
 
-import { mkdirSync } from 'node:fs';
-import readline from 'node:readline';
-import { chromium } from 'playwright-core';
+import { api, ask, base, check, env, launch, shots, step, text as txt, waitText } from './harness.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set`);
-  return v;
-};
-const base = env('GW_BASE');
-const shots = env('GW_SHOTS');
 const man = env('GW_MANAGER');
 const w1 = env('GW_WINDOW1');
-mkdirSync(shots, { recursive: true });
-
-const replies = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function ask(req) {
-  console.log('@@ ' + JSON.stringify(req));
-  const { value, done } = await replies.next();
-  if (done) throw new Error('the harness closed stdin');
-  const r = JSON.parse(value);
-  if (r.error) throw new Error(`harness: ${r.error}`);
-  return r;
-}
-
-function step(name) {
-  console.log(`step: ${name}`);
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
-
-async function api(method, path, token, body) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await r.json().catch(() => null);
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(data)}`);
-  return data;
-}
-
-async function waitText(page, sel, text, { timeout = 15000, not = false } = {}) {
-  try {
-    await page.waitForFunction(
-      ([s, t, n]) => {
-        const e = document.querySelector(s);
-        // The page keeps numbers with their words by no-break spaces.
-        const has = !!e && e.textContent.replace(/\u00a0/g, ' ').includes(t);
-        return n ? !has : has;
-      },
-      [sel, text, not],
-      { timeout },
-    );
-  } catch (e) {
-    const now = await page.locator(sel).first().textContent().catch(() => '(no element)');
-    throw new Error(`${sel} ${not ? 'still has' : 'never had'} "${text}"; it reads "${now}"`);
-  }
-}
-
-async function txt(page, sel) {
-  return (await page.locator(sel).first().textContent()).replace(/\u00a0/g, ' ').trim();
-}
 
 async function visible(page, sel) {
   return page.locator(sel).first().isVisible();
@@ -107,11 +46,7 @@ async function shot(page, name) {
   await page.screenshot({ path: `${shots}/progress-${name}.png` });
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.GW_CHROMIUM || '/usr/bin/chromium',
-  // Root in CI: chromium's sandbox needs a user namespace it may not get.
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launch();
 let failed = false;
 try {
   const phone = {

@@ -10,82 +10,9 @@
 // (a valid ID number not on it), GW_SHOTS (screenshot directory),
 // GW_CHROMIUM (default /usr/bin/chromium).
 
-import { mkdirSync } from 'node:fs';
-import readline from 'node:readline';
-import { chromium } from 'playwright-core';
+import { api, ask, base, check, env, launch, login, shots, step, text, waitText } from './harness.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set`);
-  return v;
-};
-const base = env('GW_BASE');
-const shots = env('GW_SHOTS');
-mkdirSync(shots, { recursive: true });
-
-const replies = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-async function ask(req) {
-  console.log('@@ ' + JSON.stringify(req));
-  const { value, done } = await replies.next();
-  if (done) throw new Error('the harness closed stdin');
-  const r = JSON.parse(value);
-  if (r.error) throw new Error(`harness: ${r.error}`);
-  return r;
-}
-
-function step(name) {
-  console.log(`step: ${name}`);
-}
-
-async function api(method, path, token, body) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await r.json().catch(() => null);
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(data)}`);
-  return data;
-}
-
-// Waits until the element's text contains `text` (or, with `not`, stops
-// containing it).
-async function waitText(page, sel, text, { timeout = 15000, not = false } = {}) {
-  try {
-    await page.waitForFunction(
-      ([s, t, n]) => {
-        const e = document.querySelector(s);
-        const has = !!e && e.textContent.includes(t);
-        return n ? !has : has;
-      },
-      [sel, text, not],
-      { timeout },
-    );
-  } catch (e) {
-    const now = await page.locator(sel).first().textContent().catch(() => '(no element)');
-    throw new Error(`${sel} ${not ? 'still has' : 'never had'} "${text}"; it reads "${now}"`);
-  }
-}
-
-async function text(page, sel) {
-  return (await page.locator(sel).first().textContent()).trim();
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
-
-async function login(page, token) {
-  await page.locator('#login-token').waitFor();
-  await page.fill('#login-token', token);
-  await page.press('#login-token', 'Enter');
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.GW_CHROMIUM || '/usr/bin/chromium',
-  // Root in CI: chromium's sandbox needs a user namespace it may not get.
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launch();
 let failed = false;
 try {
   const desk = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -687,4 +689,55 @@ pub fn eventually_some<T>(
         why,
     );
     found.expect("eventually returns once found")
+}
+
+/// Runs the binary in `dir` with `args`; panics with its output unless it
+/// succeeds.
+pub fn run_in(dir: &Path, args: &[&str]) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "greenwave {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A free port on 127.0.0.1, for a daemon that must come back on the same
+/// address after a restart.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// In `dir`: a roster key pair (`keys/`) and `r1.gwr`, version 1, signed,
+/// listing every ID number of `listed` as 低保 until 2099.
+pub fn sign_roster(dir: &Path, listed: &[&str]) {
+    run_in(dir, &["roster", "keygen", "--out", "keys"]);
+    let mut csv = String::from("姓名,身份证号码,救助类别,有效期至\n");
+    for id in listed {
+        csv += &format!("甲,{id},低保,2099-12-31\n");
+    }
+    std::fs::write(dir.join("export.csv"), csv).unwrap();
+    run_in(
+        dir,
+        &[
+            "roster",
+            "prepare",
+            "export.csv",
+            "--keys",
+            "keys",
+            "--version",
+            "1",
+            "--out",
+            "r1.gwr",
+        ],
+    );
 }
