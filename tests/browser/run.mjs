@@ -267,6 +267,7 @@ try {
   await con.fill('#number-comment', '材料不全，下次补交');
   await con.click('#number-rate');
   await waitText(con, '#number-msg', `已录入 ${manualNumber} 的评价：基本满意`);
+  await con.screenshot({ path: `${shots}/console-number.png` });
   await con.keyboard.press('Escape');
   const rated3 = await api('GET', `/api/tickets/${manualNumber}/timeline`, man);
   check(rated3.rating && rated3.rating.source === 'staff' && rated3.rating.by === 'window:1', `a staff rating by window 1: ${JSON.stringify(rated3.rating)}`);
@@ -373,6 +374,7 @@ try {
   await con.fill('#manual-id', listed);
   await con.press('#manual-id', 'Enter');
   await waitText(con, '#manual-bound', '已绑定绿波卡 04A1B2C3');
+  await con.screenshot({ path: `${shots}/console-card.png` });
   check(!(await con.content()).includes(listed), 'the ID number is not kept in the page');
   await con.keyboard.press('Escape');
 
