@@ -57,6 +57,20 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// `[city]`: where the hall pushes what the bureau counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CityConfig {
+    /// `database_url` (a secret: it may hold a password).
+    pub database_url: Secret,
+    /// The hall's id in the city: `[hall] code`.
+    pub hall: String,
+    /// `push_interval`, 30 s by default.
+    pub push_interval: Duration,
+    /// `push_batch`: at most this many tickets per push, 5000 by default
+    /// (smaller on a slow link).
+    pub push_batch: usize,
+}
+
 /// A service offered at the hall.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
@@ -204,6 +218,8 @@ pub struct Config {
     /// How long after a ticket is finished the window's evaluator still
     /// offers to rate it (`[ratings] evaluator_open`, default 2 minutes).
     pub evaluator_open: Duration,
+    /// `[city]`, when the hall reports to a city database.
+    pub city: Option<CityConfig>,
 }
 
 /// `[voice]`: the announce hook (see `crate::voice`).
@@ -495,6 +511,15 @@ struct RawConfig {
     stats: RawStats,
     #[serde(default)]
     ratings: RawRatings,
+    city: Option<RawCity>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCity {
+    database_url: Option<String>,
+    push_interval: Option<String>,
+    push_batch: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -742,6 +767,10 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     let policies_file = policies_file(raw.policies, base)?;
     let daily_csv_dir = stats_config(raw.stats, base)?;
     let evaluator_open = evaluator_open(raw.ratings)?;
+    let city = match raw.city {
+        Some(c) => Some(city_config(c, hall_code.as_deref(), kiosk_machine)?),
+        None => None,
+    };
     let policy = call_policy(raw.call_policy)?;
     let day = day_boundary(raw.day)?;
     let listen = listen_address(raw.api.listen)?;
@@ -779,6 +808,59 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         voice,
         daily_csv_dir,
         evaluator_open,
+        city,
+    })
+}
+
+/// `[city]`: the database URL is needed, the hall needs a code (its id in
+/// the city), and a kiosk machine pushes nothing (its server does).
+fn city_config(
+    raw: RawCity,
+    hall_code: Option<&str>,
+    kiosk_machine: bool,
+) -> Result<CityConfig, Invalid> {
+    let k = KeyPath::new("city");
+    if kiosk_machine {
+        return Err((
+            k,
+            "is for the hall server: a kiosk machine ([hall] server) pushes nothing".into(),
+        ));
+    }
+    let url = raw.database_url.ok_or_else(|| {
+        (
+            k.clone().key("database_url"),
+            "is missing: the city database, e.g. \"postgres://greenwave@city-db/greenwave\""
+                .to_string(),
+        )
+    })?;
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err((k.key("database_url"), "must be a postgres:// URL".into()));
+    }
+    let hall = hall_code.ok_or_else(|| {
+        (
+            KeyPath::new("hall").key("code"),
+            "is needed with [city]: the hall's id in the city's figures, e.g. code = \"xicheng-01\"".to_string(),
+        )
+    })?;
+    let push_interval = match raw.push_interval.as_deref() {
+        Some(s) => duration(s, k.clone().key("push_interval"))?,
+        None => Duration::from_secs(30),
+    };
+    if push_interval < Duration::from_millis(200) || push_interval > Duration::from_secs(3600) {
+        return Err((
+            k.key("push_interval"),
+            "must be between 200ms and 1h".into(),
+        ));
+    }
+    let push_batch = raw.push_batch.unwrap_or(5000);
+    if !(10..=50_000).contains(&push_batch) {
+        return Err((k.key("push_batch"), "must be between 10 and 50000".into()));
+    }
+    Ok(CityConfig {
+        database_url: Secret(url),
+        hall: hall.to_string(),
+        push_interval,
+        push_batch,
     })
 }
 

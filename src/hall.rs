@@ -230,7 +230,7 @@ impl Hall {
     }
 
     fn record(&mut self, ev: Event, actor: &Actor) -> Result<(), HallError> {
-        self.record_request(ev, actor, None)
+        self.record_request(ev, actor, None, None)
     }
 
     /// The ticket of today that a request already caused, if any.
@@ -249,13 +249,14 @@ impl Hall {
         ev: Event,
         actor: &Actor,
         request: Option<&str>,
+        profile: Option<&crate::store::Profile>,
     ) -> Result<(), HallError> {
         let day = self.queue.day();
         let before = ev.ticket_id().and_then(|id| self.queue.ticket(id).cloned());
         let changes = self.queue.apply(&ev);
-        let committed = self
-            .store
-            .commit_request(day, actor, &[(ev.clone(), changes)], request);
+        let committed =
+            self.store
+                .commit_request(day, actor, &[(ev.clone(), changes)], request, profile);
         if let Err(e) = committed {
             tracing::error!(error = %e, "commit failed; reloading the queue from the database");
             self.guard.failed(&e);
@@ -348,7 +349,7 @@ impl Hall {
                     ask.person.map(str::to_string),
                     ask.identified,
                 )?;
-                self.record_request(ev.clone(), ask.actor, ask.request)?;
+                self.record_request(ev.clone(), ask.actor, ask.request, Some(&ask.profile))?;
                 let id = ev.ticket_id().expect("an issue concerns a ticket");
                 let t = self.queue.ticket(id).cloned();
                 (t.expect("an issued ticket is in the queue"), false)
@@ -419,6 +420,8 @@ pub struct Ask<'a> {
     /// The idempotency key of a kiosk machine's request (`k1:…`): asked
     /// again, the same ticket comes back, never a second.
     pub request: Option<&'a str>,
+    /// The resident as the bureau counts them (roster category, age band).
+    pub profile: crate::store::Profile,
 }
 
 /// What [`Hall::open_or_issue`] did.

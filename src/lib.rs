@@ -8,6 +8,7 @@ pub mod api;
 pub mod bigtext;
 pub mod board;
 pub mod cases;
+pub mod city;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -157,6 +157,7 @@ pub fn summaries_from_journal(journal: &[JournalEntry]) -> Vec<TicketSummary> {
                 transfers: 0,
                 end: None,
                 identified: ticket.identified,
+                profile: Default::default(),
             });
             continue;
         }
@@ -353,6 +354,21 @@ pub fn figures(
         figures: summarise(&all),
     });
     rows
+}
+
+/// The figures of every group of tickets, the group given by `key` of a
+/// ticket, in key order (no total row): the city's daily rows are these,
+/// computed by the same [`summarise`] as every other figure.
+pub fn grouped<K: Ord>(src: &Sources<'_>, key: impl Fn(&TicketSummary) -> K) -> Vec<(K, Figures)> {
+    let lives = lives(src);
+    let mut groups: BTreeMap<K, Vec<&Life>> = BTreeMap::new();
+    for l in &lives {
+        groups.entry(key(l.t)).or_default().push(l);
+    }
+    groups
+        .into_iter()
+        .map(|(k, ls)| (k, summarise(&ls)))
+        .collect()
 }
 
 fn summarise(lives: &[&Life]) -> Figures {

@@ -2,6 +2,7 @@
 //! over the library.
 
 mod board;
+mod city_cmd;
 mod client;
 mod config_cmd;
 mod demo;
@@ -55,6 +56,10 @@ pub enum Command {
     /// Figures over the journal: tickets, waits, service times, cases,
     /// ratings; the daily CSV export
     Stats(stats_cmd::StatsArgs),
+    /// The city: the bureau's figures across halls (`report`) and its
+    /// read-only page (`serve`), from the city database
+    #[command(subcommand)]
+    City(city_cmd::CityCmd),
     /// Database maintenance
     #[command(subcommand)]
     Store(store_cmd::StoreCmd),
@@ -149,6 +154,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Roster(c) => roster_cmd::run(config, c),
         Command::Store(c) => store_cmd::run(config, c),
         Command::Stats(a) => stats_cmd::run(config, a),
+        Command::City(c) => city_cmd::run(config, c),
         Command::Devices => devices::devices(config),
         Command::Voice(c) => voice_cmd::run(config, c),
         Command::PrintTest => devices::print_test(config),

@@ -5,11 +5,12 @@
 //! The workers, each in a module of its own with a `run(deps, cancel)`:
 //! the case follower ([`cases`]), the statistics exporter ([`exporter`]),
 //! the call announcer ([`announcer`]), the roster inbox ([`inbox`]), the
-//! rollover ticker ([`rollover`]), the kiosk ([`kiosk`]: card sources,
+//! city push ([`city`]), the rollover ticker ([`rollover`]), the kiosk ([`kiosk`]: card sources,
 //! keypad, the kiosk thread), the voice and the API server.
 
 pub mod announcer;
 pub mod cases;
+pub mod city;
 pub mod exporter;
 pub mod inbox;
 pub mod kiosk;
@@ -282,6 +283,22 @@ fn start_workers(
             events: events(),
         };
         sup.task("statistics exporter", exporter::run(deps, sup.token()));
+    }
+    if let Some(city) = cfg.city.clone() {
+        let deps = city::Deps {
+            db: db.clone(),
+            city,
+            hall_name: cfg.hall_name.clone(),
+        };
+        sup.task("city push", city::run(deps, sup.token()));
+    } else {
+        // Not (or no longer) in a city: the outbox stays empty.
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = crate::store::Store::open(&db).and_then(|s| s.city_outbox_off()) {
+                tracing::warn!(error = %e, "city outbox could not be switched off");
+            }
+        });
     }
     if let Some((rc, dir)) = cfg
         .roster

@@ -21,7 +21,7 @@ use crate::hall::{Actor, Ask, Clock, Hall};
 use crate::queue::{Identified, Lane, Ticket, TicketId, WaitRange};
 use crate::roster::install::RosterAnswer;
 use crate::roster::HashKey;
-use crate::store::AuditEntry;
+use crate::store::{AgeBand, AuditEntry, Profile};
 
 /// Who asks for a ticket, as the desk sees them: never an ID number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +200,27 @@ impl HallDesk {
     }
 }
 
+/// The bureau's view of an applicant: the roster category when the roster
+/// lists them (the figures by category count residents the roster knows,
+/// whichever lane they got), the age band when a card told the age.
+fn profile_of(answer: Option<&RosterAnswer>, age: Option<u32>) -> Profile {
+    Profile {
+        category: match answer {
+            Some(RosterAnswer::Listed { category, .. }) => Some(category.as_str().into()),
+            _ => None,
+        },
+        age_band: age.map(AgeBand::of),
+    }
+}
+
+/// The age in full years on `today` of the holder of `id`, by the birth
+/// date the number carries.
+fn age_of(id: &IdNumber, today: NaiveDate) -> Option<u32> {
+    let (y, m, d) = id.birth_date();
+    let birth = NaiveDate::from_ymd_opt(y.into(), m.into(), d.into())?;
+    Some(super::age_on(birth, today))
+}
+
 /// What the roster and the card bindings say of an applicant.
 struct Lookup {
     person: Option<[u8; 32]>,
@@ -245,6 +266,7 @@ impl HallDesk {
             (Some(PriorityReason::Age(_)) | None, _) => None,
         };
         let person = found.person.map(hex::encode);
+        let profile = profile_of(found.answer.as_ref(), found.age);
         let issued = crate::sync::lock(&self.hall).open_or_issue(Ask {
             actor,
             service,
@@ -253,6 +275,7 @@ impl HallDesk {
             token: new_token(),
             identified,
             request,
+            profile,
         })?;
         Ok(DeskAnswer::Ticket(Box::new(IssuedTicket {
             ticket: issued.ticket,
@@ -392,6 +415,10 @@ impl HallDesk {
             token: new_token(),
             identified: Some(Identified::Manual),
             request: None,
+            profile: Profile {
+                category: check.category.as_deref().map(Into::into),
+                age_band: age_of(id, self.today()).map(AgeBand::of),
+            },
         })?;
         Ok((check, issued.ticket))
     }

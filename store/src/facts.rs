@@ -63,6 +63,74 @@ pub struct TicketSummary {
     pub end: Option<End>,
     /// How a priority resident was identified.
     pub identified: Option<Identified>,
+    /// Who the resident is, as the bureau counts them (kept in the tickets
+    /// table, not the journal: a summary from the journal has none).
+    pub profile: Profile,
+}
+
+/// The bureau's view of a ticket's resident: the roster category that gave
+/// the priority lane and an age band. Never an ID number, a name, a birth
+/// date or a person hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Profile {
+    /// The roster category (`低保`, `特困`, ...), when the roster gave the
+    /// lane.
+    pub category: Option<std::sync::Arc<str>>,
+    /// The age band, when a card told the age.
+    pub age_band: Option<AgeBand>,
+}
+
+/// An age band of the bureau's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AgeBand {
+    /// Under 18.
+    Minor,
+    /// 18 to 59.
+    Adult,
+    /// 60 to 69.
+    Sixties,
+    /// 70 to 79.
+    Seventies,
+    /// 80 and over.
+    Eighty,
+}
+
+impl AgeBand {
+    /// Every band, youngest first.
+    pub const ALL: [AgeBand; 5] = [
+        AgeBand::Minor,
+        AgeBand::Adult,
+        AgeBand::Sixties,
+        AgeBand::Seventies,
+        AgeBand::Eighty,
+    ];
+
+    /// The band of an age in full years.
+    pub fn of(age: u32) -> AgeBand {
+        match age {
+            0..=17 => AgeBand::Minor,
+            18..=59 => AgeBand::Adult,
+            60..=69 => AgeBand::Sixties,
+            70..=79 => AgeBand::Seventies,
+            _ => AgeBand::Eighty,
+        }
+    }
+
+    /// The name in the stores and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgeBand::Minor => "0-17",
+            AgeBand::Adult => "18-59",
+            AgeBand::Sixties => "60-69",
+            AgeBand::Seventies => "70-79",
+            AgeBand::Eighty => "80+",
+        }
+    }
+
+    /// The band named `s`.
+    pub fn parse(s: &str) -> Option<AgeBand> {
+        AgeBand::ALL.into_iter().find(|b| b.as_str() == s)
+    }
 }
 
 /// How a ticket ended.
@@ -106,6 +174,7 @@ impl TicketSummary {
             transfers: t.transfers,
             end,
             identified: t.identified,
+            profile: Profile::default(),
         }
     }
 }

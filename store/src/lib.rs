@@ -7,11 +7,13 @@
 //! open tickets expired.
 
 mod cases;
+pub mod city;
 mod facts;
 pub mod hwm;
 pub mod journal;
 mod kiosk;
 mod migrations;
+mod outbox;
 mod roster;
 
 // The core's queue under its usual name: `crate::queue::...` reads the
@@ -19,7 +21,8 @@ mod roster;
 use greenwave_core::queue;
 
 pub use cases::{CaseRow, Handled, UnhappyRating};
-pub use facts::{CaseFact, End, RatingFact, Records, TicketSummary};
+pub use facts::{AgeBand, CaseFact, End, Profile, RatingFact, Records, TicketSummary};
+pub use outbox::{CardBinding, Pending};
 pub use roster::{AuditEntry, RosterBuild, RosterHit, RosterLookup, RosterState};
 
 use std::path::Path;
@@ -151,18 +154,20 @@ impl Store {
         actor: &Actor,
         events: &[(Event, Changes)],
     ) -> Result<(), StoreError> {
-        self.commit_request(day, actor, events, None)
+        self.commit_request(day, actor, events, None, None)
     }
 
     /// [`Store::commit`], with the idempotency key of the request that
     /// caused the first event (a kiosk machine's swipe), kept in the same
-    /// row so that the request and its effect commit together.
+    /// row so that the request and its effect commit together; and the
+    /// profile of a ticket the first event issues (category, age band).
     pub fn commit_request(
         &mut self,
         day: NaiveDate,
         actor: &Actor,
         events: &[(Event, Changes)],
         request: Option<&str>,
+        profile: Option<&Profile>,
     ) -> Result<(), StoreError> {
         let actor = actor.recorded();
         let path = self.path.clone();
@@ -212,6 +217,17 @@ impl Store {
             .map_err(|e| sql(&path, e))?;
             for t in &changes.tickets {
                 upsert_ticket(&tx, t).map_err(|e| sql(&path, e))?;
+            }
+            if let (Event::Issued { ticket }, Some(p), 0) = (event, profile, i) {
+                tx.execute(
+                    "UPDATE tickets SET category = ?2, age_band = ?3 WHERE id = ?1",
+                    params![
+                        ticket.id.0 as i64,
+                        p.category.as_deref(),
+                        p.age_band.map(AgeBand::as_str)
+                    ],
+                )
+                .map_err(|e| sql(&path, e))?;
             }
             for (n, w) in &changes.windows {
                 tx.execute(
@@ -366,7 +382,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, day, lane, origin_service, issued_at, first_called_at, started_at,
-                        closed_at, window, transfers, state, identified
+                        closed_at, window, transfers, state, identified, category, age_band
                    FROM tickets WHERE day >= ?1 AND day <= ?2 ORDER BY id",
             )
             .map_err(|e| self.err(e))?;
@@ -420,6 +436,7 @@ impl Store {
                 Err(e) => return Err(self.err(e.into())),
             };
             let ts = |i: usize| Ok::<_, StoreError>(get(i)?.map(Timestamp));
+            let profile = self.profile_columns(r, 12, &mut services, &bad)?;
             out.push(TicketSummary {
                 id: TicketId(id as u64),
                 day,
@@ -433,9 +450,39 @@ impl Store {
                 transfers: r.get(9).map_err(|e| self.err(e))?,
                 end,
                 identified,
+                profile,
             });
         }
         Ok(out)
+    }
+
+    /// The profile in columns `at` (category) and `at + 1` (age band),
+    /// categories shared through `names`.
+    fn profile_columns(
+        &self,
+        r: &rusqlite::Row<'_>,
+        at: usize,
+        names: &mut Vec<std::sync::Arc<str>>,
+        bad: &dyn Fn(&str, &str) -> StoreError,
+    ) -> Result<Profile, StoreError> {
+        let text = |i: usize| -> Result<Option<&str>, StoreError> {
+            r.get_ref(i)
+                .and_then(|v| v.as_str_or_null().map_err(Into::into))
+                .map_err(|e| self.err(e))
+        };
+        let category = text(at)?.map(|c| match names.iter().find(|s| &***s == c) {
+            Some(s) => s.clone(),
+            None => {
+                let s: std::sync::Arc<str> = c.into();
+                names.push(s.clone());
+                s
+            }
+        });
+        let age_band = match text(at + 1)? {
+            None => None,
+            Some(b) => Some(AgeBand::parse(b).ok_or_else(|| bad("age band", b))?),
+        };
+        Ok(Profile { category, age_band })
     }
 
     /// The service days `from..=to` that have tickets, in order.

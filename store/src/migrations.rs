@@ -168,6 +168,46 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE ratings_v10 RENAME TO ratings;
     CREATE INDEX ratings_unhappy ON ratings (at)
         WHERE rating IN ('不满意', '非常不满意');",
+    // 11: the city. Each ticket keeps the roster category and the age band
+    // of its resident (never the age itself, never a birth date), which the
+    // bureau's figures are split by; and an outbox of the tickets whose
+    // facts changed since the last push to the city database, filled by
+    // triggers in the very transaction that changed them (so no write path
+    // can forget it), only while the outbox is switched on (`meta`
+    // `city_outbox` = `on`, set when `[city]` is configured).
+    "ALTER TABLE tickets ADD COLUMN category TEXT;
+    ALTER TABLE tickets ADD COLUMN age_band TEXT
+        CHECK (age_band IN ('0-17', '18-59', '60-69', '70-79', '80+'));
+    CREATE TABLE city_outbox (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id  INTEGER NOT NULL
+    );
+    CREATE TRIGGER city_ticket_insert AFTER INSERT ON tickets
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.id); END;
+    CREATE TRIGGER city_ticket_update AFTER UPDATE ON tickets
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.id); END;
+    CREATE TRIGGER city_case_insert AFTER INSERT ON cases
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.ticket_id); END;
+    CREATE TRIGGER city_case_update AFTER UPDATE ON cases
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.ticket_id); END;
+    CREATE TRIGGER city_case_event AFTER INSERT ON case_events
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id)
+              SELECT ticket_id FROM cases WHERE id = NEW.case_id; END;
+    CREATE TRIGGER city_rating_insert AFTER INSERT ON ratings
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.ticket_id); END;
+    CREATE TRIGGER city_rating_update AFTER UPDATE ON ratings
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.ticket_id); END;
+    CREATE TABLE city_cards_pushed (
+        uid        TEXT PRIMARY KEY,
+        bound_at   INTEGER NOT NULL
+    );",
 ];
 
 /// Applies every migration the database has not seen.

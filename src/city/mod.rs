@@ -1,0 +1,142 @@
+//! The city: what a hall pushes to the city database and how the bureau's
+//! figures are read back. The hall computes its daily figures with the
+//! statistics' own pure function ([`crate::stats::grouped`]), so the
+//! city's figures for one hall are the hall's `greenwave stats` figures
+//! (the additive ones: counts, means, maxima; percentiles are not
+//! additive and the city does not report them).
+//!
+//! What leaves a hall (README "What leaves a hall"): per ticket its day,
+//! service, lane, way of identification, roster category, age band, times,
+//! whether it was accompanied, the policies explained and its rating; per
+//! day the figures; the roster version installed; priority card bindings
+//! (card UID and roster entry hash). Never an ID number, a name, a birth
+//! date, a ticket's person hash or a free-text note.
+
+pub mod page;
+pub mod push;
+pub mod report;
+pub mod svg;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+
+use crate::queue::{TicketId, Timestamp};
+use crate::stats::{Figures, Sources};
+use crate::store::city::{CityTicket, DailyKey, DailyRow, Tally, COUNTS};
+use crate::store::{End, Records, TicketSummary};
+
+/// The daily rows of the days in `records` (which must hold whole days):
+/// one per day and group of service, lane, way, category and age band.
+pub fn daily_rows(records: &Records) -> Vec<DailyRow> {
+    crate::stats::grouped(&Sources::of(records), |t| (t.day, key_of(t)))
+        .into_iter()
+        .map(|((day, key), f)| DailyRow {
+            day,
+            key,
+            tally: tally_of(&f),
+        })
+        .collect()
+}
+
+fn key_of(t: &TicketSummary) -> DailyKey {
+    let or_dash = |s: Option<&str>| s.unwrap_or("-").to_string();
+    DailyKey {
+        service: t.service.to_string(),
+        lane: t.lane.as_str().to_string(),
+        way: or_dash(t.identified.map(|w| w.as_str())),
+        category: or_dash(t.profile.category.as_deref()),
+        age_band: or_dash(t.profile.age_band.map(|b| b.as_str())),
+    }
+}
+
+/// The additive part of a group's figures, in the order of [`COUNTS`].
+pub fn tally_of(f: &Figures) -> Tally {
+    let r = &f.resident;
+    let counts = [
+        f.issued,
+        f.priority,
+        f.served,
+        f.no_show,
+        f.transferred,
+        f.cancelled,
+        f.expired,
+        f.wait.count,
+        f.service.count,
+        f.priority_served,
+        f.cases,
+        f.cases_closed,
+        f.policies_explained,
+        f.ratings,
+        f.satisfied,
+        f.fairly_satisfied,
+        f.dissatisfied,
+        r.ratings,
+        r.levels[0],
+        r.levels[1],
+        r.levels[2],
+        r.levels[3],
+        r.levels[4],
+        f.by_id_card,
+        f.by_priority_card,
+        f.by_manual,
+    ];
+    debug_assert_eq!(counts.len(), COUNTS.len());
+    Tally {
+        counts: counts.map(|c| c as i64),
+        wait_sum_s: f.wait.mean_s * f.wait.count as f64,
+        wait_max_s: f.wait.max_s,
+        service_sum_s: f.service.mean_s * f.service.count as f64,
+        service_max_s: f.service.max_s,
+    }
+}
+
+fn at(t: Timestamp) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.0).unwrap_or_default()
+}
+
+/// The city's rows of the tickets `ids` found in `records`.
+pub fn city_tickets(records: &Records, ids: &HashSet<TicketId>) -> Vec<CityTicket> {
+    let cases: std::collections::HashMap<TicketId, _> =
+        records.cases.iter().map(|c| (c.ticket, c)).collect();
+    let ratings: std::collections::HashMap<TicketId, _> =
+        records.ratings.iter().map(|r| (r.ticket, r)).collect();
+    records
+        .tickets
+        .iter()
+        .filter(|t| ids.contains(&t.id))
+        .map(|t| {
+            let case = cases.get(&t.id);
+            let rating = ratings.get(&t.id);
+            CityTicket {
+                day: t.day,
+                ticket: t.id.0 as i64,
+                service: t.service.to_string(),
+                lane: t.lane.as_str(),
+                way: t.identified.map(|w| w.as_str()),
+                category: t.profile.category.as_deref().map(str::to_string),
+                age_band: t.profile.age_band.map(|b| b.as_str()),
+                issued_at: at(t.issued_at),
+                first_called_at: t.first_called_at.map(at),
+                started_at: t.started_at.map(at),
+                finished_at: t.finished_at.map(at),
+                ended: t.end.map(end_name),
+                transfers: t.transfers as i32,
+                accompanied: case.is_some(),
+                case_closed: case.is_some_and(|c| c.closed),
+                policies: case.map_or(0, |c| c.policies as i32),
+                rating: rating.map(|r| r.rating.as_str()),
+                rating_source: rating.map(|r| r.source.as_str()),
+            }
+        })
+        .collect()
+}
+
+fn end_name(e: End) -> &'static str {
+    match e {
+        End::Done => "done",
+        End::NoShow => "no_show",
+        End::Cancelled => "cancelled",
+        End::Expired => "expired",
+    }
+}
