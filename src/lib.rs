@@ -26,5 +26,7 @@ pub mod voice;
 // hold at compile time: the core depends on no database and no runtime,
 // and only the store depends on rusqlite. Re-exported under their old
 // names.
+/// The city database (PostgreSQL).
+pub use greenwave_citydb as citydb;
 pub use greenwave_core::queue;
 pub use greenwave_store as store;

@@ -1,6 +1,7 @@
 //! The house rules of ARCHITECTURE.md, checked on the source tree:
 //! the crates depend on what they may (the core on no database, runtime or
-//! driver; only the store on rusqlite; the drivers on no greenwave crate),
+//! driver; only the store on rusqlite and the city database on
+//! tokio-postgres; the drivers on no greenwave crate),
 //! the top-level modules of each crate form no cycle, and no function
 //! outside tests is longer than 100 lines.
 
@@ -41,11 +42,27 @@ fn each_crate_depends_only_on_what_its_rules_allow() {
             "greenwave-store depends on {banned}"
         );
     }
+    let citydb = dependencies("citydb/Cargo.toml");
+    assert!(citydb.contains("tokio-postgres"));
+    for banned in [
+        "rusqlite",
+        "greenwave-core",
+        "greenwave-store",
+        "greenwave-drivers",
+        "axum",
+    ] {
+        assert!(
+            !citydb.contains(banned),
+            "greenwave-citydb depends on {banned}"
+        );
+    }
     let main = dependencies("Cargo.toml");
-    assert!(
-        !main.contains("rusqlite"),
-        "only greenwave-store may speak SQL; the main crate depends on rusqlite"
-    );
+    for sql in ["rusqlite", "tokio-postgres", "postgres", "sqlx"] {
+        assert!(
+            !main.contains(sql),
+            "only greenwave-store and greenwave-citydb may speak SQL; the main crate depends on {sql}"
+        );
+    }
     let drivers = dependencies("drivers/Cargo.toml");
     for d in &drivers {
         assert!(!d.starts_with("greenwave"), "the drivers depend on {d}");
@@ -262,7 +279,7 @@ fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
 
 #[test]
 fn no_crate_has_a_cycle_among_its_modules() {
-    for src in ["src", "drivers/src", "store/src", "core/src"] {
+    for src in ["src", "drivers/src", "store/src", "citydb/src", "core/src"] {
         let graph = module_graph(&root().join(src));
         assert_eq!(cycle(&graph), None, "a module cycle in {src}: {graph:#?}");
     }
@@ -331,7 +348,7 @@ fn functions(src: &str) -> Vec<(usize, String, usize)> {
 #[test]
 fn no_function_outside_tests_is_longer_than_100_lines() {
     let mut long = Vec::new();
-    for src in ["src", "drivers/src", "store/src", "core/src"] {
+    for src in ["src", "drivers/src", "store/src", "citydb/src", "core/src"] {
         for f in rust_files(&root().join(src)) {
             let text = std::fs::read_to_string(&f).unwrap();
             for (lines, name, line) in functions(&text) {

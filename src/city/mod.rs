@@ -21,9 +21,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use crate::citydb::{CityTicket, DailyKey, DailyRow, Tally, COUNTS};
 use crate::queue::{TicketId, Timestamp};
 use crate::stats::{Figures, Sources};
-use crate::store::city::{CityTicket, DailyKey, DailyRow, Tally, COUNTS};
 use crate::store::{End, Records, TicketSummary};
 
 /// The daily rows of the days in `records` (which must hold whole days):

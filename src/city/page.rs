@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 
 use super::report::{rows, CityRow};
 use super::svg::{self, esc, Bar, Series};
-use crate::store::city::{CityBy, CityDb, HallStatus};
+use crate::citydb::{CityBy, CityDb, HallStatus};
 
 /// The page's period (`?from=YYYY-MM-DD&to=YYYY-MM-DD`).
 #[derive(Debug, Default, serde::Deserialize)]
@@ -69,7 +69,7 @@ async fn page(State(db): State<Db>, Query(p): Query<Period>) -> Response {
         let by_hall = rows(&db.report(from, to, CityBy::Hall).await?);
         let daily = db.priority_served_per_hall_day(from, to).await?;
         let halls = db.halls().await?;
-        Ok::<_, crate::store::city::CityError>(Model {
+        Ok::<_, crate::citydb::CityError>(Model {
             from,
             to,
             by_hall,

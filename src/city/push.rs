@@ -9,7 +9,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::city::{CityDb, CityTicket, DailyRow, InstalledRoster, Push};
+use crate::citydb::{CityDb, CityTicket, DailyRow, InstalledRoster, Push};
 use crate::store::{CardBinding, Store};
 
 /// What one push sends, read from the hall's store.
@@ -58,6 +58,15 @@ pub fn read_batch(store: &Store, limit: usize) -> anyhow::Result<Batch> {
 
 /// Sends `batch` as hall `hall` (named `name`).
 pub async fn send(db: &mut CityDb, hall: &str, name: &str, batch: &Batch) -> anyhow::Result<()> {
+    let cards: Vec<crate::citydb::CardBinding> = batch
+        .cards
+        .iter()
+        .map(|c| crate::citydb::CardBinding {
+            uid: c.uid.clone(),
+            person: c.person.clone(),
+            bound_at: c.bound_at,
+        })
+        .collect();
     db.push(&Push {
         hall,
         name,
@@ -66,7 +75,7 @@ pub async fn send(db: &mut CityDb, hall: &str, name: &str, batch: &Batch) -> any
         daily: &batch.daily,
         up_to: batch.up_to,
         roster: batch.roster.clone(),
-        cards: &batch.cards,
+        cards: &cards,
     })
     .await?;
     Ok(())
@@ -98,6 +107,17 @@ pub async fn take_cards(db: &CityDb, store_path: &Path, hall: &str) -> anyhow::R
     if cursor == after {
         return Ok(0);
     }
+    let cards: Vec<(CardBinding, String)> = cards
+        .into_iter()
+        .map(|(c, hall)| {
+            let c = CardBinding {
+                uid: c.uid,
+                person: c.person,
+                bound_at: c.bound_at,
+            };
+            (c, hall)
+        })
+        .collect();
     let path = store_path.to_path_buf();
     tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
         let mut store = Store::open(&path)?;

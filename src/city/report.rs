@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::store::city::Tally;
+use crate::citydb::Tally;
 
 /// The figures of a group across halls: the additive part of the hall's
 /// [`crate::stats::Figures`], same names, same definitions.

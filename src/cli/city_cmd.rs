@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::city::report::{rows, to_csv, to_table, to_xlsx};
+use crate::citydb::{CityBy, CityDb};
 use crate::config::Config;
-use crate::store::city::{CityBy, CityDb};
 
 /// `greenwave city ...`
 #[derive(Debug, Subcommand)]

@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::city::push::{self, Batch};
+use crate::citydb::CityDb;
 use crate::config::CityConfig;
-use crate::store::city::CityDb;
 use crate::store::Store;
 
 /// What the push needs.

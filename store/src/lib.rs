@@ -7,7 +7,6 @@
 //! open tickets expired.
 
 mod cases;
-pub mod city;
 mod facts;
 pub mod hwm;
 pub mod journal;

@@ -1,4 +1,4 @@
-//! The city database (PostgreSQL): what every hall pushes and the bureau
+//! greenwave's city database (PostgreSQL): what every hall pushes and the bureau
 //! reads. One row per ticket (`tickets`, idempotent on hall, day and
 //! ticket), the daily figures per hall, day and group (`daily`, replaced
 //! for a hall's day whenever one of its tickets changes: what keeps a
@@ -13,7 +13,17 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls};
 
-use super::outbox::CardBinding;
+/// A priority card binding as the city shares it: the card's UID and the
+/// keyed identity hash of the roster entry, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardBinding {
+    /// The card's UID (hex).
+    pub uid: String,
+    /// The keyed identity hash (hex) of the resident.
+    pub person: String,
+    /// When it was bound (seconds since the epoch).
+    pub bound_at: i64,
+}
 
 /// The schema, one migration per entry; the database's
 /// `greenwave_schema.version` is the number applied. Append; never edit one
