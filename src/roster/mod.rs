@@ -21,9 +21,11 @@
 pub mod export;
 pub mod file;
 pub mod inbox;
+pub mod index;
 pub mod install;
 pub mod keys;
 pub mod prepare;
+pub mod publish;
 mod sort;
 pub mod synthetic;
 
