@@ -27,6 +27,7 @@ pub mod keys;
 pub mod prepare;
 pub mod publish;
 mod sort;
+pub mod source;
 pub mod synthetic;
 
 use std::collections::HashSet;
