@@ -83,7 +83,7 @@ pub enum IndexError {
     #[error("index.json is not a greenwave roster index: {0}")]
     Malformed(String),
     /// The signature does not verify.
-    #[error("index.json's signature does not verify with roster.public_key (signed by key {signer}, this hall trusts {trusted}): nothing installed")]
+    #[error("index.json's signature does not verify with roster.public_key (key {trusted}; the index names key {signer}): it was altered or signed with another key")]
     BadSignature {
         /// The fingerprint the index claims.
         signer: String,
