@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod file_server;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
