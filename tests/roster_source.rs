@@ -38,7 +38,12 @@ impl Ops {
             dir: tempfile::tempdir().unwrap(),
         };
         o.ok(&["roster", "keygen", "--out", "keys"]);
-        let lists: [(&str, &[u32]); 4] = [("e1", &[1, 2]), ("e2", &[1, 3]), ("e3", &[4]), ("e4", &[4, 5])];
+        let lists: [(&str, &[u32]); 4] = [
+            ("e1", &[1, 2]),
+            ("e2", &[1, 3]),
+            ("e3", &[4]),
+            ("e4", &[4, 5]),
+        ];
         for (name, people) in lists {
             let mut csv = "姓名,身份证号码,救助类别,有效期至\n".to_string();
             for p in people {
@@ -78,7 +83,15 @@ impl Ops {
 
     fn prepare(&self, export: &str, version: &str, out: &str, extra: &[&str]) {
         let mut args = vec![
-            "roster", "prepare", export, "--keys", "keys", "--version", version, "--out", out,
+            "roster",
+            "prepare",
+            export,
+            "--keys",
+            "keys",
+            "--version",
+            version,
+            "--out",
+            out,
         ];
         args.extend_from_slice(extra);
         self.ok(&args);
@@ -138,7 +151,13 @@ fn wait_version(hall: &TestHall, want: u64, daemon: &common::Daemon, server: &Fi
         Duration::from_secs(60),
         &format!("roster version {want} never installed"),
         || version(hall) == Some(want),
-        || format!("requests {:?}\nlog:\n{}", server.requests(), daemon.stderr()),
+        || {
+            format!(
+                "requests {:?}\nlog:\n{}",
+                server.requests(),
+                daemon.stderr()
+            )
+        },
     );
 }
 
@@ -174,11 +193,24 @@ fn publish_writes_a_signed_index_and_refuses_a_bad_file() {
         SignedIndex::parse(&bytes).unwrap().verify(&public).unwrap()
     };
 
-    let out = ops.ok(&["roster", "publish", "v1.gwr", "www", "--signing-key", "keys/roster-signing.key"]);
-    assert!(out.contains("roster-1.gwr") && out.contains("full roster, version 1"), "{out}");
+    let out = ops.ok(&[
+        "roster",
+        "publish",
+        "v1.gwr",
+        "www",
+        "--signing-key",
+        "keys/roster-signing.key",
+    ]);
+    assert!(
+        out.contains("roster-1.gwr") && out.contains("full roster, version 1"),
+        "{out}"
+    );
     let i = index();
     let full = i.full.clone().unwrap();
-    assert_eq!((full.file.as_str(), full.version, full.base), ("roster-1.gwr", 1, None));
+    assert_eq!(
+        (full.file.as_str(), full.version, full.base),
+        ("roster-1.gwr", 1, None)
+    );
     let published = std::fs::read(ops.www().join("roster-1.gwr")).unwrap();
     assert_eq!(published, std::fs::read(ops.path("v1.gwr")).unwrap());
     assert_eq!(full.size, published.len() as u64);
@@ -188,14 +220,21 @@ fn publish_writes_a_signed_index_and_refuses_a_bad_file() {
 
     assert_eq!(ops.publish("d2.gwr").0, 0);
     let i = index();
-    let d: Vec<_> = i.deltas.iter().map(|d| (d.file.as_str(), d.base, d.version)).collect();
+    let d: Vec<_> = i
+        .deltas
+        .iter()
+        .map(|d| (d.file.as_str(), d.base, d.version))
+        .collect();
     assert_eq!(d, [("delta-1-2.gwr", Some(1), 2)]);
     assert!(i.published_at <= chrono::Utc::now());
 
     // A newer full roster: the deltas before it leave the index.
     let (code, out, err) = ops.publish("v3.gwr");
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("no longer listed") && out.contains("delta-1-2.gwr"), "{out}");
+    assert!(
+        out.contains("no longer listed") && out.contains("delta-1-2.gwr"),
+        "{out}"
+    );
     assert_eq!(ops.publish("d4.gwr").0, 0);
     let i = index();
     assert_eq!(i.full.as_ref().unwrap().file, "roster-3.gwr");
@@ -211,19 +250,42 @@ fn publish_writes_a_signed_index_and_refuses_a_bad_file() {
     std::fs::write(ops.path("bad.gwr"), &bytes).unwrap();
     let (code, _, err) = ops.publish("bad.gwr");
     assert_eq!(code, 1);
-    assert!(err.contains("bad.gwr") && err.contains("refused") && err.contains("digest"), "{err}");
+    assert!(
+        err.contains("bad.gwr") && err.contains("refused") && err.contains("digest"),
+        "{err}"
+    );
     let (code, _, err) = ops.publish("e1.csv");
     assert_eq!(code, 1);
-    assert!(err.contains("e1.csv") && err.contains("not a greenwave roster file"), "{err}");
+    assert!(
+        err.contains("e1.csv") && err.contains("not a greenwave roster file"),
+        "{err}"
+    );
     let (code, _, err) = ops.publish("v1.gwr");
     assert_eq!(code, 1);
-    assert!(err.contains("v1.gwr") && err.contains("not newer than the published full roster version 3"), "{err}");
+    assert!(
+        err.contains("v1.gwr")
+            && err.contains("not newer than the published full roster version 3"),
+        "{err}"
+    );
     // Signed by another ops key.
     ops.ok(&["roster", "keygen", "--out", "other"]);
-    ops.ok(&["roster", "prepare", "e4.csv", "--keys", "other", "--version", "5", "--out", "foreign.gwr"]);
+    ops.ok(&[
+        "roster",
+        "prepare",
+        "e4.csv",
+        "--keys",
+        "other",
+        "--version",
+        "5",
+        "--out",
+        "foreign.gwr",
+    ]);
     let (code, _, err) = ops.publish("foreign.gwr");
     assert_eq!(code, 1);
-    assert!(err.contains("foreign.gwr") && err.contains("signature"), "{err}");
+    assert!(
+        err.contains("foreign.gwr") && err.contains("signature"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(ops.www().join("index.json")).unwrap(), before);
     let mut names: Vec<String> = std::fs::read_dir(ops.www())
         .unwrap()
@@ -232,7 +294,13 @@ fn publish_writes_a_signed_index_and_refuses_a_bad_file() {
     names.sort();
     assert_eq!(
         names,
-        ["delta-1-2.gwr", "delta-3-4.gwr", "index.json", "roster-1.gwr", "roster-3.gwr"]
+        [
+            "delta-1-2.gwr",
+            "delta-3-4.gwr",
+            "index.json",
+            "roster-1.gwr",
+            "roster-3.gwr"
+        ]
     );
 }
 
@@ -255,7 +323,9 @@ fn a_hall_follows_its_source_resuming_a_cut_download() {
     let index = server.requests_for("index.json");
     let last = index.last().unwrap();
     assert_eq!(last.status, 304, "{index:?}");
-    assert!(last.header("if-none-match").is_some_and(|e| e.starts_with('"')));
+    assert!(last
+        .header("if-none-match")
+        .is_some_and(|e| e.starts_with('"')));
     assert_eq!(statuses(&server.requests_for("roster-1.gwr")), [200]);
 
     // A delta, whose first download the server cuts after 100 bytes.
@@ -279,7 +349,9 @@ fn a_hall_follows_its_source_resuming_a_cut_download() {
     }
     assert!(!log.contains("测试居民"));
     // No part file is left behind.
-    let parts = std::fs::read_dir(hall.data_dir().join("source")).unwrap().count();
+    let parts = std::fs::read_dir(hall.data_dir().join("source"))
+        .unwrap()
+        .count();
     assert_eq!(parts, 0);
 }
 
@@ -318,7 +390,11 @@ fn a_wrong_digest_or_a_bad_signature_installs_nothing() {
     eventually(
         Duration::from_secs(30),
         "the wrong digest was never reported",
-        || daemon.stderr().contains("delta-1-2.gwr: downloaded file does not match the index"),
+        || {
+            daemon
+                .stderr()
+                .contains("delta-1-2.gwr: downloaded file does not match the index")
+        },
         || daemon.stderr(),
     );
     // Not downloaded again while the index stays the same; v1 in use.
@@ -354,7 +430,11 @@ fn a_wrong_digest_or_a_bad_signature_installs_nothing() {
     assert!(server.requests_for("roster-3.gwr").is_empty());
     assert_eq!(version(&hall), Some(1));
     let log = daemon.stderr();
-    assert_eq!(log.matches("signature does not verify").count(), 1, "logged once:\n{log}");
+    assert_eq!(
+        log.matches("signature does not verify").count(),
+        1,
+        "logged once:\n{log}"
+    );
 
     // The good index back: the full roster 3 replaces roster 1.
     replace(&index, good.as_bytes());
@@ -380,7 +460,11 @@ fn an_unreachable_source_is_retried_until_it_answers() {
     let server = FileServer::start_on(&ops.www(), port);
     wait_version(&hall, 1, &daemon, &server);
     let log = daemon.stderr();
-    assert_eq!(log.matches("roster source unreachable").count(), 1, "logged once:\n{log}");
+    assert_eq!(
+        log.matches("roster source unreachable").count(),
+        1,
+        "logged once:\n{log}"
+    );
     assert!(log.contains("roster source reachable"), "{log}");
 }
 
@@ -388,8 +472,14 @@ fn an_unreachable_source_is_retried_until_it_answers() {
 fn config_check_names_a_bad_source() {
     let cases = [
         ("source = \"ftp://ops/greenwave/\"", "roster.source"),
-        ("source = \"http://ops/g/\"\nsource_interval = \"soon\"", "roster.source_interval"),
-        ("source = \"http://ops/g/\"\nsource_interval = \"0s\"", "between 1s and 24h"),
+        (
+            "source = \"http://ops/g/\"\nsource_interval = \"soon\"",
+            "roster.source_interval",
+        ),
+        (
+            "source = \"http://ops/g/\"\nsource_interval = \"0s\"",
+            "between 1s and 24h",
+        ),
         ("source_interval = \"1m\"", "roster.source is not"),
     ];
     for (roster, expected) in cases {

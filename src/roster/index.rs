@@ -260,7 +260,10 @@ mod tests {
             format: INDEX_FORMAT,
             published_at: DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap(),
             full: Some(entry("roster-3.gwr", None, 3)),
-            deltas: vec![entry("delta-3-4.gwr", Some(3), 4), entry("delta-4-5.gwr", Some(4), 5)],
+            deltas: vec![
+                entry("delta-3-4.gwr", Some(3), 4),
+                entry("delta-4-5.gwr", Some(4), 5),
+            ],
         }
     }
 

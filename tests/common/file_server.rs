@@ -177,7 +177,8 @@ fn serve(mut stream: TcpStream, dir: &Path, shared: &Shared) {
     };
     let Some(body) = body else {
         record(shared, seen, 404);
-        let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ = stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
     };
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..16]);
@@ -224,7 +225,11 @@ fn answer(seen: &Seen, etag: &str, len: usize, ranges: bool) -> (u16, usize, Str
         .and_then(|r| r.strip_suffix('-'))
         .and_then(|n| n.parse::<usize>().ok());
     match from {
-        Some(n) if n < len => (206, n, format!("Content-Range: bytes {n}-{}/{len}\r\n", len - 1)),
+        Some(n) if n < len => (
+            206,
+            n,
+            format!("Content-Range: bytes {n}-{}/{len}\r\n", len - 1),
+        ),
         Some(_) => (416, 0, format!("Content-Range: bytes */{len}\r\n")),
         None => (200, 0, String::new()),
     }
