@@ -113,6 +113,22 @@ impl Ops {
         ])
     }
 
+    /// Publishes `file` into a copy of the served directory, `stage`, and
+    /// returns it: the test moves what it wants into `www` (the index
+    /// last), so the daemon never sees the good state in between.
+    fn stage(&self, file: &str) -> PathBuf {
+        let stage = self.path("stage");
+        let _ = std::fs::remove_dir_all(&stage);
+        std::fs::create_dir_all(&stage).unwrap();
+        for e in std::fs::read_dir(self.www()).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), stage.join(e.file_name())).unwrap();
+        }
+        let (code, out, err) = self.publish_to(file, "stage");
+        assert_eq!(code, 0, "{out}{err}");
+        stage
+    }
+
     fn www(&self) -> PathBuf {
         self.path("www")
     }
@@ -381,12 +397,14 @@ fn a_wrong_digest_or_a_bad_signature_installs_nothing() {
     wait_version(&hall, 1, &daemon, &server);
 
     // The published delta is damaged on the server: its digest is wrong.
-    assert_eq!(ops.publish("d2.gwr").0, 0);
-    let served = ops.www().join("delta-1-2.gwr");
-    let mut bytes = std::fs::read(&served).unwrap();
+    // (Published aside, so that the daemon never sees the good file.)
+    let stage = ops.stage("d2.gwr");
+    let mut bytes = std::fs::read(stage.join("delta-1-2.gwr")).unwrap();
     let n = bytes.len();
     bytes[n - 10] ^= 0x01;
-    replace(&served, &bytes);
+    replace(&ops.www().join("delta-1-2.gwr"), &bytes);
+    let index = ops.www().join("index.json");
+    replace(&index, &std::fs::read(stage.join("index.json")).unwrap());
     eventually(
         Duration::from_secs(30),
         "the wrong digest was never reported",
@@ -403,22 +421,14 @@ fn a_wrong_digest_or_a_bad_signature_installs_nothing() {
     assert_eq!(version(&hall), Some(1));
     assert_eq!(check(&hall, 2), Some(0));
 
-    // A new index whose signature does not verify. (Published aside
-    // first, so that the daemon never sees the good one before the bad.)
-    let stage = ops.path("stage");
-    std::fs::create_dir_all(&stage).unwrap();
-    for e in std::fs::read_dir(ops.www()).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), stage.join(e.file_name())).unwrap();
-    }
-    assert_eq!(ops.publish_to("v3.gwr", "stage").0, 0);
+    // A new index whose signature does not verify.
+    let stage = ops.stage("v3.gwr");
     std::fs::copy(stage.join("roster-3.gwr"), ops.www().join("roster-3.gwr")).unwrap();
     let good = std::fs::read_to_string(stage.join("index.json")).unwrap();
     let mut signed = SignedIndex::parse(good.as_bytes()).unwrap();
     let altered = signed.index.replace("\"version\":3", "\"version\":30");
     assert_ne!(altered, signed.index);
     signed.index = altered;
-    let index = ops.www().join("index.json");
     replace(&index, signed.to_json().as_bytes());
     eventually(
         Duration::from_secs(30),
