@@ -453,6 +453,13 @@ impl Config {
                         "optional"
                     }
                 );
+                if let Some(src) = &r.source {
+                    s += &format!(
+                        "           source {} every {}\n",
+                        src.url,
+                        humantime::format_duration(src.interval)
+                    );
+                }
             }
             None => s += "roster     (none configured)\n",
         }
@@ -617,6 +624,8 @@ struct RawRoster {
     public_key: Option<PathBuf>,
     hash_key: Option<PathBuf>,
     inbox: Option<PathBuf>,
+    source: Option<String>,
+    source_interval: Option<String>,
     require_signature: Option<bool>,
     categories: Option<Vec<String>>,
     priority_categories: Option<Vec<String>>,
@@ -1564,14 +1573,70 @@ fn roster_config(r: RawRoster, base: &Path) -> Result<RosterConfig, Invalid> {
                 .into(),
         ));
     }
+    let source = roster_source(r.source, r.source_interval, r.public_key.is_some())?;
     Ok(RosterConfig {
         public_key: r.public_key.map(rel),
         hash_key: r.hash_key.map(rel),
         inbox: r.inbox.map(rel),
+        source,
         require_signature,
         categories,
         columns: r.columns.unwrap_or_default(),
     })
+}
+
+/// `[roster] source` and `source_interval`: an http(s) URL of a directory
+/// (a `/` is added at the end), checked every 10 minutes by default, from
+/// 1 second to 1 day; the index is verified with `public_key`.
+fn roster_source(
+    url: Option<String>,
+    interval: Option<String>,
+    has_public_key: bool,
+) -> Result<Option<crate::roster::install::RosterSource>, Invalid> {
+    let k = KeyPath::new("roster");
+    let Some(url) = url.map(|u| u.trim().to_string()) else {
+        if interval.is_some() {
+            return Err((
+                k.key("source_interval"),
+                "is set but roster.source is not (the web server to fetch rosters from)".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let host = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    if host.is_none_or(|h| h.is_empty() || h.starts_with('/') || h.contains(char::is_whitespace)) {
+        return Err((
+            k.key("source"),
+            format!("\"{url}\" must be an http:// or https:// URL of the directory ops publish into, e.g. \"http://10.0.0.5/greenwave/\""),
+        ));
+    }
+    if url.contains(['?', '#']) {
+        return Err((
+            k.key("source"),
+            format!("\"{url}\" must be a plain directory URL, without ? or #"),
+        ));
+    }
+    if !has_public_key {
+        return Err((
+            k.key("public_key"),
+            "is required with roster.source: the published index is verified with it".into(),
+        ));
+    }
+    let ik = k.key("source_interval");
+    let every = match interval.as_deref() {
+        Some(s) => duration(s, ik.clone())?,
+        None => Duration::from_secs(600),
+    };
+    if every < Duration::from_secs(1) || every > Duration::from_secs(86_400) {
+        return Err((ik, "must be between 1s and 24h".into()));
+    }
+    let url = if url.ends_with('/') { url } else { url + "/" };
+    Ok(Some(crate::roster::install::RosterSource {
+        url,
+        interval: every,
+    }))
 }
 
 fn token(t: String, key: KeyPath) -> Result<Secret, Invalid> {

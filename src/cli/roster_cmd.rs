@@ -1,4 +1,4 @@
-//! `greenwave roster keygen|prepare|import|status|check`: one module per
+//! `greenwave roster keygen|prepare|publish|import|status|check`: one module per
 //! subcommand, each with its arguments and its `run`.
 
 mod bench_lookup;
@@ -6,6 +6,7 @@ mod check;
 mod import;
 mod keygen;
 mod prepare;
+mod publish;
 mod status;
 mod synth;
 
@@ -25,6 +26,8 @@ pub enum RosterCmd {
     Keygen(keygen::Keygen),
     /// Ops: validate the bureau's export, hash it, sign it into a roster file
     Prepare(prepare::Prepare),
+    /// Ops: put a roster file into a web server's directory and sign its index
+    Publish(publish::Publish),
     /// Hall: verify and install a roster file
     Import(import::Import),
     /// Hall: the installed roster
@@ -43,6 +46,7 @@ pub(super) fn run(config: Option<&Path>, cmd: RosterCmd) -> anyhow::Result<ExitC
     match cmd {
         RosterCmd::Keygen(c) => c.run(),
         RosterCmd::Prepare(c) => c.run(config),
+        RosterCmd::Publish(c) => c.run(),
         RosterCmd::Import(c) => c.run(config),
         RosterCmd::Status => status::run(config),
         RosterCmd::Check(c) => c.run(config),

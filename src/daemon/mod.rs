@@ -4,8 +4,9 @@
 //!
 //! The workers, each in a module of its own with a `run(deps, cancel)`:
 //! the case follower ([`cases`]), the statistics exporter ([`exporter`]),
-//! the call announcer ([`announcer`]), the roster inbox ([`inbox`]), the
-//! city push ([`city`]), the rollover ticker ([`rollover`]), the kiosk ([`kiosk`]: card sources,
+//! the call announcer ([`announcer`]), the roster inbox ([`inbox`]) and
+//! source ([`roster_source`]), the city push ([`city`]), the rollover
+//! ticker ([`rollover`]), the kiosk ([`kiosk`]: card sources,
 //! keypad, the kiosk thread), the voice and the API server.
 
 pub mod announcer;
@@ -16,6 +17,7 @@ pub mod inbox;
 pub mod kiosk;
 mod machine;
 pub mod rollover;
+pub mod roster_source;
 pub mod supervisor;
 
 use std::net::SocketAddr;
@@ -308,10 +310,23 @@ fn start_workers(
         let deps = inbox::Deps {
             dir,
             data_dir: cfg.data_dir.clone(),
-            db,
+            db: db.clone(),
             roster: rc,
         };
         sup.task("roster inbox", inbox::run(deps, sup.token()));
+    }
+    if let Some((rc, source)) = cfg
+        .roster
+        .as_ref()
+        .and_then(|r| Some((r.clone(), r.source.clone()?)))
+    {
+        let deps = roster_source::Deps {
+            source,
+            data_dir: cfg.data_dir.clone(),
+            db,
+            roster: rc,
+        };
+        sup.task("roster source", roster_source::run(deps, sup.token()));
     }
     let (voice, token) = (voice.clone(), sup.token());
     sup.task("voice", async move {

@@ -30,12 +30,24 @@ pub struct RosterConfig {
     pub hash_key: Option<PathBuf>,
     /// A directory the daemon watches for new roster files.
     pub inbox: Option<PathBuf>,
+    /// A web server the daemon fetches signed roster files from.
+    pub source: Option<RosterSource>,
     /// Refuse anything that is not a roster file signed with `public_key`.
     pub require_signature: bool,
     /// Category names and which grant priority.
     pub categories: Categories,
     /// Header names of the bureau's export.
     pub columns: ColumnMap,
+}
+
+/// `[roster] source` and `source_interval`: where the daemon fetches the
+/// published roster files (`greenwave roster publish`) and how often.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterSource {
+    /// The directory's URL, ending in `/` (`http://ops.example/greenwave/`).
+    pub url: String,
+    /// Between two looks at the index.
+    pub interval: std::time::Duration,
 }
 
 /// Why an import was refused. The old roster is still in use.

@@ -21,10 +21,13 @@
 pub mod export;
 pub mod file;
 pub mod inbox;
+pub mod index;
 pub mod install;
 pub mod keys;
 pub mod prepare;
+pub mod publish;
 mod sort;
+pub mod source;
 pub mod synthetic;
 
 use std::collections::HashSet;

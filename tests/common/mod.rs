@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod file_server;
 pub mod pg;
 
 use std::io::{BufRead, BufReader};

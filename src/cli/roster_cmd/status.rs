@@ -8,7 +8,7 @@ use crate::store::Store;
 /// Prints the installed roster's version, size, categories, dates,
 /// signature and digests.
 pub(super) fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let (cfg, _) = super::hall(config)?;
+    let (cfg, rc) = super::hall(config)?;
     let store = Store::open(&cfg.database_path())?;
     match store.roster_state()? {
         None => println!("尚未安装名单"),
@@ -36,6 +36,13 @@ pub(super) fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
             println!("文件摘要    {}", s.file_digest);
             println!("内容摘要    {}", s.body_digest);
         }
+    }
+    if let Some(src) = &rc.source {
+        println!(
+            "来源        {}（每 {} 检查）",
+            src.url,
+            humantime::format_duration(src.interval)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
