@@ -16,6 +16,7 @@ pub mod page;
 pub mod push;
 pub mod report;
 pub mod svg;
+pub mod synthetic;
 
 use std::collections::HashSet;
 

@@ -28,9 +28,9 @@ pub fn esc(s: &str) -> String {
 }
 
 /// A line chart of `series` over `days` (labels), `title` for screen
-/// readers. Width 720, height 280.
+/// readers. Width 1000, height 300.
 pub fn lines(title: &str, days: &[String], series: &[Series]) -> String {
-    let (w, h, left, right, top, bottom) = (720.0, 280.0, 48.0, 160.0, 16.0, 40.0);
+    let (w, h, left, right, top, bottom) = (1000.0, 300.0, 48.0, 230.0, 16.0, 40.0);
     let max = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
@@ -86,7 +86,7 @@ pub fn lines(title: &str, days: &[String], series: &[Series]) -> String {
             r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
             pts.join(" ")
         );
-        let ly = top + 16.0 * n as f64 + 8.0;
+        let ly = top + 18.0 * n as f64 + 8.0;
         let _ = write!(
             s,
             r#"<rect x="{}" y="{}" width="12" height="4" fill="{color}"/><text x="{}" y="{}" font-size="13">{}</text>"#,
@@ -113,11 +113,11 @@ pub struct Bar {
     pub alert: bool,
 }
 
-/// Horizontal bars, one per row, 720 wide.
+/// Horizontal bars, one per row, 1000 wide.
 pub fn bars(title: &str, bars: &[Bar]) -> String {
-    let (w, left, row) = (720.0, 180.0, 26.0);
+    let (w, left, row) = (1000.0, 200.0, 26.0);
     let h = row * bars.len().max(1) as f64 + 8.0;
-    let pw = w - left - 90.0;
+    let pw = w - left - 200.0;
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}">"#,
         esc(title)
