@@ -1,8 +1,9 @@
 //! greenwave's city database (PostgreSQL): what every hall pushes and the bureau
 //! reads. One row per ticket (`tickets`, idempotent on hall, day and
-//! ticket), the daily figures per hall, day and group (`daily`, replaced
-//! for a hall's day whenever one of its tickets changes: what keeps a
-//! year's report fast), the halls with the roster each installed, and the
+//! ticket), the daily figures per hall, day and group (`daily`: one row
+//! per value of each dimension the bureau splits by, so the rows of any
+//! one dimension add up to the day; replaced for a hall's day whenever
+//! one of its tickets changes: what keeps a year's report fast), the halls with the roster each installed, and the
 //! priority card bindings every hall shares. Never an ID number, a name or
 //! a person hash in `tickets` or `daily`; `bindings` holds the card UID and
 //! the roster entry hash only, as the hall's own store does.
@@ -64,17 +65,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE daily (
         hall      TEXT NOT NULL,
         day       DATE NOT NULL,
-        service   TEXT NOT NULL,
-        lane      TEXT NOT NULL,
-        way       TEXT NOT NULL,
-        category  TEXT NOT NULL,
-        age_band  TEXT NOT NULL,
+        dim       TEXT NOT NULL CHECK (dim IN ('service', 'lane', 'way', 'category', 'age')),
+        key       TEXT NOT NULL,
         counts    BIGINT[] NOT NULL,
         wait_sum_s     DOUBLE PRECISION NOT NULL,
         wait_max_s     DOUBLE PRECISION NOT NULL,
         service_sum_s  DOUBLE PRECISION NOT NULL,
         service_max_s  DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (hall, day, service, lane, way, category, age_band)
+        PRIMARY KEY (hall, day, dim, key)
     );
     CREATE INDEX daily_day ON daily (day);
     CREATE SEQUENCE bindings_changed;
@@ -172,19 +170,15 @@ impl Tally {
     }
 }
 
-/// The groups a hall's day is split into in the daily table (`-`: none).
+/// A group of a hall's day in the daily table: a dimension and its value
+/// (`-`: none, e.g. the category of a normal ticket).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DailyKey {
-    /// Service code.
-    pub service: String,
-    /// `priority` or `normal`.
-    pub lane: String,
-    /// How a priority resident was identified, or `-`.
-    pub way: String,
-    /// Roster category, or `-`.
-    pub category: String,
-    /// Age band, or `-`.
-    pub age_band: String,
+    /// `service`, `lane`, `way`, `category` or `age`.
+    pub dim: &'static str,
+    /// The value: a service code, `priority`/`normal`, a way, a category,
+    /// an age band, or `-`.
+    pub key: String,
 }
 
 /// One row of the daily table.
@@ -307,15 +301,17 @@ pub enum CityBy {
 }
 
 impl CityBy {
-    fn column(self) -> &'static str {
+    /// The group's column and the dimension whose rows are summed (hall
+    /// and day sum the lanes: every ticket is in exactly one).
+    fn column(self) -> (&'static str, &'static str) {
         match self {
-            CityBy::Hall => "coalesce(h.name, d.hall)",
-            CityBy::Day => "to_char(d.day, 'YYYY-MM-DD')",
-            CityBy::Service => "d.service",
-            CityBy::Category => "d.category",
-            CityBy::Age => "d.age_band",
-            CityBy::Way => "d.way",
-            CityBy::Lane => "d.lane",
+            CityBy::Hall => ("coalesce(h.name, d.hall)", "lane"),
+            CityBy::Day => ("to_char(d.day, 'YYYY-MM-DD')", "lane"),
+            CityBy::Service => ("d.key", "service"),
+            CityBy::Category => ("d.key", "category"),
+            CityBy::Age => ("d.key", "age"),
+            CityBy::Way => ("d.key", "way"),
+            CityBy::Lane => ("d.key", "lane"),
         }
     }
 }
@@ -391,12 +387,17 @@ impl CityDb {
         )
         .await?;
         if !p.tickets.is_empty() {
-            tx.batch_execute(
-                "CREATE TEMP TABLE push_tickets (LIKE tickets INCLUDING DEFAULTS) ON COMMIT DROP",
+            // The tickets' rows replaced: the old ones (if the city has
+            // them) deleted by key, the new ones copied in.
+            let days: Vec<NaiveDate> = p.tickets.iter().map(|t| t.day).collect();
+            let ids: Vec<i64> = p.tickets.iter().map(|t| t.ticket).collect();
+            tx.execute(
+                "DELETE FROM tickets t USING unnest($2::date[], $3::bigint[]) AS k(day, ticket)
+                  WHERE t.hall = $1 AND t.day = k.day AND t.ticket = k.ticket",
+                &[&p.hall, &days, &ids],
             )
             .await?;
-            copy_tickets(&tx, "push_tickets", p.hall, p.tickets).await?;
-            tx.batch_execute(UPSERT_TICKETS).await?;
+            copy_tickets(&tx, "tickets", p.hall, p.tickets).await?;
         }
         if !p.days.is_empty() {
             tx.execute(
@@ -480,16 +481,16 @@ impl CityDb {
         let sums: Vec<String> = (1..=n)
             .map(|i| format!("SUM(d.counts[{i}])::BIGINT"))
             .collect();
+        let (key, dim) = by.column();
         let sql = format!(
             "SELECT {key} AS k, {sums}, SUM(d.wait_sum_s), MAX(d.wait_max_s),
                     SUM(d.service_sum_s), MAX(d.service_max_s)
                FROM daily d LEFT JOIN halls h ON h.hall = d.hall
-              WHERE d.day >= $1 AND d.day <= $2
+              WHERE d.day >= $1 AND d.day <= $2 AND d.dim = $3
               GROUP BY k ORDER BY k",
-            key = by.column(),
             sums = sums.join(", "),
         );
-        let rows = self.client.query(&sql, &[&from, &to]).await?;
+        let rows = self.client.query(&sql, &[&from, &to, &dim]).await?;
         Ok(rows
             .iter()
             .map(|r| {
@@ -521,7 +522,7 @@ impl CityDb {
         let sql = format!(
             "SELECT coalesce(h.name, d.hall) AS k, d.day, SUM(d.counts[{i}])::BIGINT
                FROM daily d LEFT JOIN halls h ON h.hall = d.hall
-              WHERE d.day >= $1 AND d.day <= $2
+              WHERE d.day >= $1 AND d.day <= $2 AND d.dim = 'lane'
               GROUP BY k, d.day ORDER BY k, d.day"
         );
         let rows = self.client.query(&sql, &[&from, &to]).await?;
@@ -590,17 +591,6 @@ impl CityDb {
         Ok(())
     }
 }
-
-const UPSERT_TICKETS: &str = "INSERT INTO tickets SELECT * FROM push_tickets
-    ON CONFLICT (hall, day, ticket) DO UPDATE SET
-      service = excluded.service, lane = excluded.lane, way = excluded.way,
-      category = excluded.category, age_band = excluded.age_band,
-      issued_at = excluded.issued_at, first_called_at = excluded.first_called_at,
-      started_at = excluded.started_at, finished_at = excluded.finished_at,
-      ended = excluded.ended, transfers = excluded.transfers,
-      accompanied = excluded.accompanied, case_closed = excluded.case_closed,
-      policies = excluded.policies, rating = excluded.rating,
-      rating_source = excluded.rating_source";
 
 const TICKET_TYPES: [Type; 19] = [
     Type::TEXT,
@@ -673,9 +663,6 @@ async fn copy_daily(
         Type::DATE,
         Type::TEXT,
         Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
-        Type::TEXT,
         Type::INT8_ARRAY,
         Type::FLOAT8,
         Type::FLOAT8,
@@ -687,14 +674,11 @@ async fn copy_daily(
     pin_mut!(writer);
     for d in rows {
         let counts: Vec<i64> = d.tally.counts.to_vec();
-        let row: [&(dyn ToSql + Sync); 12] = [
+        let row: [&(dyn ToSql + Sync); 9] = [
             &hall,
             &d.day,
-            &d.key.service,
-            &d.key.lane,
-            &d.key.way,
-            &d.key.category,
-            &d.key.age_band,
+            &d.key.dim,
+            &d.key.key,
             &counts,
             &d.tally.wait_sum_s,
             &d.tally.wait_max_s,

@@ -28,27 +28,31 @@ use crate::stats::{Figures, Sources};
 use crate::store::{End, Records, TicketSummary};
 
 /// The daily rows of the days in `records` (which must hold whole days):
-/// one per day and group of service, lane, way, category and age band.
+/// per day, one row per value of each dimension (service, lane, way,
+/// category, age band), each computed by the statistics' own function.
 pub fn daily_rows(records: &Records) -> Vec<DailyRow> {
-    crate::stats::grouped(&Sources::of(records), |t| (t.day, key_of(t)))
-        .into_iter()
-        .map(|((day, key), f)| DailyRow {
-            day,
-            key,
-            tally: tally_of(&f),
-        })
-        .collect()
-}
-
-fn key_of(t: &TicketSummary) -> DailyKey {
+    let src = Sources::of(records);
     let or_dash = |s: Option<&str>| s.unwrap_or("-").to_string();
-    DailyKey {
-        service: t.service.to_string(),
-        lane: t.lane.as_str().to_string(),
-        way: or_dash(t.identified.map(|w| w.as_str())),
-        category: or_dash(t.profile.category.as_deref()),
-        age_band: or_dash(t.profile.age_band.map(|b| b.as_str())),
+    let dims: [(&'static str, &dyn Fn(&TicketSummary) -> String); 5] = [
+        ("service", &|t| t.service.to_string()),
+        ("lane", &|t| t.lane.as_str().to_string()),
+        ("way", &|t| or_dash(t.identified.map(|w| w.as_str()))),
+        ("category", &|t| or_dash(t.profile.category.as_deref())),
+        ("age", &|t| or_dash(t.profile.age_band.map(|b| b.as_str()))),
+    ];
+    let mut out = Vec::new();
+    for (dim, key) in dims {
+        out.extend(
+            crate::stats::grouped(&src, |t| (t.day, key(t)))
+                .into_iter()
+                .map(|((day, key), f)| DailyRow {
+                    day,
+                    key: DailyKey { dim, key },
+                    tally: tally_of(&f),
+                }),
+        );
     }
+    out
 }
 
 /// The additive part of a group's figures, in the order of [`COUNTS`].

@@ -3,7 +3,8 @@
 //! made by `initdb` in a temporary directory, listening on 127.0.0.1 only,
 //! stopped and removed when dropped. PostgreSQL refuses to run as root: as
 //! root the harness runs it as an unprivileged system user
-//! (`greenwave-pgtest`, created once if missing).
+//! (`greenwave-pgtest`, created once if missing). The benches include
+//! this file too (`#[path]`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,7 +101,7 @@ impl Postgres {
         );
         // A port may be taken between choosing it and binding it: retry.
         for _ in 0..5 {
-            let port = super::free_port();
+            let port = free_port();
             if start_server(&bin, dir.path(), port) {
                 return Postgres { dir, bin, port };
             }
@@ -175,10 +176,30 @@ impl Drop for Postgres {
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+/// The server's settings beyond the address: the tests trade durability
+/// for speed (a killed server may lose acknowledged commits, which the
+/// hall detects and repairs: tests/city.rs); `GREENWAVE_PG_DURABLE=1`
+/// (the benches) keeps PostgreSQL's defaults.
+fn settings() -> &'static str {
+    if std::env::var_os("GREENWAVE_PG_DURABLE").is_some() {
+        ""
+    } else {
+        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    }
+}
+
 fn start_server(bin: &Path, dir: &Path, port: u16) -> bool {
     let opts = format!(
-        "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-        dir.display()
+        "-c listen_addresses=127.0.0.1 -p {port} -k {}{}",
+        dir.display(),
+        settings()
     );
     as_pg(&bin.join("pg_ctl"))
         .args(["-D", dir.join("data").to_str().unwrap(), "-l"])
