@@ -1729,6 +1729,43 @@ token = "0123456789abcdef1"
     }
 
     #[test]
+    fn the_city_needs_a_postgres_url_the_hall_code_and_sane_intervals() {
+        let city = |extra: &str| format!("{}[city]\n{extra}\n", hall("jd-01", "civil", "h1"));
+        let cfg = Config::parse(
+            &city("database_url = \"postgres://g@db/g\""),
+            Path::new("greenwave.toml"),
+        )
+        .unwrap();
+        let c = cfg.city.unwrap();
+        assert_eq!(
+            (c.hall.as_str(), c.push_interval, c.push_batch),
+            ("jd-01", Duration::from_secs(30), 5000)
+        );
+        assert!(
+            !format!("{:?}", c.database_url).contains("postgres://g@db"),
+            "the URL is a secret"
+        );
+        assert!(error(&city("")).contains("city.database_url is missing"));
+        assert!(error(&city("database_url = \"mysql://x\""))
+            .contains("city.database_url must be a postgres:// URL"));
+        assert!(error(&city(
+            "database_url = \"postgres://x\"\npush_interval = \"10ms\""
+        ))
+        .contains("city.push_interval must be between 200ms and 1h"));
+        assert!(
+            error(&city("database_url = \"postgres://x\"\npush_batch = 1"))
+                .contains("city.push_batch must be between 10 and 50000")
+        );
+        let no_code = hall("jd-01", "civil", "h1").replace("code = \"jd-01\"\n", "")
+            + "[city]\ndatabase_url = \"postgres://x\"\n";
+        assert!(
+            error(&no_code).contains("hall.code is needed with [city]"),
+            "{}",
+            error(&no_code)
+        );
+    }
+
+    #[test]
     fn a_code_is_1_to_32_of_lowercase_digits_underscore_and_dash() {
         for ok in ["a", "civil", "jd-01", "h_1", "0", &"x".repeat(32)] {
             assert!(is_code(ok), "{ok:?}");
