@@ -20,6 +20,7 @@ pub mod roster;
 pub mod speech;
 pub mod stats;
 pub mod sync;
+pub mod tables;
 pub mod voice;
 
 // The core and the store are crates of their own, so that their rules

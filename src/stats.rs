@@ -662,82 +662,86 @@ impl GroupBy {
     }
 }
 
-/// Rows as tables for a terminal: the queue's figures (minutes for times),
-/// then the green-wave mechanism's.
-pub fn to_table(rows: &[Row]) -> String {
+/// Rows as tables for a terminal (minutes for times), aligned by display
+/// width: the queue's figures, then the green-wave mechanism's. `name`
+/// gives a group's name as people know it (a helper's name for an id),
+/// lanes are named `绿波通道` and `普通`.
+pub fn to_table(rows: &[Row], by: GroupBy, name: &dyn Fn(&str) -> Option<String>) -> String {
     let m = |s: f64| format!("{:.1}", s / 60.0);
-    let mut out = format!(
-        "{:<12} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>9} {:>9} {:>9} {:>9}\n",
+    let key = |k: &str| match (by, k) {
+        (GroupBy::Lane, "priority") => "绿波通道".to_string(),
+        (GroupBy::Lane, "normal") => "普通".to_string(),
+        _ => name(k).unwrap_or_else(|| k.to_string()),
+    };
+    let head = |h: &[&str]| h.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut queue = vec![head(&[
         "分组",
         "取号",
         "绿波",
         "办结",
         "过号",
         "转办",
-        "取消",
+        "撤销",
         "过期",
         "绿波占比",
         "等候均值",
         "等候P90",
         "办理均值",
-        "办理P90"
-    );
-    for r in rows {
-        let f = &r.figures;
-        out += &format!(
-            "{:<12} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7.1}% {:>9} {:>9} {:>9} {:>9}\n",
-            r.key,
-            f.issued,
-            f.priority,
-            f.served,
-            f.no_show,
-            f.transferred,
-            f.cancelled,
-            f.expired,
-            f.priority_share * 100.0,
-            m(f.wait.mean_s),
-            m(f.wait.p90_s),
-            m(f.service.mean_s),
-            m(f.service.p90_s)
-        );
-    }
-    out += "（时间单位：分钟）\n\n绿波机制\n";
-    out += &format!(
-        "{:<12} {:>8} {:>6} {:>8} {:>8} {:>10} {:>8} {:>10} {:>8} {:>8} {:>8}\n",
+        "办理P90",
+    ])];
+    let mut mechanism = vec![head(&[
         "分组",
-        "绿波服务",
-        "陪办",
-        "政策讲解",
-        "居民评价",
-        "居民满意率",
+        "绿波办结",
+        "协办",
+        "讲解政策",
+        "群众评价",
+        "群众满意率",
         "录入评价",
         "录入满意率",
         "身份证",
         "绿波卡",
-        "人工核验"
-    );
+        "人工核验",
+    ])];
     for r in rows {
         let f = &r.figures;
+        queue.push(vec![
+            key(&r.key),
+            f.issued.to_string(),
+            f.priority.to_string(),
+            f.served.to_string(),
+            f.no_show.to_string(),
+            f.transferred.to_string(),
+            f.cancelled.to_string(),
+            f.expired.to_string(),
+            format!("{:.1}%", f.priority_share * 100.0),
+            m(f.wait.mean_s),
+            m(f.wait.p90_s),
+            m(f.service.mean_s),
+            m(f.service.p90_s),
+        ]);
         let resident_rate = f
             .resident
             .satisfaction_rate
             .map_or("—".to_string(), |v| format!("{:.1}%", v * 100.0));
-        out += &format!(
-            "{:<12} {:>8} {:>6} {:>8} {:>8} {:>10} {:>8} {:>9.1}% {:>8} {:>8} {:>8}\n",
-            r.key,
-            f.priority_served,
-            f.cases,
-            f.policies_explained,
-            f.resident.ratings,
+        mechanism.push(vec![
+            key(&r.key),
+            f.priority_served.to_string(),
+            f.cases.to_string(),
+            f.policies_explained.to_string(),
+            f.resident.ratings.to_string(),
             resident_rate,
-            f.ratings,
-            f.satisfaction_rate * 100.0,
-            f.by_id_card,
-            f.by_priority_card,
-            f.by_manual
-        );
+            f.ratings.to_string(),
+            format!("{:.1}%", f.satisfaction_rate * 100.0),
+            f.by_id_card.to_string(),
+            f.by_priority_card.to_string(),
+            f.by_manual.to_string(),
+        ]);
     }
-    out
+    format!(
+        "{}（时间单位：分钟）\n\n绿波机制\n{}",
+        crate::tables::aligned(&queue),
+        crate::tables::aligned(&mechanism)
+    )
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
         hall                 TEXT PRIMARY KEY,
         name                 TEXT NOT NULL,
         pushed_seq           BIGINT NOT NULL DEFAULT 0,
+        max_ticket           BIGINT NOT NULL DEFAULT 0,
         last_push            TIMESTAMPTZ,
         roster_version       BIGINT,
         roster_digest        TEXT,
@@ -387,17 +388,38 @@ impl CityDb {
         )
         .await?;
         if !p.tickets.is_empty() {
-            // The tickets' rows replaced: the old ones (if the city has
-            // them) deleted by key, the new ones copied in.
-            let days: Vec<NaiveDate> = p.tickets.iter().map(|t| t.day).collect();
-            let ids: Vec<i64> = p.tickets.iter().map(|t| t.ticket).collect();
+            // The tickets' rows replaced: those the city may have (an id
+            // not above the highest it holds of this hall) deleted by key,
+            // then all copied in. A hall's ids only grow, so a busy day's
+            // new tickets cost no lookup.
+            let max: i64 = tx
+                .query_one(
+                    "SELECT max_ticket FROM halls WHERE hall = $1 FOR UPDATE",
+                    &[&p.hall],
+                )
+                .await?
+                .get(0);
+            let (days, ids): (Vec<NaiveDate>, Vec<i64>) = p
+                .tickets
+                .iter()
+                .filter(|t| t.ticket <= max)
+                .map(|t| (t.day, t.ticket))
+                .unzip();
+            if !ids.is_empty() {
+                tx.execute(
+                    "DELETE FROM tickets t USING unnest($2::date[], $3::bigint[]) AS k(day, ticket)
+                      WHERE t.hall = $1 AND t.day = k.day AND t.ticket = k.ticket",
+                    &[&p.hall, &days, &ids],
+                )
+                .await?;
+            }
+            copy_tickets(&tx, "tickets", p.hall, p.tickets).await?;
+            let top = p.tickets.iter().map(|t| t.ticket).max().unwrap_or(0);
             tx.execute(
-                "DELETE FROM tickets t USING unnest($2::date[], $3::bigint[]) AS k(day, ticket)
-                  WHERE t.hall = $1 AND t.day = k.day AND t.ticket = k.ticket",
-                &[&p.hall, &days, &ids],
+                "UPDATE halls SET max_ticket = GREATEST(max_ticket, $2) WHERE hall = $1",
+                &[&p.hall, &top],
             )
             .await?;
-            copy_tickets(&tx, "tickets", p.hall, p.tickets).await?;
         }
         if !p.days.is_empty() {
             tx.execute(

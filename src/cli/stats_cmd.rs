@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use crate::config::Config;
 use crate::stats::{figures, to_csv, to_table, GroupBy};
 use crate::store::Store;
+use crate::tables::{excel_csv, workbook, Sheet};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -19,6 +20,8 @@ pub enum Format {
     Csv,
     /// JSON.
     Json,
+    /// An Excel workbook, one sheet per grouping (needs --out).
+    Xlsx,
 }
 
 /// Arguments of `greenwave stats`.
@@ -40,6 +43,13 @@ pub struct StatsArgs {
     /// service day (`greenwave-stats-YYYY-MM-DD.csv`), into this directory
     #[arg(long, value_name = "DIR")]
     pub daily_csv: Option<PathBuf>,
+    /// CSV for Excel on a Chinese Windows: UTF-8 with a byte-order mark and
+    /// Chinese headings
+    #[arg(long)]
+    pub excel: bool,
+    /// Write to this file instead of standard output (needed for xlsx)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCode> {
@@ -57,11 +67,74 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
         println!("已导出 {} 天的统计到 {}", written.len(), dir.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let rows = figures(&src, a.from, a.to, a.by);
-    match a.format {
-        Format::Table => print!("{}", to_table(&rows)),
-        Format::Csv => print!("{}", to_csv(&rows)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+    if a.format == Format::Xlsx && a.out.is_none() {
+        anyhow::bail!("--format xlsx writes a file: add --out FILE.xlsx");
+    }
+    if a.excel && a.format != Format::Csv {
+        anyhow::bail!("--excel is for --format csv");
+    }
+    let out: Vec<u8> = match a.format {
+        Format::Table => {
+            let rows = figures(&src, a.from, a.to, a.by);
+            let name = |id: &str| {
+                cfg.helpers
+                    .iter()
+                    .find(|h| h.id == id)
+                    .map(|h| h.name.clone())
+            };
+            to_table(&rows, a.by, &name).into_bytes()
+        }
+        Format::Csv if a.excel => {
+            excel_csv(&to_csv(&figures(&src, a.from, a.to, a.by))).into_bytes()
+        }
+        Format::Csv => to_csv(&figures(&src, a.from, a.to, a.by)).into_bytes(),
+        Format::Json => {
+            let rows = figures(&src, a.from, a.to, a.by);
+            (serde_json::to_string_pretty(&rows)? + "\n").into_bytes()
+        }
+        Format::Xlsx => xlsx(&cfg, &src, a.from, a.to)?,
+    };
+    match &a.out {
+        Some(p) => {
+            std::fs::write(p, out).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            eprintln!("已写入 {}", p.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &out)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The workbook: one sheet per grouping, each titled with the hall and the
+/// period.
+fn xlsx(
+    cfg: &Config,
+    src: &crate::stats::Sources<'_>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> anyhow::Result<Vec<u8>> {
+    let period = match (from, to) {
+        (Some(f), Some(t)) => format!("{f} 至 {t}"),
+        (Some(f), None) => format!("{f} 起"),
+        (None, Some(t)) => format!("至 {t}"),
+        (None, None) => "全部日期".to_string(),
+    };
+    let groupings = [
+        (GroupBy::Day, "按日期"),
+        (GroupBy::Service, "按业务"),
+        (GroupBy::Window, "按窗口"),
+        (GroupBy::Lane, "按通道"),
+        (GroupBy::Helper, "按协办员"),
+    ];
+    let csvs: Vec<(String, &str, String)> = groupings
+        .iter()
+        .map(|(by, name)| {
+            let title = format!("{} 统计 {period}（{name}）", cfg.hall_name);
+            (to_csv(&figures(src, from, to, *by)), *name, title)
+        })
+        .collect();
+    let sheets: Vec<Sheet<'_>> = csvs
+        .iter()
+        .map(|(csv, name, title)| Sheet { name, title, csv })
+        .collect();
+    workbook(&sheets)
 }
