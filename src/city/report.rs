@@ -123,29 +123,30 @@ pub fn rows(groups: &[(String, Tally)]) -> Vec<CityRow> {
     out
 }
 
-/// The columns: machine name (CSV, JSON) and the bureau's heading.
-const COLUMNS: [(&str, &str); 21] = [
-    ("key", "分组"),
-    ("issued", "取号"),
-    ("priority", "绿波"),
-    ("served", "办结"),
-    ("priority_served", "绿波办结"),
-    ("no_show", "过号"),
-    ("transferred", "转办"),
-    ("cancelled", "撤销"),
-    ("expired", "过期"),
-    ("wait_mean_min", "平均等候(分)"),
-    ("wait_max_min", "最长等候(分)"),
-    ("service_mean_min", "平均办理(分)"),
-    ("cases", "协办"),
-    ("cases_closed", "协办结案"),
-    ("policies_explained", "讲解政策"),
-    ("resident_ratings", "群众评价"),
-    ("resident_satisfaction", "群众满意率"),
-    ("staff_ratings", "录入评价"),
-    ("by_id_card", "身份证"),
-    ("by_priority_card", "绿波卡"),
-    ("by_manual", "人工核验"),
+/// The columns, by machine name (CSV, JSON); the bureau reads their
+/// Chinese headings ([`crate::tables::heading`]).
+const COLUMNS: [&str; 21] = [
+    "key",
+    "issued",
+    "priority",
+    "served",
+    "priority_served",
+    "no_show",
+    "transferred",
+    "cancelled",
+    "expired",
+    "wait_mean_min",
+    "wait_max_min",
+    "service_mean_min",
+    "cases",
+    "cases_closed",
+    "policies_explained",
+    "resident_ratings",
+    "resident_satisfaction",
+    "staff_ratings",
+    "by_id_card",
+    "by_priority_card",
+    "by_manual",
 ];
 
 fn cells(r: &CityRow) -> Vec<String> {
@@ -177,39 +178,20 @@ fn cells(r: &CityRow) -> Vec<String> {
     ]
 }
 
-/// A table for a terminal, columns aligned by display width (a Chinese
-/// character takes two columns).
+/// A table for a terminal, columns aligned by display width.
 pub fn to_table(rows: &[CityRow]) -> String {
-    use unicode_width::UnicodeWidthStr;
-    let mut grid: Vec<Vec<String>> = vec![COLUMNS.iter().map(|c| c.1.to_string()).collect()];
+    let mut grid: Vec<Vec<String>> = vec![COLUMNS
+        .iter()
+        .map(|c| crate::tables::heading(c).to_string())
+        .collect()];
     grid.extend(rows.iter().map(cells));
-    let widths: Vec<usize> = (0..COLUMNS.len())
-        .map(|i| grid.iter().map(|r| r[i].width()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &grid {
-        let line: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let pad = " ".repeat(widths[i] - c.width());
-                if i == 0 {
-                    format!("{c}{pad}")
-                } else {
-                    format!("{pad}{c}")
-                }
-            })
-            .collect();
-        out += line.join("  ").trim_end();
-        out.push('\n');
-    }
-    out
+    crate::tables::aligned(&grid)
 }
 
 /// CSV with the machine names as header (times in minutes).
 pub fn to_csv(rows: &[CityRow]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(COLUMNS.iter().map(|c| c.0));
+    let _ = w.write_record(COLUMNS);
     for r in rows {
         let _ = w.write_record(cells(r));
     }
@@ -219,21 +201,10 @@ pub fn to_csv(rows: &[CityRow]) -> String {
 /// The workbook: one sheet, the title naming the period and the grouping,
 /// the bureau's headings.
 pub fn to_xlsx(rows: &[CityRow], title: &str) -> anyhow::Result<Vec<u8>> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("全市统计")?;
-    sheet.write_string(0, 0, title)?;
-    for (c, (_, head)) in COLUMNS.iter().enumerate() {
-        sheet.write_string(2, c as u16, *head)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let row = 3 + i as u32;
-        for (c, cell) in cells(r).iter().enumerate() {
-            match cell.parse::<f64>() {
-                Ok(n) if c > 0 => sheet.write_number(row, c as u16, n)?,
-                _ => sheet.write_string(row, c as u16, cell)?,
-            };
-        }
-    }
-    Ok(book.save_to_buffer()?)
+    let csv = to_csv(rows);
+    crate::tables::workbook(&[crate::tables::Sheet {
+        name: "全市统计",
+        title,
+        csv: &csv,
+    }])
 }
