@@ -96,7 +96,7 @@ async fn ingest(db: &mut CityDb) -> (NaiveDate, NaiveDate) {
             // Alternate which goes first, so neither always meets a warm
             // or a cold cache.
             turns += 1;
-            let push_first = turns % 2 == 0;
+            let push_first = turns.is_multiple_of(2);
             for turn in 0..2 {
                 if (turn == 0) == push_first {
                     let t = Instant::now();
@@ -198,7 +198,7 @@ async fn busy_day(db: &mut CityDb) {
             pending.push((ev, ch));
         };
         while issued < tickets * (k as usize + 1) / pushes as usize {
-            let lane = if issued % 4 == 0 {
+            let lane = if issued.is_multiple_of(4) {
                 Lane::Priority
             } else {
                 Lane::Normal

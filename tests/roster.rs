@@ -160,6 +160,16 @@ require_signature = {require_signature}
 
     fn version(&self) -> Option<u64> {
         let (_, out, _) = self.run(&["roster", "status"]);
+        // Both times in one format (the hall's local time).
+        for key in ["制作时间", "安装时间"] {
+            if let Some(l) = out.lines().find(|l| l.starts_with(key)) {
+                let t = l[key.len()..].trim();
+                assert!(
+                    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").is_ok(),
+                    "{key} {t:?}"
+                );
+            }
+        }
         out.lines()
             .find(|l| l.starts_with("名单版本"))
             .and_then(|l| l.split_whitespace().last())
@@ -270,6 +280,59 @@ fn round_trip_csv_gb18030_and_xlsx() {
     let (code, out) = hall.check("110105196001010010");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("无效"), "{out}");
+}
+
+/// Thousands of bad rows in an Excel CSV (CRLF): the terminal gets a
+/// summary (counts per reason, the first 20 lines of each, with the file's
+/// own line numbers) and the counts of the valid rows read, not zeros; the
+/// report file lists every row.
+#[test]
+fn a_report_of_thousands_of_bad_rows_starts_with_a_summary() {
+    let ops = Ops::new();
+    let mut text = String::from("姓名,身份证号码,救助类别,有效期至\r\n");
+    for i in 0..3000u32 {
+        let good = id(10_000 + i);
+        let last = if good.ends_with('0') { '1' } else { '0' };
+        text += &format!("{},{}{last},低保,2099-12-31\r\n", name(i), &good[..17]);
+    }
+    for i in 0..30u32 {
+        text += &format!("{},{},低收入,2099-12-31\r\n", name(i), id(20_000 + i));
+    }
+    for i in 0..5u32 {
+        text += &format!("{},{},特困,2099-12-31\r\n", name(i), id(30_000 + i));
+    }
+    ops.write("many.csv", &text);
+    let (ok, _, err) = ops.prepare("many.csv", 1, "many.gwr", &[]);
+    assert!(!ok);
+    let summary: Vec<&str> = err.lines().collect();
+    assert!(
+        summary.len() < 30,
+        "a summary, not 3,030 lines: {}",
+        summary.len()
+    );
+    let first20: Vec<String> = (2..22).map(|l| l.to_string()).collect();
+    assert!(
+        err.contains(&format!(
+            "3000  ID number check digit is wrong: lines {}, …",
+            first20.join(", ")
+        )),
+        "{err}"
+    );
+    // Lines 3002..3031 hold the unknown category (header = line 1).
+    assert!(err.contains("30  unknown category \"低收入\""), "{err}");
+    assert!(err.contains("lines 3002, 3003,"), "{err}");
+    assert!(err.contains("特困: 5"), "the valid rows read: {err}");
+    let report = std::fs::read_to_string(ops.path("many.gwr.report.txt")).unwrap();
+    assert_eq!(
+        report.matches("export line ").count(),
+        3030,
+        "every row in the file"
+    );
+    assert!(
+        report.contains("export line 3031: unknown category"),
+        "{}",
+        &report[..500]
+    );
 }
 
 #[test]

@@ -224,12 +224,18 @@ fn people_open_the_figures(hall: &common::TestHall) {
         assert!(widths.iter().all(|w| *w == widths[0]), "aligned:\n{table}");
     }
     assert!(out.contains("绿波通道") && out.contains("普通"), "{out}");
-    assert!(!out.contains("陪办") && out.contains("协办"), "one word: {out}");
+    assert!(
+        !out.contains("陪办") && out.contains("协办"),
+        "one word: {out}"
+    );
 
     let (st, out, _) = hall.cli(&["stats", "--by", "lane", "--format", "csv", "--excel"]);
     assert!(st.success());
     assert!(out.starts_with("\u{feff}分组,取号,绿波,办结,"), "{out}");
-    assert!(out.lines().nth(3).unwrap().starts_with("合计,2,1,1,"), "{out}");
+    assert!(
+        out.lines().nth(3).unwrap().starts_with("合计,2,1,1,"),
+        "{out}"
+    );
 
     let book = hall.dir.path().join("统计.xlsx");
     let (st, _, err) = hall.cli(&["stats", "--format", "xlsx", "--out", book.to_str().unwrap()]);
@@ -241,9 +247,21 @@ fn people_open_the_figures(hall: &common::TestHall) {
         ["按日期", "按业务", "按窗口", "按通道", "按协办员"]
     );
     let lanes = wb.worksheet_range("按通道").unwrap();
-    let cell = |r: u32, c: u32| lanes.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default();
-    assert!(cell(0, 0).starts_with("测试大厅 统计") && cell(0, 0).contains("按通道"), "{}", cell(0, 0));
-    assert_eq!((cell(2, 0), cell(2, 1), cell(2, 2)), ("分组".into(), "取号".into(), "绿波".into()));
+    let cell = |r: u32, c: u32| {
+        lanes
+            .get_value((r, c))
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        cell(0, 0).starts_with("测试大厅 统计") && cell(0, 0).contains("按通道"),
+        "{}",
+        cell(0, 0)
+    );
+    assert_eq!(
+        (cell(2, 0), cell(2, 1), cell(2, 2)),
+        ("分组".into(), "取号".into(), "绿波".into())
+    );
     assert_eq!((cell(5, 0), cell(5, 1)), ("合计".into(), "2".into()));
     let (st, _, err) = hall.cli(&["stats", "--format", "xlsx"]);
     assert!(!st.success() && err.contains("--out"), "{err}");

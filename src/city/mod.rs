@@ -27,13 +27,16 @@ use crate::queue::{TicketId, Timestamp};
 use crate::stats::{Figures, Sources};
 use crate::store::{End, Records, TicketSummary};
 
+/// A daily row's value of a ticket, for one dimension.
+type KeyOf<'a> = dyn Fn(&TicketSummary) -> String + 'a;
+
 /// The daily rows of the days in `records` (which must hold whole days):
 /// per day, one row per value of each dimension (service, lane, way,
 /// category, age band), each computed by the statistics' own function.
 pub fn daily_rows(records: &Records) -> Vec<DailyRow> {
     let src = Sources::of(records);
     let or_dash = |s: Option<&str>| s.unwrap_or("-").to_string();
-    let dims: [(&'static str, &dyn Fn(&TicketSummary) -> String); 5] = [
+    let dims: [(&'static str, &KeyOf); 5] = [
         ("service", &|t| t.service.to_string()),
         ("lane", &|t| t.lane.as_str().to_string()),
         ("way", &|t| or_dash(t.identified.map(|w| w.as_str()))),

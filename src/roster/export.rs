@@ -639,13 +639,17 @@ pub(crate) fn read_export<E: From<ExportError>>(
     Ok(mapper.finish(format)?)
 }
 
-/// Puts a space on every empty line. The csv crate skips empty lines and
-/// then reports the following record at the line where skipping began;
-/// with no empty lines its line numbers are exact. (A space inside a quoted
-/// multi-line field is harmless: cells are trimmed.)
+/// Puts a space on every empty line, and reads a CRLF line end as LF. The
+/// csv crate skips empty lines and then reports the following record at
+/// the line where skipping began, and counts CRLF-terminated lines (what
+/// Excel writes) one short; with LF line ends and no empty lines its line
+/// numbers are the file's. (A space inside a quoted multi-line field is
+/// harmless: cells are trimmed.)
 struct BlankLineFiller<R> {
     inner: R,
     at_line_start: bool,
+    /// A CR read last, not yet known to start a CRLF.
+    pending_cr: bool,
     buf: Vec<u8>,
 }
 
@@ -654,29 +658,52 @@ impl<R: Read> BlankLineFiller<R> {
         BlankLineFiller {
             inner,
             at_line_start: true,
+            pending_cr: false,
             buf: Vec::new(),
         }
+    }
+
+    fn emit(&mut self, b: u8, out: &mut [u8], w: &mut usize) {
+        if self.at_line_start && (b == b'\n' || b == b'\r') {
+            out[*w] = b' ';
+            *w += 1;
+        }
+        out[*w] = b;
+        *w += 1;
+        self.at_line_start = b == b'\n';
     }
 }
 
 impl<R: Read> Read for BlankLineFiller<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.len() < 2 {
+        if out.len() < 4 {
             // Too small to expand into; callers here use large buffers.
             return self.inner.read(out);
         }
-        // Each input byte expands to at most two output bytes.
-        self.buf.resize(out.len() / 2, 0);
-        let n = self.inner.read(&mut self.buf)?;
+        // Each input byte expands to at most four output bytes (a held CR
+        // and the byte, each after a space).
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(out.len() / 4, 0);
+        let n = self.inner.read(&mut buf)?;
         let mut w = 0;
-        for &b in &self.buf[..n] {
-            if self.at_line_start && (b == b'\n' || b == b'\r') {
-                out[w] = b' ';
-                w += 1;
+        if n == 0 && self.pending_cr {
+            self.pending_cr = false;
+            self.emit(b'\r', out, &mut w);
+        }
+        for &b in &buf[..n] {
+            if std::mem::take(&mut self.pending_cr) && b != b'\n' {
+                self.emit(b'\r', out, &mut w);
             }
-            out[w] = b;
-            w += 1;
-            self.at_line_start = b == b'\n';
+            if b == b'\r' {
+                self.pending_cr = true;
+            } else {
+                self.emit(b, out, &mut w);
+            }
+        }
+        self.buf = buf;
+        if w == 0 && n > 0 {
+            // Only a CR was read: read on rather than report an end.
+            return self.read(out);
         }
         Ok(w)
     }
@@ -774,10 +801,11 @@ mod tests {
     #[test]
     fn blank_line_filler_keeps_line_structure() {
         let mut out = Vec::new();
-        BlankLineFiller::new(&b"\na\r\n\r\n\nb\n"[..])
+        BlankLineFiller::new(&b"\na\r\n\r\n\nb\rc\n\r"[..])
             .read_to_end(&mut out)
             .unwrap();
-        assert_eq!(out, b" \na\r\n \r\n \nb\n");
+        // CRLF read as LF; a lone CR (also at the very end) kept.
+        assert_eq!(out, b" \na\n \n \nb\rc\n \r");
     }
 
     #[test]
@@ -871,6 +899,19 @@ mod tests {
         assert_eq!(rows[1].category, "特困");
         assert_eq!(rows[1].valid_to, Ok(None));
         assert!(!format!("{:?}", rows[0]).contains("11010519491231002X"));
+    }
+
+    /// Regression: a CSV with CRLF line ends (what Excel writes) had every
+    /// line number one short of the file's and Excel's.
+    #[test]
+    fn crlf_line_numbers_match_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let text = "某市低保名单,,\r\n\r\n姓名,证件号码,人员类别,终止日期\r\n张三,11010519491231002X,低保,2026/12/31\r\n\r\n李四,1,特困,\r\n王五,1,特困,\r\n";
+        let p = write(d.path(), "x.csv", text.as_bytes());
+        let (info, rows) = collect(&p, &ColumnMap::default()).unwrap();
+        assert_eq!(info.header_line, 3);
+        let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [4, 6, 7]);
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub use file::{
 pub use keys::{
     keygen, load_hash_key, load_public_key, load_signing_key, HashKey, KeyError, KeyPaths,
 };
-pub use prepare::{prepare, PrepareError, PrepareOptions, PrepareReport};
+pub use prepare::{prepare, PrepareError, PrepareOptions, PrepareReport, Summary};
 pub use synthetic::{generate_synthetic_export, SyntheticFormat};
 
 /// One resident on the roster, as stored in a roster file: the keyed hash

@@ -75,6 +75,40 @@ impl fmt::Display for Source {
     }
 }
 
+/// How many lines of each reason the summary names.
+pub const SUMMARY_LINES: usize = 20;
+
+/// Invalid rows of one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReasonCount {
+    /// The reason, its numbers as `N` (`ID number has N characters,
+    /// expected N`).
+    pub reason: String,
+    /// How many rows.
+    pub count: u64,
+    /// The first [`SUMMARY_LINES`] of them.
+    pub first_lines: Vec<(Source, u64)>,
+}
+
+/// A reason with its numbers replaced by `N`, so that rows wrong in the
+/// same way count together.
+fn reason_kind(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut in_number = false;
+    for c in reason.chars() {
+        if c.is_ascii_digit() {
+            if !in_number {
+                out.push('N');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// An invalid row, left out (or the reason the export was refused).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedRow {
@@ -122,6 +156,12 @@ pub struct PrepareReport {
     /// Residents per category in the export after validation and
     /// deduplication, category index order.
     pub per_category: Vec<(String, u64)>,
+    /// Valid rows read per category (before deduplication), category
+    /// index order: what a refused run shows, since it never deduplicates.
+    pub valid_per_category: Vec<(String, u64)>,
+    /// Invalid rows per reason (numbers in it as `N`), with the first
+    /// [`SUMMARY_LINES`] lines of each: the report's summary.
+    pub reasons: Vec<ReasonCount>,
     /// The header written; `None` if nothing was written.
     pub header: Option<RosterHeader>,
 }
@@ -138,20 +178,56 @@ impl PrepareReport {
             duplicates: Vec::new(),
             duplicates_total: 0,
             per_category: categories.names().iter().map(|n| (n.clone(), 0)).collect(),
+            valid_per_category: categories.names().iter().map(|n| (n.clone(), 0)).collect(),
+            reasons: Vec::new(),
             header: None,
         }
     }
 
     fn reject(&mut self, r: RejectedRow) {
         self.rejected_total += 1;
+        let kind = reason_kind(&r.reason);
+        let at = match self.reasons.iter().position(|c| c.reason == kind) {
+            Some(i) => i,
+            None => {
+                self.reasons.push(ReasonCount {
+                    reason: kind,
+                    count: 0,
+                    first_lines: Vec::new(),
+                });
+                self.reasons.len() - 1
+            }
+        };
+        let c = &mut self.reasons[at];
+        c.count += 1;
+        if c.first_lines.len() < SUMMARY_LINES {
+            c.first_lines.push((r.source, r.line));
+        }
         if self.rejected.len() < MAX_LISTED {
             self.rejected.push(r);
         }
     }
 }
 
+/// The report for a terminal: the summary, without the list of every
+/// invalid and duplicate row (which the report file holds).
+pub struct Summary<'a>(pub &'a PrepareReport);
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f, false)
+    }
+}
+
 impl fmt::Display for PrepareReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, true)
+    }
+}
+
+impl PrepareReport {
+    /// The report; `full`: with every invalid and duplicate row listed.
+    fn write(&self, f: &mut fmt::Formatter<'_>, full: bool) -> fmt::Result {
         if let Some(fmt) = &self.format {
             writeln!(f, "format: {fmt}")?;
         }
@@ -159,11 +235,51 @@ impl fmt::Display for PrepareReport {
         if let Some(p) = self.previous_rows_read {
             writeln!(f, "previous export data rows: {p}")?;
         }
-        for (name, n) in &self.per_category {
+        // A refused run never deduplicates: it shows the valid rows it read.
+        let refused = self.header.is_none() && self.rejected_total > 0;
+        let counts = if refused {
+            writeln!(f, "valid rows read, per category (before duplicates):")?;
+            &self.valid_per_category
+        } else {
+            &self.per_category
+        };
+        for (name, n) in counts {
             writeln!(f, "  {name}: {n}")?;
         }
         writeln!(f, "invalid rows: {}", self.rejected_total)?;
-        for r in &self.rejected {
+        if !self.reasons.is_empty() {
+            writeln!(
+                f,
+                "invalid rows by reason (the first {SUMMARY_LINES} lines of each):"
+            )?;
+            for c in &self.reasons {
+                let lines: Vec<String> = c
+                    .first_lines
+                    .iter()
+                    .map(|(s, l)| match s {
+                        Source::Export => l.to_string(),
+                        Source::Previous => format!("previous {l}"),
+                    })
+                    .collect();
+                let more = if c.count > c.first_lines.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                };
+                let word = if c.count == 1 { "line" } else { "lines" };
+                writeln!(
+                    f,
+                    "  {:>7}  {}: {word} {}{more}",
+                    c.count,
+                    c.reason,
+                    lines.join(", ")
+                )?;
+            }
+            if full {
+                writeln!(f, "every invalid row:")?;
+            }
+        }
+        for r in self.rejected.iter().filter(|_| full) {
             write!(f, "  {} line {}: {}", r.source, r.line, r.reason)?;
             match &r.masked_id {
                 Some(m) => writeln!(f, " ({m})")?,
@@ -171,7 +287,11 @@ impl fmt::Display for PrepareReport {
             }
         }
         writeln!(f, "duplicate rows left out: {}", self.duplicates_total)?;
-        for d in &self.duplicates {
+        for d in self
+            .duplicates
+            .iter()
+            .take(if full { usize::MAX } else { SUMMARY_LINES })
+        {
             writeln!(
                 f,
                 "  {} line {}: same ID number as line {}{}",
@@ -306,7 +426,14 @@ fn load(
             return Err(PrepareError::TooManyLines);
         }
         match validate(&row, categories, key) {
-            Ok(p) => sorter.push(p)?,
+            Ok(p) => {
+                if source == Source::Export {
+                    if let Some(c) = report.valid_per_category.get_mut(usize::from(p[36])) {
+                        c.1 += 1;
+                    }
+                }
+                sorter.push(p)?
+            }
             Err((reason, masked_id)) => report.reject(RejectedRow {
                 source,
                 line: row.line,

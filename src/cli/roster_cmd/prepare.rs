@@ -10,7 +10,7 @@ use clap::Args;
 use crate::config::Config;
 use crate::roster::{
     load_hash_key, load_signing_key, prepare, Categories, ColumnMap, PrepareError, PrepareOptions,
-    PrepareReport,
+    PrepareReport, Summary,
 };
 
 /// Arguments of `greenwave roster prepare`.
@@ -123,7 +123,7 @@ fn accepted(
 ) -> anyhow::Result<ExitCode> {
     std::fs::write(report_path, rep.to_string())?;
     println!("已生成名单文件 {}（版本 {version}）", out.display());
-    print!("{rep}");
+    print!("{}", Summary(rep));
     println!("报告: {}", report_path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -131,7 +131,7 @@ fn accepted(
 /// Invalid rows refused the export: the report to its file and to stderr.
 fn refused(report: &PrepareReport, report_path: &Path) -> anyhow::Result<ExitCode> {
     std::fs::write(report_path, report.to_string())?;
-    eprint!("{report}");
+    eprint!("{}", Summary(report));
     eprintln!(
         "名单被拒绝: {} 行无效（见 {}）；修正后重试，或加 --skip-invalid 跳过无效行",
         report.rejected_total,

@@ -13,17 +13,22 @@ pub(super) fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     match store.roster_state()? {
         None => println!("尚未安装名单"),
         Some(s) => {
+            // Both times in one format, the hall's local time.
+            let local = |d: chrono::DateTime<chrono::Utc>| {
+                d.with_timezone(&cfg.day.timezone)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            };
             let at = chrono::DateTime::from_timestamp_millis(s.imported_at)
-                .map(|d| {
-                    d.with_timezone(&cfg.day.timezone)
-                        .format("%Y-%m-%d %H:%M:%S")
-                        .to_string()
-                })
+                .map(local)
                 .unwrap_or_default();
+            let made = chrono::DateTime::parse_from_rfc3339(&s.created_at)
+                .map(|d| local(d.to_utc()))
+                .unwrap_or_else(|_| s.created_at.clone());
             println!("名单版本    {}", s.version);
             println!("条数        {}", s.rows);
             println!("类别        {}", s.categories.join("、"));
-            println!("制作时间    {}", s.created_at);
+            println!("制作时间    {made}");
             println!("安装时间    {at}");
             println!(
                 "签名        {}",
