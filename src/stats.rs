@@ -9,6 +9,8 @@
 //! was identified. Cases and ratings, recorded beside the journal, join by
 //! ticket ([`Sources`]).
 
+pub mod charts;
+
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
@@ -358,7 +360,7 @@ pub fn figures(
 
 /// The figures of every group of tickets, the group given by `key` of a
 /// ticket, in key order (no total row): the city's daily rows are these,
-/// computed by the same [`summarise`] as every other figure.
+/// computed by the same summary as every other figure ([`figures`]).
 pub fn grouped<K: Ord>(src: &Sources<'_>, key: impl Fn(&TicketSummary) -> K) -> Vec<(K, Figures)> {
     let lives = lives(src);
     let mut groups: BTreeMap<K, Vec<&Life>> = BTreeMap::new();

@@ -86,6 +86,12 @@ pub fn lines(title: &str, days: &[String], series: &[Series]) -> String {
             r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
             pts.join(" ")
         );
+        // A dot on each value: a day (or an hour) alone is a point, not a
+        // line, and still shows.
+        for p in &pts {
+            let (cx, cy) = p.split_once(',').unwrap_or(("0", "0"));
+            let _ = write!(s, r#"<circle cx="{cx}" cy="{cy}" r="3" fill="{color}"/>"#);
+        }
         let ly = top + 18.0 * n as f64 + 8.0;
         let _ = write!(
             s,

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use crate::config::Config;
 use crate::stats::{figures, to_csv, to_table, GroupBy};
 use crate::store::Store;
-use crate::tables::{excel_csv, workbook, Sheet};
+use crate::tables::{excel_csv, stats_workbook};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,7 +92,7 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
             let rows = figures(&src, a.from, a.to, a.by);
             (serde_json::to_string_pretty(&rows)? + "\n").into_bytes()
         }
-        Format::Xlsx => xlsx(&cfg, &src, a.from, a.to)?,
+        Format::Xlsx => stats_workbook(&cfg.hall_name, &src, a.from, a.to)?,
     };
     match &a.out {
         Some(p) => {
@@ -102,39 +102,4 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
         None => std::io::Write::write_all(&mut std::io::stdout(), &out)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The workbook: one sheet per grouping, each titled with the hall and the
-/// period.
-fn xlsx(
-    cfg: &Config,
-    src: &crate::stats::Sources<'_>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> anyhow::Result<Vec<u8>> {
-    let period = match (from, to) {
-        (Some(f), Some(t)) => format!("{f} 至 {t}"),
-        (Some(f), None) => format!("{f} 起"),
-        (None, Some(t)) => format!("至 {t}"),
-        (None, None) => "全部日期".to_string(),
-    };
-    let groupings = [
-        (GroupBy::Day, "按日期"),
-        (GroupBy::Service, "按业务"),
-        (GroupBy::Window, "按窗口"),
-        (GroupBy::Lane, "按通道"),
-        (GroupBy::Helper, "按协办员"),
-    ];
-    let csvs: Vec<(String, &str, String)> = groupings
-        .iter()
-        .map(|(by, name)| {
-            let title = format!("{} 统计 {period}（{name}）", cfg.hall_name);
-            (to_csv(&figures(src, from, to, *by)), *name, title)
-        })
-        .collect();
-    let sheets: Vec<Sheet<'_>> = csvs
-        .iter()
-        .map(|(csv, name, title)| Sheet { name, title, csv })
-        .collect();
-    workbook(&sheets)
 }

@@ -11,6 +11,7 @@
   let me = null;
   let queue = null;
   let tickets = [];
+  let helperList = []; // GET /api/helpers, for names in the figures
 
   const LANES = [['priority', '绿波'], ['normal', '普通']];
 
@@ -152,6 +153,9 @@
       [queue, tickets] = await Promise.all([api('GET', '/api/queue', token), api('GET', '/api/tickets', token)]);
       draw();
       statsSoon();
+      // The period starts on the hall's service day, which only the queue
+      // knows (the browser's date may be another day in another zone).
+      if (!periodStarted) startPeriod();
     } catch (e) {
       say($('msg'), e.message, 'error');
     }
@@ -161,6 +165,7 @@
   async function loadStaff() {
     try {
       const [helpers, cases] = await Promise.all([api('GET', '/api/helpers', token), api('GET', '/api/cases', token)]);
+      helperList = helpers;
       // An open case can go to another helper: a choice of every helper,
       // the current one selected.
       const assign = (c) =>
@@ -352,6 +357,86 @@
     } catch (e) {
       say($('msg'), e.message, 'error');
     }
+  }
+
+  // ----- a period's figures, the day's charts, the export ------------------
+  // The rows are GET /api/stats (the figures of `greenwave stats`); the
+  // charts GET /api/stats/charts for the period's last day, SVG drawn by
+  // the server; the export the same figures as a workbook or a CSV for
+  // Excel.
+  function periodQuery() {
+    return `from=${$('period-from').value}&to=${$('period-to').value}&by=${$('period-by').value}`;
+  }
+
+  function groupName(by, key) {
+    if (key === '合计') return key;
+    if (by === 'lane') return key === 'priority' ? '绿波通道' : '普通';
+    if (by === 'service') return serviceName(key);
+    if (by === 'window' && key !== '-') return `${key} 号窗口`;
+    if (by === 'helper') {
+      const h = helperList.find((x) => x.id === key);
+      return h ? h.name : key === '-' ? '无协办' : key;
+    }
+    return key;
+  }
+
+  async function loadPeriod() {
+    const by = $('period-by').value;
+    try {
+      const rows = await api('GET', `/api/stats?${periodQuery()}`, token);
+      $('period-rows').replaceChildren(...rows.map((r) => {
+        const rate = r.resident.satisfaction_rate;
+        return el('tr', r.key === '合计' ? { class: 'total' } : {},
+          el('td', {}, groupName(by, r.key)), el('td', {}, r.issued), el('td', {}, r.priority),
+          el('td', {}, r.served), el('td', {}, r.no_show), el('td', {}, (r.wait.mean_s / 60).toFixed(1)),
+          el('td', {}, r.priority_served), el('td', {}, r.cases), el('td', {}, r.policies_explained),
+          el('td', {}, rate === null ? '—' : pct(rate)));
+      }));
+      const day = $('period-to').value;
+      const charts = await api('GET', `/api/stats/charts?day=${day}`, token);
+      $('charts-title').textContent = `${day} 图表`;
+      // SVG the server drew from its own figures (labels escaped there).
+      $('chart-hourly').innerHTML = charts.hourly;
+      $('chart-waits').innerHTML = charts.waits;
+    } catch (e) {
+      say($('msg'), e.message, 'error');
+    }
+  }
+
+  async function download(format, name) {
+    const resp = await fetch(`/api/stats?${periodQuery()}&format=${format}`, {
+      headers: { Authorization: 'Bearer ' + token },
+      cache: 'no-store',
+    });
+    if (!resp.ok) {
+      say($('msg'), `导出失败（${resp.status}）`, 'error');
+      return;
+    }
+    const url = URL.createObjectURL(await resp.blob());
+    const a = el('a', { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  let periodStarted = false;
+
+  function startPeriod() {
+    periodStarted = true;
+    const today = queue.day;
+    const from = new Date(Date.parse(today) - 6 * 86400000).toISOString().slice(0, 10);
+    $('period-from').value = from;
+    $('period-to').value = today;
+    $('period').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      loadPeriod();
+    });
+    $('period-by').addEventListener('change', loadPeriod);
+    const label = () => `${me.hall}-${$('period-from').value}-${$('period-to').value}`;
+    $('export-xlsx').addEventListener('click', () => download('xlsx', `${label()}.xlsx`));
+    $('export-csv').addEventListener('click', () => download('excel_csv', `${label()}.csv`));
+    loadPeriod();
   }
 
   function start(t, who) {

@@ -10,6 +10,7 @@
 // (a valid ID number not on it), GW_SHOTS (screenshot directory),
 // GW_CHROMIUM (default /usr/bin/chromium).
 
+import { readFileSync } from 'node:fs';
 import { api, ask, base, check, env, launch, login, shots, step, text, waitText } from './harness.mjs';
 
 const browser = await launch();
@@ -348,6 +349,26 @@ try {
   const failed = await ask({ op: 'key_out_of_paper', key: '1' });
   await mp.locator(`#reprints tr[data-number="${failed.number}"] button.reprint`).click({ timeout: 20000 });
   await waitText(mp, '#msg', `已补打 ${failed.number}`);
+
+  step("manager: a period's figures, the day's charts drawn by the server, the export");
+  await mp.click('#period button[type=submit]');
+  await waitText(mp, '#period-rows tr.total', '合计');
+  await mp.locator('#chart-hourly svg polyline').first().waitFor({ state: 'attached' });
+  const lines = await mp.locator('#chart-hourly svg polyline').count();
+  check(lines === 4, `waiting and served, per lane: ${lines} lines`);
+  const legend = await mp.locator('#chart-hourly svg').textContent();
+  check(legend.includes('等候 · 绿波') && legend.includes('办结 · 普通'), `the legend: ${legend}`);
+  const waits = await mp.locator('#chart-waits svg').textContent();
+  check(waits.includes('民政救助') && waits.includes('均 '), `waits per service, by name: ${waits}`);
+  await mp.selectOption('#period-by', 'lane');
+  await waitText(mp, '#period-rows', '绿波通道');
+  const [book] = await Promise.all([mp.waitForEvent('download'), mp.click('#export-xlsx')]);
+  const bytes = readFileSync(await book.path());
+  check(bytes[0] === 0x50 && bytes[1] === 0x4b && book.suggestedFilename().endsWith('.xlsx'), `a workbook: ${book.suggestedFilename()}`);
+  const [sheet] = await Promise.all([mp.waitForEvent('download'), mp.click('#export-csv')]);
+  const csvText = readFileSync(await sheet.path(), 'utf8');
+  check(csvText.startsWith('\ufeff分组,取号,绿波'), `a CSV for Excel: ${csvText.slice(0, 40)}`);
+  await mp.locator('#period-card').screenshot({ path: `${shots}/manager-period.png` });
 
   // ----- the console shows where a transferred ticket came from, and why --
   step('console: a ticket transferred to window 1 shows where from and the note');
