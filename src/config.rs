@@ -1554,10 +1554,16 @@ fn raw_tokens(raw: &RawConfig) -> Vec<(KeyPath, &str)> {
         }
     }
     for (i, h) in raw.helpers.iter().enumerate() {
-        all.push((KeyPath::new("helpers").index(i).key("token"), h.token.as_str()));
+        all.push((
+            KeyPath::new("helpers").index(i).key("token"),
+            h.token.as_str(),
+        ));
     }
     for (i, m) in raw.kiosks.iter().enumerate() {
-        all.push((KeyPath::new("kiosks").index(i).key("token"), m.token.as_str()));
+        all.push((
+            KeyPath::new("kiosks").index(i).key("token"),
+            m.token.as_str(),
+        ));
     }
     let api = KeyPath::new("api");
     let singles = [
@@ -1803,7 +1809,10 @@ token = "0123456789abcdef1"
             "{e}"
         );
         assert!(e.contains("`greenwave init`"), "{e}");
-        assert!(!e.contains("manager-token"), "the tokens themselves are not shown: {e}");
+        assert!(
+            !e.contains("manager-token"),
+            "the tokens themselves are not shown: {e}"
+        );
         assert!(placeholder("3f9a0c1d2e4b5a6978f0e1d2c3b4a596").is_none());
         assert!(placeholder("test-window-1-token-0001").is_none());
     }
@@ -1818,7 +1827,10 @@ token = "0123456789abcdef1"
             "{e}"
         );
         let e = shared("[[kiosks]]\nid = \"k1\"\nname = \"入口\"\ntoken = \"0123456789abcdef0\"\n");
-        assert!(e.contains("kiosks[0].token is the same as windows[0].token"), "{e}");
+        assert!(
+            e.contains("kiosks[0].token is the same as windows[0].token"),
+            "{e}"
+        );
         let e = error(&base.replace(
             "token = \"0123456789abcdef0\"",
             "token = \"0123456789abcdef0\"\nevaluator_token = \"0123456789abcdef0\"",
@@ -1828,7 +1840,10 @@ token = "0123456789abcdef1"
             "{e}"
         );
         let e = shared("[api]\ndisplay_token = \"0123456789abcdef0\"\n");
-        assert!(e.contains("api.display_token is the same as windows[0].token"), "{e}");
+        assert!(
+            e.contains("api.display_token is the same as windows[0].token"),
+            "{e}"
+        );
         let e = error(&base.replace("0123456789abcdef0", "short-token"));
         assert!(
             e.contains("windows[0].token must be at least 16 characters"),

@@ -115,7 +115,10 @@ pub fn parse_services(s: &str) -> Result<Vec<ServiceSpec>, String> {
             [c, n, l] if l.len() == 1 && l.chars().all(|c| c.is_ascii_uppercase()) => {
                 (c, n, l.chars().next())
             }
-            _ => return Err(format!("service {} \"{item}\" must be code:name or code:name:LETTER (e.g. civil:民政救助)", i + 1)),
+            _ => return Err(format!(
+                "service {} \"{item}\" must be code:name or code:name:LETTER (e.g. civil:民政救助)",
+                i + 1
+            )),
         };
         if !crate::config::is_code(code) || name.is_empty() {
             return Err(format!("service {} \"{item}\": the code must be 1-32 characters of a-z, 0-9, _ or -, and the name must not be empty", i + 1));
@@ -124,7 +127,10 @@ pub fn parse_services(s: &str) -> Result<Vec<ServiceSpec>, String> {
             return Err(format!("service code \"{code}\" is given twice"));
         }
         if letter.is_some_and(|l| l == 'G' || out.iter().any(|o| o.letter == l)) {
-            return Err(format!("service \"{code}\": letter {} is taken (G is the priority lane's)", letter.unwrap_or('?')));
+            return Err(format!(
+                "service \"{code}\": letter {} is taken (G is the priority lane's)",
+                letter.unwrap_or('?')
+            ));
         }
         pending.push(out.len());
         out.push(ServiceSpec {
@@ -253,7 +259,10 @@ fn render_staff(t: &mut String, plan: &Plan) {
         );
     }
     if !plan.tokens.helpers.is_empty() {
-        let _ = writeln!(t, "# Helpers (协办员) who accompany priority residents (/helper).");
+        let _ = writeln!(
+            t,
+            "# Helpers (协办员) who accompany priority residents (/helper)."
+        );
     }
     for (i, tok) in plan.tokens.helpers.iter().enumerate() {
         let _ = writeln!(
@@ -414,7 +423,12 @@ mod tests {
         };
         for (devices, keys) in [
             (Found::default(), RosterKeys::Local),
-            (found, RosterKeys::Ops { from: "/root/keys".into() }),
+            (
+                found,
+                RosterKeys::Ops {
+                    from: "/root/keys".into(),
+                },
+            ),
         ] {
             let p = plan(devices, keys.clone());
             let text = render(&p);
@@ -431,7 +445,9 @@ mod tests {
                 Some(Path::new("/etc/greenwave/roster-public.key"))
             );
             assert_eq!(
-                text.contains("# local keys made by greenwave init --yes: replace with the ops keys"),
+                text.contains(
+                    "# local keys made by greenwave init --yes: replace with the ops keys"
+                ),
                 keys == RosterKeys::Local
             );
             assert!(text.contains("greenwave roster keygen"), "{text}");
@@ -465,7 +481,14 @@ mod tests {
             .map(|s| s.letter)
             .collect();
         assert_eq!(letters, "ABCDEFH", "G is the priority lane's");
-        for bad in ["civil", "Civil:民政", "a:甲,a:乙", "a:甲:G", "a:甲:A,b:乙:A", "a:"] {
+        for bad in [
+            "civil",
+            "Civil:民政",
+            "a:甲,a:乙",
+            "a:甲:G",
+            "a:甲:A,b:乙:A",
+            "a:",
+        ] {
             assert!(parse_services(bad).is_err(), "{bad}");
         }
     }

@@ -55,7 +55,12 @@ fn a_clean_directory_goes_through_init_check_and_run_to_a_ticket() {
     let listen = format!("127.0.0.1:{}", free_port());
     let (ok, out, err) = init(
         &dir,
-        &["--listen", &listen, "--services", "civil:民政救助,medical:医保业务"],
+        &[
+            "--listen",
+            &listen,
+            "--services",
+            "civil:民政救助,medical:医保业务",
+        ],
     );
     assert!(ok, "{err}");
     let conf = dir.join("greenwave.toml");
@@ -94,7 +99,10 @@ fn tokens_are_long_and_distinct_and_init_overwrites_only_with_force() {
     let first = tokens(&written(&dir));
     assert_eq!(first.len(), 3 + 2 + 2);
     for (i, (key, t)) in first.iter().enumerate() {
-        assert!(t.len() >= 32 && t.chars().all(|c| c.is_ascii_hexdigit()), "{key}");
+        assert!(
+            t.len() >= 32 && t.chars().all(|c| c.is_ascii_hexdigit()),
+            "{key}"
+        );
         assert!(
             !first[..i].iter().any(|(_, o)| o == t),
             "{key} repeats a token"
@@ -105,8 +113,14 @@ fn tokens_are_long_and_distinct_and_init_overwrites_only_with_force() {
 
     let (ok, out, err) = init(&dir, &[]);
     assert!(!ok, "{out}");
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
-    assert_eq!(std::fs::read_to_string(dir.join("greenwave.toml")).unwrap(), text);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("greenwave.toml")).unwrap(),
+        text
+    );
 
     let (ok, _, err) = init(&dir, &["--force"]);
     assert!(ok, "{err}");
@@ -138,7 +152,10 @@ fn the_packages_example_is_replaced_and_the_ops_keys_are_taken() {
             std::fs::read(ops.join(key)).unwrap()
         );
     }
-    assert!(!dir.join("roster-signing.key").exists(), "the signing key stays with ops");
+    assert!(
+        !dir.join("roster-signing.key").exists(),
+        "the signing key stays with ops"
+    );
     let text = std::fs::read_to_string(&conf).unwrap();
     assert!(!text.contains("local keys"), "{text}");
     let (ok, _, err) = greenwave(&["config", "check", "--config", conf.to_str().unwrap()]);

@@ -77,7 +77,8 @@ struct Answers {
 }
 
 pub(super) fn run(a: InitArgs) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(&a.dir).with_context(|| format!("cannot create {}", a.dir.display()))?;
+    std::fs::create_dir_all(&a.dir)
+        .with_context(|| format!("cannot create {}", a.dir.display()))?;
     let dir = a.dir.canonicalize()?;
     let target = dir.join("greenwave.toml");
     let replacing_example = check_target(&target, a.force)?;
@@ -86,7 +87,9 @@ pub(super) fn run(a: InitArgs) -> anyhow::Result<ExitCode> {
     let devices = if a.simulate {
         Found::default()
     } else {
-        let rules = UDEV_RULES.iter().find_map(|p| std::fs::read_to_string(p).ok());
+        let rules = UDEV_RULES
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok());
         setup::scan_devices(&a.dev_root, &setup::udev_names(&rules.unwrap_or_default()))
     };
     let plan = Plan {
@@ -104,8 +107,14 @@ pub(super) fn run(a: InitArgs) -> anyhow::Result<ExitCode> {
     Config::parse(&text, &target).context("the configuration init made is not valid")?;
     write_private(&target, &text)?;
     let board = dir.join("board.env");
-    let wrote_board = replaceable(&board, a.force) && write_private(&board, &setup::render_board_env(&plan)).is_ok();
-    report(&plan, &target, replacing_example, wrote_board.then_some(board.as_path()));
+    let wrote_board = replaceable(&board, a.force)
+        && write_private(&board, &setup::render_board_env(&plan)).is_ok();
+    report(
+        &plan,
+        &target,
+        replacing_example,
+        wrote_board.then_some(board.as_path()),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,21 +160,39 @@ fn answers(a: &InitArgs, interactive: bool) -> anyhow::Result<Answers> {
             None => Ok(default.to_string()),
         }
     };
-    let hall_name = ask("Hall name (printed on tickets)", a.hall_name.clone(), "便民服务中心")?;
+    let hall_name = ask(
+        "Hall name (printed on tickets)",
+        a.hall_name.clone(),
+        "便民服务中心",
+    )?;
     let services = ask(
         "Services, code:name separated by commas",
         a.services.clone(),
         "civil:民政救助",
     )?;
     let windows = ask("Number of windows", a.windows.map(|n| n.to_string()), "2")?;
-    let helpers = ask("Number of helpers (协办员)", a.helpers.map(|n| n.to_string()), "1")?;
+    let helpers = ask(
+        "Number of helpers (协办员)",
+        a.helpers.map(|n| n.to_string()),
+        "1",
+    )?;
     let keys = ask(
         "Directory with the ops roster keys (empty: make local keys for now)",
         a.roster_keys.as_ref().map(|p| p.display().to_string()),
         "",
     )?;
-    let windows: usize = windows.trim().parse().ok().filter(|n| (1..=99).contains(n)).context("the number of windows must be 1 to 99")?;
-    let helpers: usize = helpers.trim().parse().ok().filter(|n| *n <= 99).context("the number of helpers must be 0 to 99")?;
+    let windows: usize = windows
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=99).contains(n))
+        .context("the number of windows must be 1 to 99")?;
+    let helpers: usize = helpers
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n <= 99)
+        .context("the number of helpers must be 0 to 99")?;
     if hall_name.trim().is_empty() {
         bail!("the hall's name must not be empty");
     }
@@ -193,18 +220,28 @@ fn prompt(question: &str, default: &str) -> anyhow::Result<String> {
 fn roster_keys(dir: &Path, from: Option<&Path>, force: bool) -> anyhow::Result<RosterKeys> {
     let (public, hash) = (dir.join(PUBLIC_KEY_FILE), dir.join(HASH_KEY_FILE));
     if let Some(from) = from {
-        let from = from.canonicalize().with_context(|| format!("--roster-keys {}", from.display()))?;
+        let from = from
+            .canonicalize()
+            .with_context(|| format!("--roster-keys {}", from.display()))?;
         for name in [PUBLIC_KEY_FILE, HASH_KEY_FILE] {
             let src = from.join(name);
             if !src.is_file() {
-                bail!("{} is missing: ops make it with `greenwave roster keygen` on the ops machine", src.display());
+                bail!(
+                    "{} is missing: ops make it with `greenwave roster keygen` on the ops machine",
+                    src.display()
+                );
             }
             if from != dir {
                 if dir.join(name).exists() && !force {
-                    bail!("{} already exists; pass --force to replace it with {}", dir.join(name).display(), src.display());
+                    bail!(
+                        "{} already exists; pass --force to replace it with {}",
+                        dir.join(name).display(),
+                        src.display()
+                    );
                 }
                 let mode = if name == HASH_KEY_FILE { 0o600 } else { 0o644 };
-                let data = std::fs::read(&src).with_context(|| format!("cannot read {}", src.display()))?;
+                let data = std::fs::read(&src)
+                    .with_context(|| format!("cannot read {}", src.display()))?;
                 write_file(&dir.join(name), &data, mode)?;
             }
         }
@@ -213,7 +250,13 @@ fn roster_keys(dir: &Path, from: Option<&Path>, force: bool) -> anyhow::Result<R
     let local = dir.join(SIGNING_KEY_FILE).exists();
     if public.exists() && hash.exists() {
         // Ops never hand out the signing key: with it here the pair is local.
-        return Ok(if local { RosterKeys::Local } else { RosterKeys::Ops { from: dir.to_path_buf() } });
+        return Ok(if local {
+            RosterKeys::Local
+        } else {
+            RosterKeys::Ops {
+                from: dir.to_path_buf(),
+            }
+        });
     }
     crate::roster::keygen(dir).context("cannot make the local roster keys")?;
     share_with_daemon(&hash, 0o600)?;
@@ -272,7 +315,10 @@ fn report(plan: &Plan, target: &Path, replaced_example: bool, board: Option<&Pat
     }
     println!("Wrote {}.", target.display());
     if let Some(b) = board {
-        println!("Wrote {} (the hall display's address and token).", b.display());
+        println!(
+            "Wrote {} (the hall display's address and token).",
+            b.display()
+        );
     }
     match &plan.keys {
         RosterKeys::Local => println!(
@@ -281,11 +327,26 @@ fn report(plan: &Plan, target: &Path, replaced_example: bool, board: Option<&Pat
         ),
         RosterKeys::Ops { from } => println!("Roster keys: the ops keys from {}.", from.display()),
     }
-    let show = |p: &Option<PathBuf>, none: &str| p.as_ref().map_or(none.to_string(), |p| p.display().to_string());
-    println!("ID card reader: {}.", show(&plan.devices.reader, "simulated (none found)"));
-    println!("Printer: {}.", show(&plan.devices.printer, "simulated, tickets go to the log (none found)"));
+    let show = |p: &Option<PathBuf>, none: &str| {
+        p.as_ref()
+            .map_or(none.to_string(), |p| p.display().to_string())
+    };
+    println!(
+        "ID card reader: {}.",
+        show(&plan.devices.reader, "simulated (none found)")
+    );
+    println!(
+        "Printer: {}.",
+        show(
+            &plan.devices.printer,
+            "simulated, tickets go to the log (none found)"
+        )
+    );
     println!("Data directory: {}.", plan.data_dir.display());
-    println!("Manager token (shown once; it is in the file): {}", plan.tokens.manager);
+    println!(
+        "Manager token (shown once; it is in the file): {}",
+        plan.tokens.manager
+    );
     println!("Next steps:");
     println!("  greenwave config check --config {}", target.display());
     if dir == Path::new(ETC) {
