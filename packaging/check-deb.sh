@@ -3,8 +3,9 @@
 # build (`make deb` builds the release one), then checks what a kiosk would
 # get: the file list, the conffiles, the maintainer scripts, the systemd
 # unit (systemd-analyze verify, where available), the man page and the
-# completions, and that the shipped configuration passes `config check`
-# when installed into a scratch root.
+# completions, and that in a scratch root the shipped configuration is
+# refused for its placeholder tokens and `greenwave init` makes one that
+# passes `config check`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "check-deb: FAIL: $*" >&2; exit 1; }
@@ -50,18 +51,22 @@ root="$out/root"
 dpkg-deb -x "$deb" "$root"
 [[ "$(stat -c %a "$root/etc/greenwave/greenwave.toml")" == 640 ]] ||
     fail "greenwave.toml should be 0640 (it holds API tokens)"
-# As the README's install steps: the hall's roster keys go beside the
-# configuration (ops keep the signing key), then the shipped file checks.
+# As the README's install steps: the shipped file is an example whose
+# placeholder tokens `config check` refuses, pointing at `greenwave init`;
+# init replaces it (untouched, no --force needed) with random tokens and
+# the ops keys, and the result checks at once.
 etc="$root/etc/greenwave"
 if "$root/usr/bin/greenwave" --config "$etc/greenwave.toml" config check >/dev/null 2>"$out/err"; then
-    fail "config check passed without the roster keys in place"
+    fail "config check passed the shipped placeholder tokens"
 fi
-grep -q "$etc/roster-public.key" "$out/err" || fail "config check does not name the missing key: $(cat "$out/err")"
+grep -q "greenwave init" "$out/err" || fail "config check does not say to run greenwave init: $(cat "$out/err")"
 keys="$out/ops-keys"
 "$root/usr/bin/greenwave" roster keygen --out "$keys" >/dev/null
-cp "$keys/roster-public.key" "$keys/roster-hash.key" "$etc/"
+mkdir -p "$out/no-devices"
+"$root/usr/bin/greenwave" init --yes --dev-root "$out/no-devices" --roster-keys "$keys" "$etc" >/dev/null ||
+    fail "greenwave init over the shipped configuration"
 "$root/usr/bin/greenwave" --config "$etc/greenwave.toml" config check >/dev/null ||
-    fail "the shipped configuration does not pass config check"
+    fail "the configuration greenwave init wrote does not pass config check"
 zcat "$root/usr/share/man/man1/greenwave.1.gz" | grep -q '^\.TH greenwave' || fail "man page"
 bash -n "$root/usr/share/bash-completion/completions/greenwave" || fail "bash completion"
 grep -q 'stats' "$root/usr/share/bash-completion/completions/greenwave" || fail "bash completion lacks stats"

@@ -109,18 +109,6 @@ impl Window {
     }
 }
 
-/// The key of the window token equal to `t`, if any
-/// (`windows[1].token`, `windows[1].evaluator_token`).
-fn window_clash(windows: &[Window], t: &Secret) -> Option<String> {
-    windows.iter().enumerate().find_map(|(j, w)| {
-        if &w.token == t {
-            Some(format!("windows[{j}].token"))
-        } else {
-            (w.evaluator_token.as_ref() == Some(t)).then(|| format!("windows[{j}].evaluator_token"))
-        }
-    })
-}
-
 /// A helper (协办员) who accompanies priority-lane residents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Helper {
@@ -745,6 +733,7 @@ const MIN_TOKEN_LEN: usize = 16;
 
 fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     let base = path.parent().unwrap_or(Path::new("."));
+    check_tokens(&raw_tokens(&raw))?;
     let data_dir = data_dir(raw.data_dir, base)?;
     let (hall_name, hall_code, server_url) = hall_config(raw.hall)?;
     let kiosk_machine = server_url.is_some();
@@ -754,25 +743,18 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         Some(t) => Some(token(t, KeyPath::new("api").key("manager_token"))?),
         None => None,
     };
-    let windows = windows_config(
-        raw.windows,
-        &services,
-        manager_token.as_ref(),
-        kiosk_machine,
-    )?;
-    let helpers = helpers_config(raw.helpers, &windows, manager_token.as_ref())?;
-    let kiosks = kiosks_config(raw.kiosks, &windows, &helpers, manager_token.as_ref())?;
+    let windows = windows_config(raw.windows, &services, kiosk_machine)?;
+    let helpers = helpers_config(raw.helpers)?;
+    let kiosks = kiosks_config(raw.kiosks)?;
     let server = server_config(
         server_url,
         raw.kiosk.token.clone(),
         raw.kiosk.hash_key.clone().map(|p| resolve(base, p)),
     )?;
-    let display_token = display_token(
-        raw.api.display_token,
-        manager_token.as_ref(),
-        &windows,
-        &helpers,
-    )?;
+    let display_token = match raw.api.display_token {
+        Some(t) => Some(token(t, KeyPath::new("api").key("display_token"))?),
+        None => None,
+    };
     let policies_file = policies_file(raw.policies, base)?;
     let daily_csv_dir = stats_config(raw.stats, base)?;
     let evaluator_open = evaluator_open(raw.ratings)?;
@@ -1037,11 +1019,10 @@ fn service_config(
 }
 
 /// `[[windows]]`: at least one; numbers 1-999 and unique, known service
-/// codes, tokens unique and not the manager's.
+/// codes (tokens are checked across the hall by [`check_tokens`]).
 fn windows_config(
     raw: Vec<RawWindow>,
     services: &[Service],
-    manager: Option<&Secret>,
     kiosk_machine: bool,
 ) -> Result<Vec<Window>, Invalid> {
     if raw.is_empty() && !kiosk_machine {
@@ -1053,17 +1034,6 @@ fn windows_config(
     let mut windows: Vec<Window> = Vec::new();
     for (i, w) in raw.into_iter().enumerate() {
         let window = window_config(w, KeyPath::new("windows").index(i), &windows, services)?;
-        if manager.is_some_and(|m| window.holds(m)) {
-            let key = if manager == Some(&window.token) {
-                "token"
-            } else {
-                "evaluator_token"
-            };
-            return Err((
-                KeyPath::new("windows").index(i).key(key),
-                "is the same as api.manager_token".into(),
-            ));
-        }
         windows.push(window);
     }
     Ok(windows)
@@ -1108,20 +1078,8 @@ fn window_config(
         }
     }
     let tok = token(w.token, k.key("token"))?;
-    if let Some(other) = window_clash(earlier, &tok) {
-        return Err((k.key("token"), format!("is the same as {other}")));
-    }
     let evaluator_token = match w.evaluator_token {
-        Some(e) => {
-            let e = token(e, k.key("evaluator_token"))?;
-            if e == tok {
-                return Err((k.key("evaluator_token"), "is the same as token".into()));
-            }
-            if let Some(other) = window_clash(earlier, &e) {
-                return Err((k.key("evaluator_token"), format!("is the same as {other}")));
-            }
-            Some(e)
-        }
+        Some(e) => Some(token(e, k.key("evaluator_token"))?),
         None => None,
     };
     if let Some(p) = &w.printer {
@@ -1135,34 +1093,6 @@ fn window_config(
         printer: w.printer,
         evaluator_token,
     })
-}
-
-/// `[api] display_token`: long enough, and nobody else's token.
-fn display_token(
-    raw: Option<String>,
-    manager: Option<&Secret>,
-    windows: &[Window],
-    helpers: &[Helper],
-) -> Result<Option<Secret>, Invalid> {
-    let Some(t) = raw else {
-        return Ok(None);
-    };
-    let k = KeyPath::new("api").key("display_token");
-    let tok = token(t, k.clone())?;
-    let clash = if manager == Some(&tok) {
-        Some("api.manager_token".to_string())
-    } else if let Some(other) = window_clash(windows, &tok) {
-        Some(other)
-    } else {
-        helpers
-            .iter()
-            .position(|h| h.token == tok)
-            .map(|j| format!("helpers[{j}].token"))
-    };
-    if let Some(other) = clash {
-        return Err((k, format!("is the same as {other}")));
-    }
-    Ok(Some(tok))
 }
 
 /// `[api] listen`: an address and port, `127.0.0.1:8080` by default.
@@ -1333,13 +1263,9 @@ fn voice_config(raw: RawVoice) -> Result<VoiceConfig, Invalid> {
     })
 }
 
-/// `[[helpers]]`: ids unique ASCII, names given, tokens long enough and
-/// unique across windows, helpers and the manager.
-fn helpers_config(
-    raw: Vec<RawHelper>,
-    windows: &[Window],
-    manager: Option<&Secret>,
-) -> Result<Vec<Helper>, Invalid> {
+/// `[[helpers]]`: ids unique ASCII, names given, tokens long enough
+/// (unique across the hall: [`check_tokens`]).
+fn helpers_config(raw: Vec<RawHelper>) -> Result<Vec<Helper>, Invalid> {
     let mut helpers: Vec<Helper> = Vec::new();
     for (i, h) in raw.into_iter().enumerate() {
         let k = KeyPath::new("helpers").index(i);
@@ -1354,15 +1280,6 @@ fn helpers_config(
             return Err((k.key("name"), "must not be empty".into()));
         }
         let tok = token(h.token, k.key("token"))?;
-        if let Some(other) = window_clash(windows, &tok) {
-            return Err((k.key("token"), format!("is the same as {other}")));
-        }
-        if let Some(j) = helpers.iter().position(|o| o.token == tok) {
-            return Err((k.key("token"), format!("is the same as helpers[{j}].token")));
-        }
-        if manager == Some(&tok) {
-            return Err((k.key("token"), "is the same as api.manager_token".into()));
-        }
         helpers.push(Helper {
             id: h.id,
             name: h.name.trim().to_string(),
@@ -1372,14 +1289,9 @@ fn helpers_config(
     Ok(helpers)
 }
 
-/// `[[kiosks]]`: ids unique codes, names given, tokens long enough and
-/// unique across every token of the hall.
-fn kiosks_config(
-    raw: Vec<RawKioskMachine>,
-    windows: &[Window],
-    helpers: &[Helper],
-    manager: Option<&Secret>,
-) -> Result<Vec<KioskMachine>, Invalid> {
+/// `[[kiosks]]`: ids unique codes, names given, tokens long enough
+/// (unique across the hall: [`check_tokens`]).
+fn kiosks_config(raw: Vec<RawKioskMachine>) -> Result<Vec<KioskMachine>, Invalid> {
     let mut kiosks: Vec<KioskMachine> = Vec::new();
     for (i, k) in raw.into_iter().enumerate() {
         let key = KeyPath::new("kiosks").index(i);
@@ -1394,16 +1306,6 @@ fn kiosks_config(
             return Err((key.key("name"), "must not be empty".into()));
         }
         let tok = token(k.token, key.key("token"))?;
-        let taken = windows.iter().any(|w| w.holds(&tok))
-            || helpers.iter().any(|h| h.token == tok)
-            || kiosks.iter().any(|o| o.token == tok)
-            || manager == Some(&tok);
-        if taken {
-            return Err((
-                key.key("token"),
-                "is the same as another token of the hall".into(),
-            ));
-        }
         kiosks.push(KioskMachine {
             id: k.id,
             name: k.name.trim().to_string(),
@@ -1639,6 +1541,104 @@ fn roster_source(
     }))
 }
 
+/// Every bearer token of the file with its key, in file order: windows
+/// (and their evaluators), helpers, kiosk machines, the manager, the
+/// displays, this kiosk machine's own.
+fn raw_tokens(raw: &RawConfig) -> Vec<(KeyPath, &str)> {
+    let mut all = Vec::new();
+    for (i, w) in raw.windows.iter().enumerate() {
+        let k = KeyPath::new("windows").index(i);
+        all.push((k.key("token"), w.token.as_str()));
+        if let Some(e) = &w.evaluator_token {
+            all.push((k.key("evaluator_token"), e.as_str()));
+        }
+    }
+    for (i, h) in raw.helpers.iter().enumerate() {
+        all.push((
+            KeyPath::new("helpers").index(i).key("token"),
+            h.token.as_str(),
+        ));
+    }
+    for (i, m) in raw.kiosks.iter().enumerate() {
+        all.push((
+            KeyPath::new("kiosks").index(i).key("token"),
+            m.token.as_str(),
+        ));
+    }
+    let api = KeyPath::new("api");
+    let singles = [
+        (api.key("manager_token"), &raw.api.manager_token),
+        (api.key("display_token"), &raw.api.display_token),
+        (KeyPath::new("kiosk").key("token"), &raw.kiosk.token),
+    ];
+    for (k, t) in singles {
+        if let Some(t) = t {
+            all.push((k, t.as_str()));
+        }
+    }
+    all
+}
+
+/// Words that mark a token as an example to replace, not a secret:
+/// `config/greenwave.toml` ships `change-me-…` tokens as documentation.
+const PLACEHOLDERS: [&str; 6] = [
+    "change-me",
+    "changeme",
+    "change_me",
+    "replace-me",
+    "placeholder",
+    "put-16-or-more",
+];
+
+/// Why `t` is an obvious placeholder, if it is one.
+pub fn placeholder(t: &str) -> Option<String> {
+    let lower = t.to_lowercase();
+    if let Some(word) = PLACEHOLDERS.iter().find(|w| lower.contains(*w)) {
+        return Some(format!("contains \"{word}\""));
+    }
+    let mut chars = t.chars();
+    let first = chars.next()?;
+    chars
+        .all(|c| c == first)
+        .then(|| "is one character repeated".to_string())
+}
+
+/// The hall's tokens: no placeholder (all of them named in one error,
+/// with what to do), and no token used for two keys (both named). Length
+/// and spaces are checked per key by [`token`].
+fn check_tokens(tokens: &[(KeyPath, &str)]) -> Result<(), Invalid> {
+    let placeholders: Vec<(&KeyPath, String)> = tokens
+        .iter()
+        .filter_map(|(k, t)| placeholder(t).map(|why| (k, why)))
+        .collect();
+    if let Some(((first, why), rest)) = placeholders.split_first() {
+        let others: Vec<String> = rest.iter().map(|(k, _)| k.display()).collect();
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!("; so are {}", others.join(", "))
+        };
+        return Err((
+            (*first).clone(),
+            format!(
+                "is a placeholder, not a secret (it {why}){also}. Run `greenwave init` to write a configuration with random tokens, or give each key its own `openssl rand -hex 16`"
+            ),
+        ));
+    }
+    for (i, (key, t)) in tokens.iter().enumerate() {
+        if let Some((other, _)) = tokens[..i].iter().find(|(_, o)| o == t) {
+            return Err((
+                key.clone(),
+                format!(
+                    "is the same as {}: every window, evaluator, helper, kiosk, the manager and the displays need a token of their own",
+                    other.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn token(t: String, key: KeyPath) -> Result<Secret, Invalid> {
     if t.chars().count() < MIN_TOKEN_LEN || t.chars().any(char::is_whitespace) {
         return Err((
@@ -1795,6 +1795,59 @@ token = "0123456789abcdef1"
         assert_eq!(
             error(&hall("jd", "civil", "")),
             format!("greenwave.toml:13: helpers[0].id \"\" {message}")
+        );
+    }
+
+    #[test]
+    fn placeholder_tokens_are_refused_all_named_with_what_to_do() {
+        let text = hall("jd", "civil", "h1")
+            .replace("0123456789abcdef0", "change-me-window-1-token")
+            + "[api]\nmanager_token = \"CHANGEME-manager-token\"\ndisplay_token = \"xxxxxxxxxxxxxxxxxxxx\"\n";
+        let e = error(&text);
+        assert!(
+            e.starts_with("greenwave.toml:11: windows[0].token is a placeholder, not a secret (it contains \"change-me\"); so are api.manager_token, api.display_token."),
+            "{e}"
+        );
+        assert!(e.contains("`greenwave init`"), "{e}");
+        assert!(
+            !e.contains("manager-token"),
+            "the tokens themselves are not shown: {e}"
+        );
+        assert!(placeholder("3f9a0c1d2e4b5a6978f0e1d2c3b4a596").is_none());
+        assert!(placeholder("test-window-1-token-0001").is_none());
+    }
+
+    #[test]
+    fn a_token_used_for_two_keys_names_both() {
+        let base = hall("jd", "civil", "h1");
+        let shared = |extra: &str| error(&format!("{base}{extra}"));
+        let e = shared("[api]\nmanager_token = \"0123456789abcdef1\"\n");
+        assert!(
+            e.contains("api.manager_token is the same as helpers[0].token"),
+            "{e}"
+        );
+        let e = shared("[[kiosks]]\nid = \"k1\"\nname = \"入口\"\ntoken = \"0123456789abcdef0\"\n");
+        assert!(
+            e.contains("kiosks[0].token is the same as windows[0].token"),
+            "{e}"
+        );
+        let e = error(&base.replace(
+            "token = \"0123456789abcdef0\"",
+            "token = \"0123456789abcdef0\"\nevaluator_token = \"0123456789abcdef0\"",
+        ));
+        assert!(
+            e.contains("windows[0].evaluator_token is the same as windows[0].token"),
+            "{e}"
+        );
+        let e = shared("[api]\ndisplay_token = \"0123456789abcdef0\"\n");
+        assert!(
+            e.contains("api.display_token is the same as windows[0].token"),
+            "{e}"
+        );
+        let e = error(&base.replace("0123456789abcdef0", "short-token"));
+        assert!(
+            e.contains("windows[0].token must be at least 16 characters"),
+            "{e}"
         );
     }
 

@@ -17,6 +17,7 @@ pub mod hall;
 pub mod hwm;
 pub mod kiosk;
 pub mod roster;
+pub mod setup;
 pub mod speech;
 pub mod stats;
 pub mod sync;

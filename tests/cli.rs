@@ -16,7 +16,26 @@ fn greenwave(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `config check` on `text` with its placeholder tokens replaced, as
+/// `greenwave init` writes them.
 fn check(text: &str) -> (bool, String, String) {
+    check_as_is(&with_real_tokens(text))
+}
+
+/// The example's placeholder tokens (`"change-me-…"`) replaced by tokens
+/// of their own.
+fn with_real_tokens(text: &str) -> String {
+    let mut parts = text.split("\"change-me-");
+    let mut out = parts.next().unwrap().to_string();
+    for (n, part) in parts.enumerate() {
+        let end = part.find('"').unwrap();
+        out += &format!("\"real-token-{n:02}-0123456789abcdef{}", &part[end..]);
+    }
+    out
+}
+
+/// `config check` on `text`, with real roster keys beside it.
+fn check_as_is(text: &str) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("greenwave.toml");
     // The example's roster keys live in /etc/greenwave on a kiosk: make
@@ -44,7 +63,25 @@ fn help_lists_the_commands() {
 }
 
 #[test]
-fn the_shipped_example_config_is_valid() {
+fn the_shipped_example_config_is_valid_but_for_its_placeholder_tokens() {
+    // As shipped, its `change-me-…` tokens are refused, every one named,
+    // with what to do.
+    let (ok, _, err) = check_as_is(GOOD);
+    assert!(!ok, "the placeholders passed");
+    assert!(err.contains("is a placeholder"), "{err}");
+    assert!(err.contains("greenwave init"), "{err}");
+    for key in [
+        "windows[0].token",
+        "windows[1].token",
+        "windows[2].token",
+        "helpers[0].token",
+        "helpers[1].token",
+        "api.manager_token",
+        "api.display_token",
+    ] {
+        assert!(err.contains(key), "{key} not named: {err}");
+    }
+    // Everything else in it is valid.
     let (ok, out, err) = check(GOOD);
     assert!(ok, "{err}");
     assert!(out.contains("某某街道便民服务中心"), "{out}");
@@ -57,7 +94,7 @@ fn the_shipped_example_config_is_valid() {
 fn a_missing_roster_key_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("greenwave.toml");
-    std::fs::write(&path, GOOD).unwrap();
+    std::fs::write(&path, with_real_tokens(GOOD)).unwrap();
     let (ok, _, err) = greenwave(&["config", "check", "--config", path.to_str().unwrap()]);
     assert!(!ok);
     // The example's paths are relative: beside the configuration file.

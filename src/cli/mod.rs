@@ -7,6 +7,7 @@ mod client;
 mod config_cmd;
 mod demo;
 mod devices;
+mod init;
 mod roster_cmd;
 mod run;
 mod stats_cmd;
@@ -39,6 +40,9 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a working configuration for a one-machine hall: random
+    /// tokens, the devices found (else simulated ones), roster keys
+    Init(init::InitArgs),
     /// Run the daemon: the queue, the store and the staff API
     Run(run::RunArgs),
     /// Check the configuration
@@ -150,6 +154,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(a) => run::run(config, cli.verbose, a),
         Command::Config(c) => config_cmd::run(config, c),
+        Command::Init(a) => init::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Roster(c) => roster_cmd::run(config, c),
         Command::Store(c) => store_cmd::run(config, c),
