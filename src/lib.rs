@@ -20,6 +20,7 @@ pub mod roster;
 pub mod setup;
 pub mod speech;
 pub mod stats;
+pub mod svg;
 pub mod sync;
 pub mod tables;
 pub mod voice;

@@ -115,10 +115,12 @@ pub fn parse_services(s: &str) -> Result<Vec<ServiceSpec>, String> {
             [c, n, l] if l.len() == 1 && l.chars().all(|c| c.is_ascii_uppercase()) => {
                 (c, n, l.chars().next())
             }
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "service {} \"{item}\" must be code:name or code:name:LETTER (e.g. civil:民政救助)",
                 i + 1
-            )),
+            ))
+            }
         };
         if !crate::config::is_code(code) || name.is_empty() {
             return Err(format!("service {} \"{item}\": the code must be 1-32 characters of a-z, 0-9, _ or -, and the name must not be empty", i + 1));

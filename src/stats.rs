@@ -664,6 +664,42 @@ impl GroupBy {
     }
 }
 
+/// The statistics as a workbook: one sheet per grouping, each titled with
+/// the hall and the period (`greenwave stats --format xlsx`, the manager's
+/// export).
+pub fn workbook(
+    hall: &str,
+    src: &Sources<'_>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> anyhow::Result<Vec<u8>> {
+    let period = match (from, to) {
+        (Some(f), Some(t)) => format!("{f} 至 {t}"),
+        (Some(f), None) => format!("{f} 起"),
+        (None, Some(t)) => format!("至 {t}"),
+        (None, None) => "全部日期".to_string(),
+    };
+    let groupings = [
+        (GroupBy::Day, "按日期"),
+        (GroupBy::Service, "按业务"),
+        (GroupBy::Window, "按窗口"),
+        (GroupBy::Lane, "按通道"),
+        (GroupBy::Helper, "按协办员"),
+    ];
+    let made: Vec<(String, &str, String)> = groupings
+        .iter()
+        .map(|(by, name)| {
+            let title = format!("{hall} 统计 {period}（{name}）");
+            (to_csv(&figures(src, from, to, *by)), *name, title)
+        })
+        .collect();
+    let sheets: Vec<crate::tables::Sheet<'_>> = made
+        .iter()
+        .map(|(csv, name, title)| crate::tables::Sheet { name, title, csv })
+        .collect();
+    crate::tables::workbook(&sheets)
+}
+
 /// Rows as tables for a terminal (minutes for times), aligned by display
 /// width: the queue's figures, then the green-wave mechanism's. `name`
 /// gives a group's name as people know it (a helper's name for an id),

@@ -86,7 +86,7 @@ async fn stats(
                 csv_response(crate::tables::excel_csv(&to_csv(&rows)), "统计.csv")
             }
             StatsFormat::Xlsx => {
-                let book = crate::tables::stats_workbook(&hall, src, from, to)
+                let book = crate::stats::workbook(&hall, src, from, to)
                     .map_err(|e| internal(e.to_string()))?;
                 (
                     [

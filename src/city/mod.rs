@@ -15,7 +15,6 @@
 pub mod page;
 pub mod push;
 pub mod report;
-pub mod svg;
 pub mod synthetic;
 
 use std::collections::HashSet;

@@ -1,6 +1,6 @@
 //! `greenwave city serve`: the bureau's read-only page. One HTML page with
 //! the figures across halls for a period, three charts drawn by the server
-//! ([`super::svg`]), and which halls' roster is behind. No script, no
+//! ([`crate::svg`]), and which halls' roster is behind. No script, no
 //! external asset, no personal data (the city database holds none).
 
 use std::collections::BTreeMap;
@@ -15,8 +15,8 @@ use chrono::{Duration, NaiveDate};
 use tokio::sync::Mutex;
 
 use super::report::{rows, CityRow};
-use super::svg::{self, esc, Bar, Series};
 use crate::citydb::{CityBy, CityDb, HallStatus};
+use crate::svg::{self, esc, Bar, Series};
 
 /// The page's period (`?from=YYYY-MM-DD&to=YYYY-MM-DD`).
 #[derive(Debug, Default, serde::Deserialize)]

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use crate::config::Config;
 use crate::stats::{figures, to_csv, to_table, GroupBy};
 use crate::store::Store;
-use crate::tables::{excel_csv, stats_workbook};
+use crate::tables::excel_csv;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,7 +92,7 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
             let rows = figures(&src, a.from, a.to, a.by);
             (serde_json::to_string_pretty(&rows)? + "\n").into_bytes()
         }
-        Format::Xlsx => stats_workbook(&cfg.hall_name, &src, a.from, a.to)?,
+        Format::Xlsx => crate::stats::workbook(&cfg.hall_name, &src, a.from, a.to)?,
     };
     match &a.out {
         Some(p) => {

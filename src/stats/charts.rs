@@ -1,5 +1,5 @@
 //! The manager's charts of a service day, drawn by the server as SVG
-//! ([`crate::city::svg`]): people waiting and served per hour per lane,
+//! ([`crate::svg`]): people waiting and served per hour per lane,
 //! and the waits per service. Pure: the figures come from the same facts
 //! as every other statistic.
 
@@ -7,9 +7,9 @@ use chrono::{NaiveDate, Timelike};
 use chrono_tz::Tz;
 
 use super::{figures, GroupBy, Sources};
-use crate::city::svg::{self, Bar, Series};
 use crate::queue::{Lane, Timestamp};
 use crate::store::{End, TicketSummary};
+use crate::svg::{self, Bar, Series};
 
 /// One hour of a day, per lane (priority first, then normal).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

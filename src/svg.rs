@@ -1,5 +1,5 @@
-//! The bureau page's charts, drawn by the server as inline SVG (no script,
-//! no external asset). Written by hand: a plotting crate (plotters) lays
+//! Charts drawn by the server as inline SVG (no script, no external
+//! asset): the bureau's page and the manager's. Written by hand: a plotting crate (plotters) lays
 //! out text with font files it must load, and the labels here are Chinese;
 //! plain SVG `<text>` leaves the glyphs to the browser's own fonts. Two
 //! shapes are all the page needs: lines over days and horizontal bars.
