@@ -256,6 +256,51 @@ fn the_city_counts_what_the_hall_counts_and_nothing_personal_leaves_it() {
         "the three residents whose card told the age: {by_age}"
     );
 
+    // The bureau's workbook: the period and grouping in the title, the
+    // Chinese headings, the figures as numbers.
+    let book = hall.dir.path().join("全市.xlsx");
+    let out = Command::new(BIN)
+        .args([
+            "city",
+            "report",
+            "--database-url",
+            &pg.url(),
+            "--from",
+            "2000-01-01",
+        ])
+        .args([
+            "--to",
+            "2099-12-31",
+            "--by",
+            "category",
+            "--format",
+            "xlsx",
+            "--out",
+        ])
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&book).unwrap();
+        let sheet = wb.worksheet_range("全市统计").unwrap();
+        let cell = |r: u32, c: u32| {
+            sheet
+                .get_value((r, c))
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        };
+        assert!(cell(0, 0).contains("按救助类别"), "{}", cell(0, 0));
+        assert_eq!((cell(2, 0), cell(2, 2)), ("分组".into(), "绿波".into()));
+        let row = (3..10).find(|r| cell(*r, 0) == "低保").expect("a 低保 row");
+        assert_eq!(cell(row, 2), "3");
+    }
+
     // Nothing personal: no ID number, no person hash, no name anywhere in
     // the city database.
     let dump = pg.psql(
