@@ -177,6 +177,58 @@ fn assignment_duty_visibility_and_tokens() {
     assert_eq!(st, 404, "{b}");
 }
 
+/// Work is shared: the first helper on duty took all five waiting cases;
+/// the second, coming on duty, gets the two newest the first has not
+/// started; and when the first has closed theirs, one of the second's
+/// unstarted cases comes back (two or more apart), while a started case
+/// never moves.
+#[test]
+fn cases_are_shared_when_a_helper_comes_on_duty_and_when_loads_drift_apart() {
+    let hall = hall();
+    let d = hall.start();
+    duty(&d, H1, true);
+    let tickets: Vec<String> = (0..5).map(|_| issue(&d, "civil", "priority")).collect();
+    for t in &tickets {
+        assert_eq!(case_helper(&d, t), "h1", "{t}");
+    }
+    let (st, b) = d.post(
+        &format!("/api/cases/{}/notes", tickets[0]),
+        H1,
+        json!({ "text": "已了解情况" }),
+    );
+    assert!((200..300).contains(&st), "{b}");
+
+    let b = duty(&d, H2, true);
+    assert_eq!(
+        b["assigned"],
+        json!([
+            { "number": tickets[4], "helper": "h2" },
+            { "number": tickets[3], "helper": "h2" },
+        ]),
+        "the two newest unstarted cases"
+    );
+    let (_, mine) = d.get("/api/cases", H1);
+    assert_eq!(numbers(&mine), tickets[..3].to_vec());
+
+    // h1 serves and closes their three; h2 has two, h1 none: one moves.
+    for t in &tickets[..3] {
+        for step in ["call", "start", "finish"] {
+            let (st, b) = d.post(
+                &format!("/api/windows/1/{step}"),
+                &window_token(1),
+                json!({}),
+            );
+            assert!((200..300).contains(&st), "{step} {t}: {b}");
+        }
+        let (st, b) = d.post(&format!("/api/cases/{t}/close"), H1, json!({}));
+        assert!((200..300).contains(&st), "{b}");
+    }
+    wait_for("a case back to h1", || {
+        (case_helper(&d, &tickets[4]) == "h1").then_some(())
+    });
+    assert_eq!(case_helper(&d, &tickets[3]), "h2", "one apart is fair");
+}
+
 #[test]
 fn notes_policies_close_rating_and_timeline() {
     let hall = hall();

@@ -57,6 +57,48 @@ pub fn backlog_order(helpers: &[HelperLoad], cases: &[CaseId]) -> Vec<(CaseId, S
     out
 }
 
+/// Shares the work: while an on-duty helper has two or more open cases
+/// more than another on-duty helper, that helper's newest case not yet
+/// started moves to the least loaded one (by [`pick_helper`]). `movable`
+/// lists the open cases nobody has started, oldest first, with their owner
+/// (a case a helper has taken, noted on or explained a policy in stays with
+/// them, as does one the manager gave). Returns the moves `(case, to)`, in
+/// order.
+pub fn rebalance(helpers: &[HelperLoad], movable: &[(CaseId, String)]) -> Vec<(CaseId, String)> {
+    let mut loads = helpers.to_vec();
+    let mut movable = movable.to_vec();
+    let mut moves = Vec::new();
+    while let Some(to) = pick_helper(&loads).map(str::to_string) {
+        let least = loads
+            .iter()
+            .find(|h| h.id == to)
+            .map_or(0, |h| h.open_cases);
+        // The most loaded on-duty helper that has a case to give.
+        let from = loads
+            .iter()
+            .filter(|h| h.on_duty && movable.iter().any(|(_, o)| *o == h.id))
+            .max_by_key(|h| h.open_cases)
+            .map(|h| (h.id.clone(), h.open_cases));
+        let Some((from, most)) = from else { break };
+        if most < least + 2 {
+            break;
+        }
+        let Some(i) = movable.iter().rposition(|(_, o)| *o == from) else {
+            break;
+        };
+        let (case, _) = movable.remove(i);
+        for h in loads.iter_mut() {
+            if h.id == from {
+                h.open_cases -= 1;
+            } else if h.id == to {
+                h.open_cases += 1;
+            }
+        }
+        moves.push((case, to));
+    }
+    moves
+}
+
 /// A case's identity in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -734,6 +776,25 @@ mod tests {
             serde_json::to_value(Rating::Dissatisfied).unwrap(),
             "不满意"
         );
+    }
+
+    /// The first helper on duty took all five waiting cases; the second
+    /// comes on duty: the first keeps three (one of them started), the
+    /// second gets the two newest unstarted ones.
+    #[test]
+    fn rebalancing_shares_unstarted_cases_and_keeps_started_ones() {
+        let helpers = [load("h1", true, 5), load("h2", true, 0)];
+        let movable: Vec<(CaseId, String)> = (2..=5).map(|i| (CaseId(i), "h1".into())).collect();
+        assert_eq!(
+            rebalance(&helpers, &movable),
+            vec![(CaseId(5), "h2".into()), (CaseId(4), "h2".into())]
+        );
+        // One more than another is fair enough; nobody moves.
+        assert!(rebalance(&[load("h1", true, 3), load("h2", true, 2)], &movable).is_empty());
+        // Only started cases: nothing to move.
+        assert!(rebalance(&[load("h1", true, 5), load("h2", true, 0)], &[]).is_empty());
+        // An off-duty helper receives nothing.
+        assert!(rebalance(&[load("h1", true, 5), load("h2", false, 0)], &movable).is_empty());
     }
 
     fn ev(at: i64, kind: CaseEventKind) -> CaseEvent {

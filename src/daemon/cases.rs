@@ -3,7 +3,9 @@
 //! `crate::cases`. It follows the hall's committed events and uses its own
 //! database connection on the blocking pool. At start, after a broadcast
 //! lag, and after a failure it reconciles: every priority ticket of the
-//! service day without a case gets one.
+//! service day without a case gets one. Every few seconds it shares the
+//! work: a helper two or more open cases above another gives them an
+//! unstarted one (`cases::rebalance`).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -54,7 +56,11 @@ pub async fn run(deps: Deps, cancel: CancellationToken) {
         }
         let (ticket, at) = tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = retry.tick() => continue,
+            _ = retry.tick() => {
+                // Loads change as cases close: share the unstarted ones.
+                follower.rebalance(clock.now()).await;
+                continue;
+            }
             ev = events.recv() => match ev.as_deref().map(|c| &c.event) {
                 Ok(Event::Issued { ticket }) if ticket.lane == Lane::Priority => (ticket.id, ticket.issued_at),
                 Ok(Event::Upgraded { id, at }) => (*id, *at),
@@ -102,6 +108,24 @@ impl Follower {
                 tracing::error!(error = %e, "case task failed; will retry");
                 false
             }
+        }
+    }
+
+    /// Moves unstarted cases from a helper two or more cases above another.
+    async fn rebalance(&self, at: crate::queue::Timestamp) {
+        let (store, db, helpers) = (self.store.clone(), self.db.clone(), self.helpers.clone());
+        let res = tokio::task::spawn_blocking(move || {
+            with_store(&store, &db, |s| s.rebalance_cases(at, &helpers))
+        })
+        .await;
+        match res {
+            Ok(Ok(moves)) => {
+                for (ticket, helper) in moves {
+                    tracing::info!(%ticket, %helper, "case moved to share the work");
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot share the cases; will retry"),
+            Err(e) => tracing::warn!(error = %e, "case task failed; will retry"),
         }
     }
 

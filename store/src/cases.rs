@@ -12,8 +12,8 @@ use super::{day_bounds, read_ticket, Store, StoreError, TICKET_COLUMNS};
 use crate::facts::{CaseFact, RatingFact};
 use crate::queue::{Ticket, TicketId, Timestamp};
 use greenwave_core::cases::{
-    backlog_order, pick_helper, Case, CaseEvent, CaseEventKind, CaseId, HelperLoad, Rating,
-    RatingRecord, RatingSource,
+    backlog_order, pick_helper, rebalance, Case, CaseEvent, CaseEventKind, CaseId, HelperLoad,
+    Rating, RatingRecord, RatingSource,
 };
 
 /// A case with its ticket as stored.
@@ -148,11 +148,26 @@ impl Store {
                     .unwrap_or_default();
                 out.push((number, h));
             }
+            out.extend(rebalance_in(&tx, at, helpers)?);
             Ok(out)
         })()
         .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(res)
+    }
+
+    /// Shares the unstarted cases among the helpers on duty by
+    /// [`rebalance`] (two or more apart); returns the moves as (ticket
+    /// number, new helper).
+    pub fn rebalance_cases(
+        &self,
+        at: Timestamp,
+        helpers: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let tx = self.immediate()?;
+        let moves = rebalance_in(&tx, at, helpers).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(moves)
     }
 
     /// The case of a ticket, if it has one.
@@ -526,6 +541,42 @@ fn loads(conn: &Connection, helpers: &[String]) -> rusqlite::Result<Vec<HelperLo
             })
         })
         .collect()
+}
+
+/// The open cases nobody has started (only opened and assigned by the
+/// system), whose resident is still in line or at a window, oldest first,
+/// with their owner; moved by [`rebalance`] as (ticket number, helper).
+fn rebalance_in(
+    tx: &Connection,
+    at: Timestamp,
+    helpers: &[String],
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let movable: Vec<(CaseId, String, String)> = {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT c.id, c.helper, t.number FROM cases c JOIN tickets t ON t.id = c.ticket_id
+              WHERE c.helper IS NOT NULL AND c.closed_at IS NULL AND t.state IN {OPEN_STATES}
+                AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id
+                      AND NOT (e.kind = 'case_opened' OR (e.kind = 'assigned' AND e.actor = 'system')))
+              ORDER BY c.id"
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((CaseId(r.get(0)?), r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if movable.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners: Vec<(CaseId, String)> = movable.iter().map(|(c, h, _)| (*c, h.clone())).collect();
+    let mut out = Vec::new();
+    for (case, to) in rebalance(&loads(tx, helpers)?, &owners) {
+        assign_in(tx, case, &to, "system", at)?;
+        let number = movable
+            .iter()
+            .find(|(c, ..)| *c == case)
+            .map(|(_, _, n)| n.clone())
+            .unwrap_or_default();
+        out.push((number, to));
+    }
+    Ok(out)
 }
 
 fn open_in(
