@@ -208,6 +208,9 @@ pub struct Config {
     pub evaluator_open: Duration,
     /// `[city]`, when the hall reports to a city database.
     pub city: Option<CityConfig>,
+    /// `[cases] follow_up_days`: a priority resident back within this many
+    /// days continues their earlier case (30 by default).
+    pub follow_up_days: u32,
 }
 
 /// `[voice]`: the announce hook (see `crate::voice`).
@@ -507,6 +510,14 @@ struct RawConfig {
     #[serde(default)]
     ratings: RawRatings,
     city: Option<RawCity>,
+    #[serde(default)]
+    cases: RawCases,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCases {
+    follow_up_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -758,6 +769,13 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
     let policies_file = policies_file(raw.policies, base)?;
     let daily_csv_dir = stats_config(raw.stats, base)?;
     let evaluator_open = evaluator_open(raw.ratings)?;
+    let follow_up_days = raw.cases.follow_up_days.unwrap_or(30);
+    if !(1..=365).contains(&follow_up_days) {
+        return Err((
+            KeyPath::new("cases").key("follow_up_days"),
+            "must be between 1 and 365".into(),
+        ));
+    }
     let city = match raw.city {
         Some(c) => Some(city_config(c, hall_code.as_deref(), kiosk_machine)?),
         None => None,
@@ -800,6 +818,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
         daily_csv_dir,
         evaluator_open,
         city,
+        follow_up_days,
     })
 }
 

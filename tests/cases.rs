@@ -229,6 +229,142 @@ fn cases_are_shared_when_a_helper_comes_on_duty_and_when_loads_drift_apart() {
     assert_eq!(case_helper(&d, &tickets[3]), "h2", "one apart is fair");
 }
 
+/// A priority resident is followed across visits: their case closed as
+/// 待补材料 (what is missing: 户口簿) stays on the helper's follow-up list;
+/// when they come back, the new case is linked to the earlier one (by the
+/// keyed identity hash), goes to the same helper although another is less
+/// busy, shows the earlier notes and what was missing, and once it is
+/// closed done the follow-up list is empty.
+#[test]
+fn a_resident_who_comes_back_continues_their_case_with_the_same_helper() {
+    let resident = greenwave_drivers::idcard::sim::fake::resident(41)
+        .id_number
+        .expose()
+        .to_string();
+    let hall = TestHall::builder()
+        .helpers(&[("h1", "王协办", H1), ("h2", "李协办", H2)])
+        .extra("[roster]\npublic_key = \"keys/roster-public.key\"\nhash_key = \"keys/roster-hash.key\"\n")
+        .build();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config/policies.toml"),
+        hall.dir.path().join("policies.toml"),
+    )
+    .unwrap();
+    common::sign_roster(hall.dir.path(), &[&resident]);
+    let roster = hall.dir.path().join("r1.gwr");
+    let (st, _, err) = hall.cli(&["roster", "import", roster.to_str().unwrap()]);
+    assert!(st.success(), "{err}");
+    let d = hall.start();
+    duty(&d, H1, true);
+    duty(&d, H2, true);
+    let visit = |d: &Daemon| {
+        let (st, b) = d.post(
+            "/api/tickets/priority",
+            &window_token(1),
+            json!({ "id_number": resident, "service": "civil" }),
+        );
+        assert_eq!(st, 201, "{b}");
+        b["ticket"]["number"].as_str().unwrap().to_string()
+    };
+    let serve = |d: &Daemon| {
+        for step in ["call", "start", "finish"] {
+            let (st, b) = d.post(
+                &format!("/api/windows/1/{step}"),
+                &window_token(1),
+                json!({}),
+            );
+            assert!((200..300).contains(&st), "{step}: {b}");
+        }
+    };
+    let ok = |(st, b): (u16, Value)| {
+        assert!((200..300).contains(&st), "{b}");
+        b
+    };
+
+    let first = visit(&d);
+    assert_eq!(case_helper(&d, &first), "h1");
+    ok(d.post(
+        &format!("/api/cases/{first}/notes"),
+        H1,
+        json!({ "text": "缺少户口簿，已告知下次带来" }),
+    ));
+    serve(&d);
+    let (st, b) = d.post(
+        &format!("/api/cases/{first}/close"),
+        H1,
+        json!({ "outcome": "done", "missing": "户口簿" }),
+    );
+    assert_eq!(st, 422, "missing belongs to 待补材料: {b}");
+    ok(d.post(
+        &format!("/api/cases/{first}/close"),
+        H1,
+        json!({ "outcome": "missing_documents", "missing": "户口簿" }),
+    ));
+    let list = ok(d.get("/api/cases/follow-ups", H1));
+    assert_eq!(list[0]["number"], first.as_str(), "{list}");
+    assert_eq!(list[0]["reason_label"], "待补材料");
+    assert_eq!(list[0]["missing"], "户口簿");
+    assert_eq!(
+        ok(d.get("/api/cases/follow-ups", H2)),
+        json!([]),
+        "h2's list"
+    );
+
+    // h1 gets another resident's case, so h2 is the less busy...
+    let other = issue(&d, "medical", "priority");
+    assert_eq!(case_helper(&d, &other), "h1");
+    // ...yet the returning resident goes to h1, with the earlier visit.
+    let second = visit(&d);
+    assert_eq!(case_helper(&d, &second), "h1", "the same helper");
+    let c = ok(d.get(&format!("/api/cases/{second}"), H1));
+    assert_eq!(c["earlier"]["number"], first.as_str(), "{c}");
+    assert_eq!(c["earlier"]["reason_label"], "待补材料");
+    assert_eq!(c["earlier"]["missing"], "户口簿");
+    assert_eq!(c["earlier"]["notes"], json!(["缺少户口簿，已告知下次带来"]));
+    assert!(
+        c["timeline"].to_string().contains("接续上次来访"),
+        "{}",
+        c["timeline"]
+    );
+    assert!(!c.to_string().contains(&resident), "no ID number in a case");
+    // Sharing the work (run at once when a helper comes on duty) moves
+    // the other resident's case, never the continued one.
+    // (the follower's tick may have moved it first).
+    duty(&d, H2, true);
+    assert_eq!(case_helper(&d, &other), "h2");
+    assert_eq!(case_helper(&d, &second), "h1");
+
+    // What the helper sees on the phone.
+    common::browser::browser_dir();
+    let env = [
+        ("GW_BASE", d.base.clone()),
+        ("GW_HELPER", H1.to_string()),
+        ("GW_FIRST", first.clone()),
+        ("GW_SECOND", second.clone()),
+        (
+            "GW_SHOTS",
+            common::browser::shots_dir().display().to_string(),
+        ),
+    ];
+    let (status, log) =
+        common::browser::drive("followup.mjs", &env, Duration::from_secs(90), |_| {
+            Err("no requests".into())
+        });
+    assert!(
+        status.success() && log.iter().any(|l| l == "followup: all steps passed"),
+        "{}",
+        log.join("\n")
+    );
+
+    serve(&d);
+    ok(d.post(&format!("/api/cases/{second}/close"), H1, json!({})));
+    assert_eq!(
+        ok(d.get("/api/cases/follow-ups", H1)),
+        json!([]),
+        "resolved by the visit"
+    );
+}
+
 #[test]
 fn notes_policies_close_rating_and_timeline() {
     let hall = hall();
@@ -451,12 +587,12 @@ fn reconcile_opens_missing_cases() {
     // As if the follower had missed the event: a connection of its own.
     let store = greenwave::store::Store::open(&cfg.database_path()).unwrap();
     store.set_duty("h2", true, Timestamp(1), &ids).unwrap();
-    let opened = store.open_missing_cases(Timestamp(2), &ids).unwrap();
+    let opened = store.open_missing_cases(Timestamp(2), &ids, 30).unwrap();
     assert_eq!(opened.len(), 1);
     assert_eq!(opened[0].0, p.id);
     assert_eq!(opened[0].2.as_deref(), Some("h2"));
     assert!(store
-        .open_missing_cases(Timestamp(3), &ids)
+        .open_missing_cases(Timestamp(3), &ids, 30)
         .unwrap()
         .is_empty());
     assert!(h.store().case_of_ticket(p.id).unwrap().is_some());
@@ -481,7 +617,7 @@ fn regression_a_reconciled_case_never_opens_before_its_ticket() {
     let store = greenwave::store::Store::open(&cfg.database_path()).unwrap();
     // The follower's clock reading, taken a moment before the issue.
     let before = Timestamp(p.issued_at.0 - 5);
-    store.open_missing_cases(before, &ids).unwrap();
+    store.open_missing_cases(before, &ids, 30).unwrap();
     let case = h.store().case_of_ticket(p.id).unwrap().unwrap();
     assert_eq!(case.opened_at, p.issued_at);
 }

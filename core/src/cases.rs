@@ -285,6 +285,43 @@ pub enum CaseEventKind {
     ResidentCalled,
     /// The helper answered the resident's call (`我这就过去`).
     CallAnswered,
+    /// The case continues the resident's earlier case (same keyed identity
+    /// hash, within the follow-up period): recorded when it opens.
+    Follows {
+        /// The earlier ticket's number.
+        number: String,
+        /// Its service day (YYYY-MM-DD).
+        day: String,
+    },
+    /// Closed waiting for something: the case stays on its helper's
+    /// follow-up list until the resident's next visit is closed done.
+    FollowUp {
+        /// What it waits for.
+        reason: FollowUpReason,
+        /// What the resident must bring (`户口簿`), for `待补材料`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        missing: Option<String>,
+    },
+}
+
+/// Why a closed case needs following up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpReason {
+    /// `待补材料`: the resident must bring documents.
+    MissingDocuments,
+    /// `待审核`: waiting for a back-office decision.
+    PendingReview,
+}
+
+impl FollowUpReason {
+    /// The words staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            FollowUpReason::MissingDocuments => "待补材料",
+            FollowUpReason::PendingReview => "待审核",
+        }
+    }
 }
 
 impl CaseEventKind {
@@ -298,6 +335,8 @@ impl CaseEventKind {
             CaseEventKind::Closed => "closed",
             CaseEventKind::ResidentCalled => "resident_called",
             CaseEventKind::CallAnswered => "call_answered",
+            CaseEventKind::Follows { .. } => "follows",
+            CaseEventKind::FollowUp { .. } => "follow_up",
         }
     }
 }
@@ -333,7 +372,10 @@ pub fn open_resident_call(events: &[CaseEvent]) -> Option<Timestamp> {
             | CaseEventKind::Note { .. }
             | CaseEventKind::PolicyExplained { .. }
             | CaseEventKind::Closed => open = None,
-            CaseEventKind::Opened | CaseEventKind::Assigned { .. } => {}
+            CaseEventKind::Opened
+            | CaseEventKind::Assigned { .. }
+            | CaseEventKind::Follows { .. }
+            | CaseEventKind::FollowUp { .. } => {}
         }
     }
     open
@@ -634,6 +676,13 @@ pub fn case_entry(ev: &CaseEvent) -> TimelineEntry {
         CaseEventKind::Closed => ("结案", serde_json::Value::Null),
         CaseEventKind::ResidentCalled => ("居民请协办员过去", serde_json::Value::Null),
         CaseEventKind::CallAnswered => ("协办员已回应", serde_json::Value::Null),
+        CaseEventKind::Follows { number, day } => {
+            ("接续上次来访", json!({ "number": number, "day": day }))
+        }
+        CaseEventKind::FollowUp { reason, missing } => (
+            reason.label(),
+            json!({ "reason": reason, "missing": missing }),
+        ),
     };
     TimelineEntry {
         at_ms: ev.at.0,

@@ -39,6 +39,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(helpers))
         .routes(routes!(duty))
         .routes(routes!(list))
+        .routes(routes!(follow_ups))
         .routes(routes!(show))
         .routes(routes!(take))
         .routes(routes!(note))
@@ -331,6 +332,9 @@ struct CaseDetail {
     rating: Option<RatingView>,
     /// Queue events, case events and the rating, oldest first.
     timeline: Vec<TimelineEntryView>,
+    /// The resident's earlier case this one continues (same resident
+    /// within `[cases] follow_up_days`): what was missing, the notes.
+    earlier: Option<FollowUpView>,
 }
 
 /// A ticket, its case (if any), its rating (if any) and the full timeline.
@@ -345,6 +349,13 @@ fn detail(h: &Hall, cfg: &Config, t: &Ticket, c: Option<&Case>) -> Result<CaseDe
         None => Vec::new(),
     };
     let rating = h.store().rating(t.id)?;
+    let earlier = match c {
+        Some(c) => h
+            .store()
+            .earlier_case(c.id)?
+            .map(|f| FollowUpView::of(f, cfg)),
+        None => None,
+    };
     let timeline = cases::timeline(&journal, &case_events, rating.as_ref());
     let call = cases::open_resident_call(&case_events);
     Ok(CaseDetail {
@@ -352,6 +363,7 @@ fn detail(h: &Hall, cfg: &Config, t: &Ticket, c: Option<&Case>) -> Result<CaseDe
         ticket: TicketView::of(t, h.queue(), cfg),
         rating: rating.map(RatingView::from),
         timeline: timeline.into_iter().map(TimelineEntryView::from).collect(),
+        earlier,
     })
 }
 
@@ -816,8 +828,140 @@ async fn close(
     State(state): State<AppState>,
     Helper(actor): Helper,
     Path(number): Path<String>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<CaseDetail>), ApiError> {
-    work(&state, actor, number, |_| Ok(vec![CaseEventKind::Closed])).await
+    let b: CloseBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CloseBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_request",
+                format!("请求内容无效: {e}"),
+            )
+        })?
+    };
+    let mut kinds = Vec::new();
+    match (b.outcome, b.missing) {
+        (None | Some(CloseOutcome::Done), None) => {}
+        (Some(CloseOutcome::Done) | None, Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_request",
+                "missing: 只有“待补材料”结案才写缺少的材料",
+            ))
+        }
+        (Some(o), missing) => {
+            let missing = match missing {
+                Some(m) => Some(cases::check_note(&m)?),
+                None => None,
+            };
+            let reason = match o {
+                CloseOutcome::MissingDocuments => cases::FollowUpReason::MissingDocuments,
+                _ => cases::FollowUpReason::PendingReview,
+            };
+            kinds.push(CaseEventKind::FollowUp { reason, missing });
+        }
+    }
+    kinds.push(CaseEventKind::Closed);
+    work(&state, actor, number, move |_| Ok(kinds)).await
+}
+
+/// How a case is closed (`POST /api/cases/{number}/close`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum CloseOutcome {
+    /// Done (the default).
+    Done,
+    /// `待补材料`: the resident must come back with documents.
+    MissingDocuments,
+    /// `待审核`: waiting for a back-office decision.
+    PendingReview,
+}
+
+/// Body of `POST /api/cases/{number}/close` (optional).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CloseBody {
+    /// `done` (default), `missing_documents` (待补材料) or `pending_review`
+    /// (待审核): the last two keep the case on the follow-up list until
+    /// the resident's next visit is closed done.
+    outcome: Option<CloseOutcome>,
+    /// For `missing_documents`: what the resident must bring (`户口簿`).
+    missing: Option<String>,
+}
+
+/// A case waiting for documents or a review, or the earlier case a case
+/// continues.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FollowUpView {
+    /// The ticket's number.
+    number: String,
+    /// Its service day.
+    day: String,
+    /// The helper.
+    helper: Option<String>,
+    /// The helper's duty name.
+    helper_name: Option<String>,
+    /// `missing_documents`, `pending_review`, or null (closed done).
+    reason: Option<String>,
+    /// `待补材料` / `待审核` / `已办结`.
+    reason_label: String,
+    /// What the resident must bring.
+    missing: Option<String>,
+    /// The helper's notes, oldest first.
+    notes: Vec<String>,
+}
+
+impl FollowUpView {
+    fn of(f: crate::store::FollowUpCase, cfg: &Config) -> FollowUpView {
+        let name = f
+            .helper
+            .as_ref()
+            .and_then(|h| cfg.helpers.iter().find(|x| &x.id == h))
+            .map(|h| h.name.clone());
+        FollowUpView {
+            number: f.number,
+            day: f.day.to_string(),
+            helper_name: name,
+            helper: f.helper,
+            reason: f.reason.map(|r| {
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            }),
+            reason_label: f.reason.map_or("已办结", |r| r.label()).to_string(),
+            missing: f.missing,
+            notes: f.notes,
+        }
+    }
+}
+
+/// The follow-up list: cases closed as `待补材料` or `待审核` whose
+/// resident has not yet had a later visit closed done; a helper's own, or
+/// (for the manager) everyone's. Oldest first.
+#[utoipa::path(get, path = "/api/cases/follow-ups", tag = "cases", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The follow-up list", body = Vec<FollowUpView>),
+        HelperErrors,
+        (status = 403, description = "A window's token", body = ErrorBody),
+    ))]
+async fn follow_ups(
+    State(state): State<AppState>,
+    Helper(actor): Helper,
+) -> Result<Json<Vec<FollowUpView>>, ApiError> {
+    run(&state, move |h, cfg| {
+        let who = match &actor {
+            Actor::Helper(me) => Some(me.as_str()),
+            _ => None,
+        };
+        let list = h.store().follow_ups(who)?;
+        Ok(Json(
+            list.into_iter().map(|f| FollowUpView::of(f, cfg)).collect(),
+        ))
+    })
+    .await
 }
 
 /// The helper answers the resident's call from the progress page (`我这就

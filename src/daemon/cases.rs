@@ -31,6 +31,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// The hall's committed events.
     pub events: broadcast::Receiver<Arc<Committed>>,
+    /// `[cases] follow_up_days`.
+    pub follow_up_days: u32,
 }
 
 /// Follows the events until cancelled.
@@ -42,11 +44,13 @@ pub async fn run(deps: Deps, cancel: CancellationToken) {
         helpers,
         clock,
         mut events,
+        follow_up_days,
     } = deps;
     let follower = Follower {
         db: Arc::new(db),
         helpers: Arc::new(helpers),
         store: Arc::new(Mutex::new(None)),
+        follow: follow_up_days,
     };
     let mut reconcile = true;
     let mut retry = tokio::time::interval(RETRY);
@@ -83,14 +87,16 @@ struct Follower {
     db: Arc<std::path::PathBuf>,
     helpers: Arc<Vec<String>>,
     store: Arc<Mutex<Option<Store>>>,
+    follow: u32,
 }
 
 impl Follower {
     /// Opens the missing cases of the day; `true` when done.
     async fn reconcile(&self, at: crate::queue::Timestamp) -> bool {
         let (store, db, helpers) = (self.store.clone(), self.db.clone(), self.helpers.clone());
+        let follow = self.follow;
         let res = tokio::task::spawn_blocking(move || {
-            with_store(&store, &db, |s| s.open_missing_cases(at, &helpers))
+            with_store(&store, &db, |s| s.open_missing_cases(at, &helpers, follow))
         })
         .await;
         match res {
@@ -132,8 +138,9 @@ impl Follower {
     /// Opens the case of one ticket; `true` when done.
     async fn open(&self, ticket: crate::queue::TicketId, at: crate::queue::Timestamp) -> bool {
         let (store, db, helpers) = (self.store.clone(), self.db.clone(), self.helpers.clone());
+        let follow = self.follow;
         let res = tokio::task::spawn_blocking(move || {
-            with_store(&store, &db, |s| s.open_case(ticket, at, &helpers))
+            with_store(&store, &db, |s| s.open_case(ticket, at, &helpers, follow))
         })
         .await;
         match res {

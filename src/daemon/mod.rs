@@ -257,6 +257,7 @@ fn start_workers(
                 helpers,
                 clock,
                 events: events(),
+                follow_up_days: cfg.follow_up_days,
             },
             sup.token(),
         ),

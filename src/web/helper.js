@@ -26,7 +26,7 @@
         'div',
         {},
         el('div', { class: 'n' }, c.number, ' ', GW.laneBadge(c.lane)),
-        el('div', { class: 'meta' }, `${c.service_name} · ${c.state_label}${c.window ? ` · ${c.window} 号窗口` : ''} · ${fmtTime(c.opened_at_ms)} 开始`),
+        el('div', { class: 'meta' }, `${c.service_name} · ${c.state_label}${c.window ? ` · ${c.window} 号窗口` : ''} · ${fmtTime(c.opened_at_ms)} 建档`),
       ),
       takeable
         ? el('button', { type: 'button', class: 'primary', onclick: () => take(c.number) }, '接手')
@@ -82,6 +82,10 @@
       $('unassigned').replaceChildren(...free.map((c) => caseRow(c, true)));
       $('mine-empty').hidden = mine.length > 0;
       $('unassigned-empty').hidden = free.length > 0;
+      const follow = await api('GET', '/api/cases/follow-ups', token);
+      $('follow-card').hidden = follow.length === 0;
+      $('follow-ups').replaceChildren(...follow.map((f) => el('div', { class: 'follow-up' },
+        el('strong', {}, `${f.number} · ${f.day}`), ` ${f.reason_label}`, f.missing ? `：缺少${f.missing}` : '')));
       $('offline').hidden = true;
     } catch (e) {
       if (e.status === 0) $('offline').hidden = false;
@@ -192,6 +196,15 @@
       el('div', {}, `状态：`, el('strong', { id: 'c-state' }, t.state_label), t.window ? ` · ${t.window} 号窗口` : ''),
       el('div', {}, `协办员：${c && c.helper_name ? c.helper_name : '待分配'} · ${c && c.status === 'closed' ? '已结案' : '进行中'}`),
     );
+    const e = d.earlier;
+    $('c-earlier').hidden = !e;
+    if (e) {
+      $('c-earlier-facts').replaceChildren(
+        el('div', {}, `${e.day} · ${e.number} · 协办员：${e.helper_name || '—'}`),
+        el('div', {}, el('strong', {}, e.reason_label), e.missing ? `：缺少材料：${e.missing}` : ''),
+      );
+      $('c-earlier-notes').replaceChildren(...e.notes.map((n) => el('li', {}, n)));
+    }
     $('c-call').hidden = !(c && c.resident_called_at_ms);
     $('c-call-text').textContent = c && c.resident_called_at_ms ? `居民请您过去 · ${t.number}（${fmtTime(c.resident_called_at_ms)} 呼叫）` : '';
     $('c-timeline').replaceChildren(...d.timeline.map(timelineItem));
@@ -276,7 +289,19 @@
     for (const b of document.querySelectorAll('[data-rating]')) {
       b.addEventListener('click', () => rate(b.dataset.rating));
     }
-    $('close-case').addEventListener('click', () => caseAct('已结案', 'close', {}));
+    $('close-outcome').addEventListener('change', () => {
+      const missing = $('close-outcome').value === 'missing_documents';
+      $('close-missing').hidden = !missing;
+      $('close-missing-label').hidden = !missing;
+    });
+    $('close-case').addEventListener('click', () => {
+      const outcome = $('close-outcome').value;
+      const body = { outcome };
+      const missing = $('close-missing').value.trim();
+      if (outcome === 'missing_documents' && missing) body.missing = missing;
+      const label = { done: '已结案', missing_documents: '已结案（待补材料）', pending_review: '已结案（待审核）' }[outcome];
+      caseAct(label, 'close', body);
+    });
     $('logout').addEventListener('click', () => GW.logout(KEY));
   }
 

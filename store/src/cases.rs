@@ -12,8 +12,8 @@ use super::{day_bounds, read_ticket, Store, StoreError, TICKET_COLUMNS};
 use crate::facts::{CaseFact, RatingFact};
 use crate::queue::{Ticket, TicketId, Timestamp};
 use greenwave_core::cases::{
-    backlog_order, pick_helper, rebalance, Case, CaseEvent, CaseEventKind, CaseId, HelperLoad,
-    Rating, RatingRecord, RatingSource,
+    backlog_order, pick_helper, rebalance, Case, CaseEvent, CaseEventKind, CaseId, FollowUpReason,
+    HelperLoad, Rating, RatingRecord, RatingSource,
 };
 
 /// A case with its ticket as stored.
@@ -41,6 +41,121 @@ fn read_case(r: &rusqlite::Row<'_>) -> rusqlite::Result<Case> {
 const OPEN_STATES: &str = "('waiting', 'transferred', 'called', 'serving')";
 
 impl Store {
+    /// The follow-up list: closed cases waiting for documents or a review
+    /// whose resident has not had a later case closed done; `helper`'s
+    /// own, or everyone's. Oldest first.
+    pub fn follow_ups(&self, helper: Option<&str>) -> Result<Vec<FollowUpCase>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.id, t.number, t.day, c.helper, e.data, c.closed_at
+                   FROM cases c JOIN tickets t ON t.id = c.ticket_id
+                   JOIN case_events e ON e.case_id = c.id AND e.kind = 'follow_up'
+                  WHERE (?1 IS NULL OR c.helper = ?1)
+                    AND NOT EXISTS (
+                      SELECT 1 FROM cases c2 JOIN tickets t2 ON t2.id = c2.ticket_id
+                       WHERE t.person IS NOT NULL AND t2.person = t.person
+                         AND c2.opened_at > c.opened_at AND c2.closed_at IS NOT NULL
+                         AND NOT EXISTS (SELECT 1 FROM case_events e2
+                                          WHERE e2.case_id = c2.id AND e2.kind = 'follow_up'))
+                  ORDER BY c.closed_at, c.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([helper], |r| {
+                Ok((
+                    CaseId(r.get(0)?),
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(id, number, day, helper, data, closed)| {
+                self.follow_up_of(id, number, &day, helper, Some(&data), closed)
+            })
+            .collect()
+    }
+
+    fn follow_up_of(
+        &self,
+        id: CaseId,
+        number: String,
+        day: &str,
+        helper: Option<String>,
+        data: Option<&str>,
+        closed_at: Option<i64>,
+    ) -> Result<FollowUpCase, StoreError> {
+        let bad = |d: String| self.corrupt("case_events", d);
+        let (reason, missing) = match data.map(serde_json::from_str) {
+            None => (None, None),
+            Some(Ok(CaseEventKind::FollowUp { reason, missing })) => (Some(reason), missing),
+            Some(_) => return Err(bad(format!("case {}: follow-up {data:?}", id.0))),
+        };
+        let notes = self
+            .case_events(id)?
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                CaseEventKind::Note { text } => Some(text),
+                _ => None,
+            })
+            .collect();
+        Ok(FollowUpCase {
+            number,
+            day: super::parse_day(day).ok_or_else(|| bad(format!("day {day:?}")))?,
+            helper,
+            reason,
+            missing,
+            closed_at: closed_at.map(Timestamp),
+            notes,
+        })
+    }
+
+    /// The earlier case a case continues (its [`CaseEventKind::Follows`]):
+    /// what was missing and the notes, for the helper.
+    pub fn earlier_case(&self, case: CaseId) -> Result<Option<FollowUpCase>, StoreError> {
+        let follows = self
+            .case_events(case)?
+            .into_iter()
+            .find_map(|e| match e.kind {
+                CaseEventKind::Follows { number, day } => Some((number, day)),
+                _ => None,
+            });
+        let Some((number, day)) = follows else {
+            return Ok(None);
+        };
+        let row: Option<(CaseId, Option<String>, Option<i64>)> = self
+            .conn
+            .query_row(
+                "SELECT c.id, c.helper, c.closed_at FROM cases c JOIN tickets t ON t.id = c.ticket_id
+                  WHERE t.number = ?1 AND t.day = ?2",
+                [&number, &day],
+                |r| Ok((CaseId(r.get(0)?), r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((id, helper, closed)) = row else {
+            return Ok(None);
+        };
+        let follow_up: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT data FROM case_events WHERE case_id = ?1 AND kind = 'follow_up'
+                  ORDER BY seq DESC LIMIT 1",
+                [id.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        self.follow_up_of(id, number, &day, helper, follow_up.as_deref(), closed)
+            .map(Some)
+    }
+
     fn immediate(&self) -> Result<Transaction<'_>, StoreError> {
         Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))
@@ -60,9 +175,10 @@ impl Store {
         ticket: TicketId,
         at: Timestamp,
         helpers: &[String],
+        follow_days: u32,
     ) -> Result<Option<(CaseId, Option<String>)>, StoreError> {
         let tx = self.immediate()?;
-        let out = open_in(&tx, ticket, at, helpers).map_err(|e| self.err(e))?;
+        let out = open_in(&tx, ticket, at, helpers, follow_days).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(out)
     }
@@ -74,6 +190,7 @@ impl Store {
         &self,
         at: Timestamp,
         helpers: &[String],
+        follow_days: u32,
     ) -> Result<Vec<(TicketId, CaseId, Option<String>)>, StoreError> {
         let tx = self.immediate()?;
         let ids: Vec<(i64, i64)> = {
@@ -98,7 +215,9 @@ impl Store {
             // `at` was read before this transaction: a ticket issued in
             // between must not get a case that opened before it did.
             let at = at.max(Timestamp(issued_at));
-            if let Some((c, h)) = open_in(&tx, t, at, helpers).map_err(|e| self.err(e))? {
+            if let Some((c, h)) =
+                open_in(&tx, t, at, helpers, follow_days).map_err(|e| self.err(e))?
+            {
                 out.push((t, c, h));
             }
         }
@@ -513,6 +632,26 @@ pub struct UnhappyRating {
     pub handled: Option<Handled>,
 }
 
+/// A case closed waiting for something (`待补材料`, `待审核`), on its
+/// helper's follow-up list until the resident's next visit is closed done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUpCase {
+    /// The ticket's number.
+    pub number: String,
+    /// Its service day.
+    pub day: NaiveDate,
+    /// The helper.
+    pub helper: Option<String>,
+    /// What it waits for (`None`: an earlier case closed done).
+    pub reason: Option<FollowUpReason>,
+    /// What the resident must bring.
+    pub missing: Option<String>,
+    /// When it was closed.
+    pub closed_at: Option<Timestamp>,
+    /// The helper's notes, oldest first.
+    pub notes: Vec<String>,
+}
+
 /// The manager's follow-up of an unhappy rating.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handled {
@@ -544,7 +683,8 @@ fn loads(conn: &Connection, helpers: &[String]) -> rusqlite::Result<Vec<HelperLo
 }
 
 /// The open cases nobody has started (only opened and assigned by the
-/// system), whose resident is still in line or at a window, oldest first,
+/// system; a case continuing an earlier visit stays with its helper),
+/// whose resident is still in line or at a window, oldest first,
 /// with their owner; moved by [`rebalance`] as (ticket number, helper).
 fn rebalance_in(
     tx: &Connection,
@@ -584,6 +724,7 @@ fn open_in(
     ticket: TicketId,
     at: Timestamp,
     helpers: &[String],
+    follow_days: u32,
 ) -> rusqlite::Result<Option<(CaseId, Option<String>)>> {
     let n = tx.execute(
         "INSERT INTO cases (ticket_id, opened_at) VALUES (?1, ?2) ON CONFLICT(ticket_id) DO NOTHING",
@@ -594,7 +735,33 @@ fn open_in(
     }
     let case = CaseId(tx.last_insert_rowid());
     record_in(tx, case, at, "system", &CaseEventKind::Opened)?;
-    let helper = pick_helper(&loads(tx, helpers)?).map(str::to_string);
+    let loads = loads(tx, helpers)?;
+    // The resident's earlier case within the follow-up period: linked, and
+    // its helper keeps them when on duty.
+    let since = at.0 - i64::from(follow_days) * 86_400_000;
+    let earlier: Option<(String, String, Option<String>)> = tx
+        .query_row(
+            "SELECT t0.number, t0.day, c0.helper FROM tickets t
+               JOIN tickets t0 ON t0.person = t.person AND t0.id != t.id
+               JOIN cases c0 ON c0.ticket_id = t0.id
+              WHERE t.id = ?1 AND t.person IS NOT NULL AND c0.opened_at >= ?2
+              ORDER BY c0.opened_at DESC LIMIT 1",
+            params![ticket.0 as i64, since],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let mut preferred = None;
+    if let Some((number, day, helper)) = earlier {
+        record_in(
+            tx,
+            case,
+            at,
+            "system",
+            &CaseEventKind::Follows { number, day },
+        )?;
+        preferred = helper.filter(|h| loads.iter().any(|l| l.id == *h && l.on_duty));
+    }
+    let helper = preferred.or_else(|| pick_helper(&loads).map(str::to_string));
     if let Some(h) = &helper {
         assign_in(tx, case, h, "system", at)?;
     }

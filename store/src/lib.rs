@@ -19,7 +19,7 @@ mod roster;
 // same here as in the main crate.
 use greenwave_core::queue;
 
-pub use cases::{CaseRow, Handled, UnhappyRating};
+pub use cases::{CaseRow, FollowUpCase, Handled, UnhappyRating};
 pub use facts::{AgeBand, CaseFact, End, Profile, RatingFact, Records, TicketSummary};
 pub use outbox::{CardBinding, Pending};
 pub use roster::{AuditEntry, RosterBuild, RosterHit, RosterLookup, RosterState};
