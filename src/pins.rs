@@ -152,7 +152,8 @@ impl Sessions {
         let token = hex::encode(raw);
         self.0.retain(|_, s| now < s.expires_at);
         let expires_at = now + SESSION_MS;
-        self.0.insert(digest(&token), Session { window, expires_at });
+        self.0
+            .insert(digest(&token), Session { window, expires_at });
         Ok((token, expires_at))
     }
 
@@ -233,7 +234,10 @@ mod tests {
             b = after_failure(b, i * min);
         }
         b = after_failure(b, 16 * min);
-        assert_eq!((b.failures, b.first_at, b.locked_until), (1, Some(16 * min), None));
+        assert_eq!(
+            (b.failures, b.first_at, b.locked_until),
+            (1, Some(16 * min), None)
+        );
     }
 
     #[test]

@@ -107,7 +107,11 @@ struct LoggedOut {
 
 fn local(t: i64, cfg: &Config, format: &str) -> String {
     chrono::DateTime::from_timestamp_millis(t)
-        .map(|d| d.with_timezone(&cfg.day.timezone).format(format).to_string())
+        .map(|d| {
+            d.with_timezone(&cfg.day.timezone)
+                .format(format)
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -163,7 +167,13 @@ fn audit(h: &Hall, actor: &Actor, action: &str, window: u32, result: &str) {
 fn view_of(h: &Hall, cfg: &Config, window: u32) -> Result<PinView, StoreError> {
     let pin = h.store().window_pin(window)?;
     let attempts = h.store().pin_attempts(window)?;
-    Ok(view(cfg, window, pin.map(|p| (p.set_at, p.set_by)), attempts, h.now().0))
+    Ok(view(
+        cfg,
+        window,
+        pin.map(|p| (p.set_at, p.set_by)),
+        attempts,
+        h.now().0,
+    ))
 }
 
 fn view(
@@ -180,7 +190,9 @@ fn view(
     PinView {
         window,
         set: set.is_some(),
-        set_at: set.as_ref().map(|(at, _)| local(*at, cfg, "%Y-%m-%d %H:%M")),
+        set_at: set
+            .as_ref()
+            .map(|(at, _)| local(*at, cfg, "%Y-%m-%d %H:%M")),
         set_by: set.map(|(_, by)| by),
         failures: if counting || locked.is_some() {
             a.failures
@@ -225,7 +237,8 @@ fn attempt(h: &Hall, window: u32, pin: &str) -> Result<Attempt, StoreError> {
         return Ok(Attempt::Locked { until });
     }
     if pins::matches(&stored, pin) {
-        h.store().record_pin_attempts(window, &PinAttempts::default())?;
+        h.store()
+            .record_pin_attempts(window, &PinAttempts::default())?;
         audit(h, &who, "pin.login", window, "ok");
         return Ok(Attempt::Right);
     }
@@ -255,8 +268,10 @@ fn locked_out(cfg: &Config, window: u32, until: i64, now: i64) -> Response {
     );
     let mut resp =
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked_out", message).into_response();
-    resp.headers_mut()
-        .insert(header::RETRY_AFTER, secs.to_string().parse().expect("digits"));
+    resp.headers_mut().insert(
+        header::RETRY_AFTER,
+        secs.to_string().parse().expect("digits"),
+    );
     resp
 }
 
@@ -282,8 +297,7 @@ async fn pin_login(
     let Json(body) = body.map_err(|r| bad_body(r, "{\"window\": 窗口号, \"pin\": \"密码\"}"))?;
     let window = body.window;
     known_window(&state.cfg, window)?;
-    let outcome = super::locked(state.hall.clone(), move |h| attempt(h, window, &body.pin))
-        .await?;
+    let outcome = super::locked(state.hall.clone(), move |h| attempt(h, window, &body.pin)).await?;
     let now = state.clock.now().0;
     match outcome {
         Attempt::Right => {
@@ -397,7 +411,9 @@ async fn set_pin(
         .map_err(internal)?;
     let cfg = state.cfg.clone();
     let view = super::locked(state.hall.clone(), move |h| -> Result<_, ApiError> {
-        h.store().set_window_pin(window, &stored).map_err(store_err)?;
+        h.store()
+            .set_window_pin(window, &stored)
+            .map_err(store_err)?;
         audit(h, &Actor::Manager, "pin.set", window, "ok");
         view_of(h, &cfg, window).map_err(store_err)
     })
@@ -423,7 +439,13 @@ async fn clear_pin(
     let cfg = state.cfg.clone();
     let view = super::locked(state.hall.clone(), move |h| -> Result<_, ApiError> {
         let had = h.store().clear_window_pin(window).map_err(store_err)?;
-        audit(h, &Actor::Manager, "pin.clear", window, if had { "ok" } else { "none" });
+        audit(
+            h,
+            &Actor::Manager,
+            "pin.clear",
+            window,
+            if had { "ok" } else { "none" },
+        );
         view_of(h, &cfg, window).map_err(store_err)
     })
     .await?;
