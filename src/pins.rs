@@ -63,7 +63,7 @@ fn trivial(d: &[u8]) -> bool {
         .collect();
     let run = steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1);
     let repeated = (1..=d.len() / 2)
-        .filter(|n| d.len() % n == 0)
+        .filter(|n| d.len().is_multiple_of(*n))
         .any(|n| d.chunks(n).all(|c| c == &d[..n]));
     run || repeated
 }
