@@ -16,6 +16,7 @@ pub mod export;
 pub mod hall;
 pub mod hwm;
 pub mod kiosk;
+pub mod pins;
 pub mod roster;
 pub mod setup;
 pub mod speech;

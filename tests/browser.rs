@@ -245,7 +245,7 @@ token = "browser-kiosk-two-token-0002"
     let (_, _, csv) = common::get_text(&format!("{}/api/stats?format=csv", d.base), Some(MANAGER));
     let line = csv.lines().find(|l| l.starts_with("合计,")).unwrap();
     assert!(line.ends_with(",2,0,1,0,1,0,0.5000"), "{line}");
-    for name in ["console", "manager", "helper", "progress"] {
+    for name in ["console", "manager", "helper", "progress", "console-pin"] {
         let p = shots.join(format!("{name}.png"));
         let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "{} missing or empty", p.display());

@@ -7,6 +7,10 @@
 //! event stream: staff or a display, also by `?token=`) — and the extractor
 //! refuses everyone else with 401 or 403 before the handler runs.
 //!
+//! A PIN session's token (`crate::pins::Sessions`, opened by
+//! `POST /api/login/pin`) is looked up after the configured ones and names
+//! its window, exactly as that window's configured token does.
+//!
 //! Tokens are compared in constant time: the presented token's SHA-256 is
 //! compared with every configured token's, all of them every time, and the
 //! match is selected without a branch, so the time taken tells neither the
@@ -146,6 +150,12 @@ fn identify(state: &AppState, token: Option<&str>) -> Result<Principal, ApiError
     state
         .tokens
         .identify(token)
+        .or_else(|| {
+            // A PIN session acts as its window's token, no more.
+            crate::sync::lock(&state.sessions)
+                .window_of(token, state.clock.now().0)
+                .map(Principal::Window)
+        })
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "令牌无效"))
 }
 
@@ -244,6 +254,36 @@ impl FromRequestParts<AppState> for WindowStaff {
             Principal::Display => Err(display_refused()),
             Principal::Evaluator(_) => Err(evaluator_refused()),
         }
+    }
+}
+
+/// The window named by the path's `{window}`, for the manager alone: the
+/// window's login PIN. A window number that does not parse is a 400,
+/// before any token is looked at.
+#[derive(Debug, Clone, Copy)]
+pub struct ManagerOfWindow(pub u32);
+
+impl FromRequestParts<AppState> for ManagerOfWindow {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let window = path_window(parts, state).await?;
+        Manager::from_request_parts(parts, state).await?;
+        Ok(ManagerOfWindow(window))
+    }
+}
+
+/// Any valid token, with the token itself: logging a session out.
+#[derive(Debug, Clone)]
+pub struct Presented(pub String, pub Principal);
+
+impl FromRequestParts<AppState> for Presented {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts);
+        let who = identify(state, token)?;
+        Ok(Presented(token.unwrap_or_default().to_string(), who))
     }
 }
 

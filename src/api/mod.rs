@@ -14,7 +14,8 @@
 //! `windows.rs` (what a window does), `kiosk.rs` (manual identification,
 //! cards, reprints), `progress.rs` (the resident's status by the ticket's
 //! token, the progress page, the call for their helper), `cases.rs`
-//! (helpers and cases), `stats.rs`, `events.rs`, `metrics.rs`, `pages.rs`, `ops.rs`
+//! (helpers and cases), `stats.rs`, `events.rs`, `metrics.rs`, `pages.rs`, `login.rs`
+//! (window PINs and the sessions they open), `ops.rs`
 //! (health, the document).
 //!
 //! Every route is registered through [`utoipa_axum::routes!`] from the
@@ -31,6 +32,7 @@ mod error;
 pub mod events;
 pub mod fleet;
 mod kiosk;
+mod login;
 mod machines;
 pub mod metrics;
 mod openapi;
@@ -96,6 +98,8 @@ pub struct AppState {
     kiosk_settings: watch::Receiver<Arc<crate::kiosk::KioskSettings>>,
     /// The hall's clock.
     clock: Arc<dyn crate::hall::Clock>,
+    /// The windows' PIN sessions (in memory: a restart ends them).
+    sessions: Arc<Mutex<crate::pins::Sessions>>,
 }
 
 impl AppState {
@@ -120,6 +124,7 @@ impl AppState {
             desk: None,
             kiosk: None,
             streams: Arc::default(),
+            sessions: Arc::default(),
         }
     }
 
@@ -189,6 +194,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(ratings::routes())
         .merge(stats::routes())
         .merge(pages::routes())
+        .merge(login::routes())
 }
 
 /// The OpenAPI 3 document of the API, as served at `GET /api/openapi.json`.

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "kiosk", description = "Manual identification, upgrades, priority-card binding, reprints, and the resident's ticket status by token"),
         (name = "displays", description = "The event stream for hall displays"),
         (name = "ops", description = "Health, metrics and this document"),
+        (name = "login", description = "Windows' login PINs: the manager sets them; a PIN opens a session that acts as the window's token; lock-out after repeated wrong PINs"),
         (name = "pages", description = "The browser pages (window console, helper, manager), their assets, and who holds a token"),
     )
 )]

@@ -172,31 +172,41 @@ const GW = (() => {
   }
 
   // The login form of a page: checks the token with GET /api/me and the
-  // role it must have; keeps it in localStorage under `key`.
-  function login({ key, role, roleError, onReady }) {
+  // role it must have; keeps it in localStorage under `key`. With `pin`
+  // (the console), the window-and-PIN form comes first: the PIN is
+  // exchanged for the window's session token (POST /api/login/pin), and
+  // the token form stays one click away (使用令牌登录).
+  function login({ key, role, roleError, onReady, pin }) {
     const form = $('login');
     const input = $('login-token');
     const msg = $('login-msg');
-    async function tryToken(token, remembered) {
+    const pinForm = pin ? $('login-pin') : null;
+    let useToken = !pinForm;
+    function showForm() {
+      form.hidden = !useToken;
+      if (pinForm) pinForm.hidden = useToken;
+      (useToken ? input : $('login-pin-code')).focus();
+    }
+    async function tryToken(token, remembered, target) {
       try {
         const me = await api('GET', '/api/me', token);
         if (!(Array.isArray(role) ? role : [role]).includes(me.role)) {
-          say(msg, roleError, 'error');
+          say(target || msg, roleError, 'error');
           localStorage.removeItem(key);
           return;
         }
         localStorage.setItem(key, token);
         form.hidden = true;
+        if (pinForm) pinForm.hidden = true;
         onReady(token, me);
       } catch (e) {
         if (e.status === 401) {
           localStorage.removeItem(key);
-          say(msg, remembered ? '保存的令牌已失效，请重新登录' : '令牌无效，请检查后重试', 'error');
+          say(target || msg, remembered ? (pinForm ? '登录已失效，请重新登录' : '保存的令牌已失效，请重新登录') : '令牌无效，请检查后重试', 'error');
         } else {
-          say(msg, e.message, 'error');
+          say(target || msg, e.message, 'error');
         }
-        form.hidden = false;
-        input.focus();
+        showForm();
       }
     }
     form.addEventListener('submit', (e) => {
@@ -205,18 +215,65 @@ const GW = (() => {
       input.value = '';
       if (t) tryToken(t, false);
     });
+    if (pinForm) pinLogin(pinForm, (t) => tryToken(t, false, $('login-pin-msg')), (tok) => {
+      useToken = tok;
+      say(msg, '');
+      say($('login-pin-msg'), '');
+      showForm();
+    });
     const saved = localStorage.getItem(key);
     if (saved) {
       form.hidden = true;
-      tryToken(saved, true);
+      tryToken(saved, true, pinForm ? $('login-pin-msg') : msg);
     } else {
-      form.hidden = false;
-      input.focus();
+      showForm();
     }
   }
 
-  function logout(key) {
+  // The window-and-PIN form: the window numbers from GET /api/login/windows
+  // (the last one chosen on this PC first), the PIN exchanged for a
+  // session token.
+  function pinLogin(pinForm, useSession, switchTo) {
+    const select = $('login-window');
+    const code = $('login-pin-code');
+    const pmsg = $('login-pin-msg');
+    const LAST = 'greenwave.console.window';
+    $('login-use-token').addEventListener('click', () => switchTo(true));
+    $('login-use-pin').hidden = false;
+    $('login-use-pin').addEventListener('click', () => switchTo(false));
+    api('GET', '/api/login/windows').then((r) => {
+      for (const n of r.windows) select.append(el('option', { value: n }, `${n} 号窗口`));
+      const last = localStorage.getItem(LAST);
+      if (last && r.windows.includes(Number(last))) select.value = last;
+    }).catch((e) => say(pmsg, e.message, 'error'));
+    pinForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const pin = code.value.trim();
+      code.value = '';
+      if (!pin) return;
+      const window = Number(select.value);
+      try {
+        const s = await api('POST', '/api/login/pin', null, { window, pin });
+        localStorage.setItem(LAST, String(window));
+        useSession(s.token);
+      } catch (err) {
+        say(pmsg, err.message, 'error');
+        code.focus();
+      }
+    });
+  }
+
+  // Forgets the page's token; a PIN session is ended on the server too.
+  async function logout(key) {
+    const token = localStorage.getItem(key);
     localStorage.removeItem(key);
+    if (token) {
+      try {
+        await api('POST', '/api/logout', token);
+      } catch (e) {
+        // Already invalid, or the server is away: forgotten here anyway.
+      }
+    }
     location.reload();
   }
 

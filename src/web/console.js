@@ -431,5 +431,5 @@
     $('btn-call').focus();
   }
 
-  GW.login({ key: KEY, role: 'window', roleError: '请使用窗口令牌登录叫号台', onReady: start });
+  GW.login({ key: KEY, role: 'window', roleError: '请使用窗口令牌或窗口密码登录叫号台', onReady: start, pin: true });
 })();

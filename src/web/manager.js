@@ -359,6 +359,70 @@
     }
   }
 
+  // ----- the windows' login PINs -------------------------------------------
+  // GET /api/pins: which windows have a PIN, wrong PINs, lock-outs; set a
+  // PIN (PUT), clear it (DELETE), lift a lock-out. The PIN is never shown.
+  function pinRow(p) {
+    const actions = [];
+    if (p.set) actions.push(el('button', { type: 'button', class: 'pin-op', 'data-window': p.window, 'data-op': 'clear' }, '清除密码'));
+    if (p.locked_until || p.failures) actions.push(el('button', { type: 'button', class: 'pin-op', 'data-window': p.window, 'data-op': 'unlock' }, '解除锁定'));
+    return el(
+      'tr',
+      { dataset: { window: p.window } },
+      el('td', {}, `${p.window} 号窗口`),
+      el('td', {}, p.set ? `已设置（${p.set_at}）` : '未设置'),
+      el('td', { class: 'num' }, p.failures),
+      el('td', {}, p.locked_until ? el('span', { class: 'badge warn' }, `锁定至 ${p.locked_until}`) : '—'),
+      el('td', {}, actions),
+    );
+  }
+
+  async function loadPins() {
+    try {
+      const list = await api('GET', '/api/pins', token);
+      const select = $('pin-window');
+      if (!select.options.length) {
+        for (const p of list) select.append(el('option', { value: p.window }, `${p.window} 号窗口`));
+      }
+      $('pins').replaceChildren(...list.map(pinRow));
+    } catch (e) {
+      say($('pins-msg'), e.message, 'error');
+    }
+  }
+
+  $('pin-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const w = $('pin-window').value;
+    const pin = $('pin-code').value.trim();
+    $('pin-code').value = '';
+    try {
+      await api('PUT', `/api/windows/${w}/pin`, token, { pin });
+      say($('pins-msg'), `${w} 号窗口的登录密码已设置`, 'ok');
+    } catch (err) {
+      say($('pins-msg'), err.message, 'error');
+    }
+    await loadPins();
+  });
+
+  $('pins').addEventListener('click', async (e) => {
+    const b = e.target.closest('button.pin-op');
+    if (!b) return;
+    const w = b.dataset.window;
+    b.disabled = true;
+    try {
+      if (b.dataset.op === 'clear') {
+        await api('DELETE', `/api/windows/${w}/pin`, token);
+        say($('pins-msg'), `${w} 号窗口的登录密码已清除（仍可用令牌登录）`, 'ok');
+      } else {
+        await api('POST', `/api/windows/${w}/pin/unlock`, token);
+        say($('pins-msg'), `${w} 号窗口已解除锁定`, 'ok');
+      }
+    } catch (err) {
+      say($('pins-msg'), err.message, 'error');
+    }
+    await loadPins();
+  });
+
   // ----- a period's figures, the day's charts, the export ------------------
   // The rows are GET /api/stats (the figures of `greenwave stats`); the
   // charts GET /api/stats/charts for the period's last day, SVG drawn by
@@ -465,6 +529,8 @@
     setInterval(loadAlerts, 5000);
     loadReprints();
     setInterval(loadReprints, 15000);
+    loadPins();
+    setInterval(loadPins, 15000);
     setInterval(() => {
       if (queue) {
         drawServices();

@@ -13,6 +13,7 @@ pub mod journal;
 mod kiosk;
 mod migrations;
 mod outbox;
+mod pins;
 mod roster;
 
 // The core's queue under its usual name: `crate::queue::...` reads the
@@ -22,6 +23,7 @@ use greenwave_core::queue;
 pub use cases::{CaseRow, FollowUpCase, Handled, UnhappyRating};
 pub use facts::{AgeBand, CaseFact, End, Profile, RatingFact, Records, TicketSummary};
 pub use outbox::{CardBinding, Pending};
+pub use pins::{PinAttempts, PinStatus, StoredPin};
 pub use roster::{AuditEntry, RosterBuild, RosterHit, RosterLookup, RosterState};
 
 use std::path::Path;

@@ -208,6 +208,22 @@ const MIGRATIONS: &[&str] = &[
         uid        TEXT PRIMARY KEY,
         bound_at   INTEGER NOT NULL
     );",
+    // 12: the windows' login PINs, set by the manager: a random salt and
+    // HMAC-SHA256(salt, PIN), never the PIN; and the wrong-PIN count and
+    // lock-out of each window, so that a lock-out survives a restart.
+    "CREATE TABLE window_pins (
+        window     INTEGER PRIMARY KEY,
+        salt       BLOB    NOT NULL,
+        hash       BLOB    NOT NULL,
+        set_at     INTEGER NOT NULL,
+        set_by     TEXT    NOT NULL
+    );
+    CREATE TABLE pin_attempts (
+        window        INTEGER PRIMARY KEY,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        first_at      INTEGER,
+        locked_until  INTEGER
+    );",
 ];
 
 /// Applies every migration the database has not seen.

@@ -70,7 +70,13 @@ export async function text(page, sel) {
   return (await page.locator(sel).first().textContent()).replace(/\u00a0/g, ' ').trim();
 }
 
+// Logs a page in with a token; on the console, whose window-and-PIN form
+// comes first, through its 使用令牌登录.
 export async function login(page, token) {
+  await page.locator('#login-token:visible, #login-pin-code:visible').first().waitFor();
+  if (await page.locator('#login-use-token').isVisible()) {
+    await page.click('#login-use-token');
+  }
   await page.locator('#login-token').waitFor();
   await page.fill('#login-token', token);
   await page.press('#login-token', 'Enter');

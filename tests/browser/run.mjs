@@ -399,6 +399,48 @@ try {
   check(!(await con.content()).includes(listed), 'the ID number is not kept in the page');
   await con.keyboard.press('Escape');
 
+  // ----- a window's PIN: the manager sets it, a clerk logs in with it ----
+  step('manager: sets window 1\'s login PIN (a trivial one is refused)');
+  await mp.locator('#pin-window option[value="1"]').waitFor({ state: 'attached' });
+  await mp.selectOption('#pin-window', '1');
+  await mp.fill('#pin-code', '1234');
+  await mp.press('#pin-code', 'Enter');
+  await waitText(mp, '#pins-msg', '过于简单');
+  await mp.fill('#pin-code', '2580');
+  await mp.press('#pin-code', 'Enter');
+  await waitText(mp, '#pins-msg', '1 号窗口的登录密码已设置');
+  await waitText(mp, '#pins tr[data-window="1"]', '已设置');
+  check(!(await mp.content()).includes('2580'), 'the PIN is not shown on the manager page');
+
+  step('console: a clerk chooses window 1 and types its PIN');
+  const counter = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
+  counter.setDefaultTimeout(15000);
+  const pc = await counter.newPage();
+  watch(pc, 'console-pin');
+  await pc.goto(base + '/console');
+  await pc.locator('#login-pin-code').waitFor();
+  check(await pc.locator('#login').isHidden(), 'the token form waits behind 使用令牌登录');
+  await pc.locator('#login-window option[value="3"]').waitFor({ state: 'attached' });
+  await pc.selectOption('#login-window', '1');
+  await pc.fill('#login-pin-code', '0000');
+  await pc.press('#login-pin-code', 'Enter');
+  await waitText(pc, '#login-pin-msg', '密码错误，还可再试 4 次');
+  await pc.fill('#login-pin-code', '2580');
+  await pc.screenshot({ path: `${shots}/console-pin.png` });
+  await pc.press('#login-pin-code', 'Enter');
+  await waitText(pc, '#who', '1 号窗口');
+  check(await pc.locator('#app').isVisible(), 'the PIN opened the console');
+  const session = await pc.evaluate(() => localStorage.getItem('greenwave.console.token'));
+  check(session && session.length === 64 && session !== env('GW_WINDOW1'), 'the console holds a session, not the token');
+  check((await api('GET', '/api/me', session)).window === 1, 'the session is window 1\'s');
+
+  step('console: 退出登录 ends the PIN session');
+  await pc.click('#logout');
+  await pc.locator('#login-pin-code').waitFor();
+  const gone = await fetch(base + '/api/me', { headers: { Authorization: `Bearer ${session}` } });
+  check(gone.status === 401, `the session is revoked: ${gone.status}`);
+  await counter.close();
+
   check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
   console.log('browser: all steps passed');
 } catch (e) {

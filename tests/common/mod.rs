@@ -441,8 +441,8 @@ fn rand_suffix() -> u64 {
     N.fetch_add(1, Ordering::SeqCst)
 }
 
-/// One HTTP request; (status, JSON body or Null). Connection failures are
-/// status 0.
+/// One HTTP request (GET, POST, PUT or DELETE); (status, JSON body or
+/// Null). Connection failures are status 0.
 pub fn http(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -458,8 +458,19 @@ pub fn http(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -
             }
             r.call()
         }
+        "DELETE" => {
+            let mut r = agent.delete(url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call()
+        }
         _ => {
-            let mut r = agent.post(url);
+            let mut r = if method == "PUT" {
+                agent.put(url)
+            } else {
+                agent.post(url)
+            };
             if let Some(a) = &auth {
                 r = r.header("Authorization", a);
             }
