@@ -10,24 +10,8 @@ use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use crate::cases::{Rating, RatingSource};
 use crate::queue::{Identified, Lane, TicketId, Timestamp};
+use crate::roster::synthetic::Rng;
 use crate::store::{AgeBand, CaseFact, End, Profile, RatingFact, Records, TicketSummary};
-
-/// A small deterministic generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const SERVICES: [&str; 4] = ["civil", "medical", "housing", "pension"];
 const CATEGORIES: [&str; 3] = ["低保", "特困", "低保边缘"];
