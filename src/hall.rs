@@ -119,6 +119,26 @@ impl std::fmt::Debug for Hall {
     }
 }
 
+/// How long [`Hall::open_at_with`] waits for the data directory's lock.
+/// A lock is briefly held by someone else without a second greenwave:
+/// a process that is still exiting while systemd restarts the service,
+/// or a child forked by another thread of this process that has not yet
+/// reached `exec` (the forked descriptor shares the lock until then).
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn take_lock(lock: &File) -> Result<(), std::fs::TryLockError> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 impl Hall {
     /// Opens the hall's data directory: takes the directory's lock (one
     /// daemon per data directory), opens the database (refused if it is
@@ -166,7 +186,7 @@ impl Hall {
         std::fs::create_dir_all(data_dir).map_err(|e| dir_err(format!("cannot create: {e}")))?;
         let lock = File::create(data_dir.join("greenwave.lock"))
             .map_err(|e| dir_err(format!("cannot create lock file: {e}")))?;
-        lock.try_lock().map_err(|_| {
+        take_lock(&lock).map_err(|_| {
             dir_err("another greenwave process is using it (greenwave.lock is held)".to_string())
         })?;
         let now = clock.now();

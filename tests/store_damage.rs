@@ -388,3 +388,36 @@ fn a_lost_rollover_accepted_still_numbers_above_the_record() {
     let mut h = open(dir.path(), &clock, false).unwrap();
     assert_eq!(h.issue("civil", Lane::Normal).unwrap().number, "A005");
 }
+
+/// CI failure of 2026-12-01: the hall was reopened in-process right after
+/// a refused open while another test thread spawned a process; the forked
+/// child briefly shared the lock file's descriptor and the reopen failed
+/// with "greenwave.lock is held". A lock that is released within
+/// [`greenwave::hall::LOCK_WAIT`] is waited for.
+#[test]
+fn regression_a_lock_held_briefly_by_a_forked_child_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = std::sync::Arc::new(ManualClock::new(Timestamp(1_764_550_800_000)));
+    let other = std::fs::File::create(dir.path().join("greenwave.lock")).unwrap();
+    other.lock().unwrap();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        drop(other);
+    });
+    let mut h = open(dir.path(), &clock, false).expect("opens once the lock is released");
+    assert_eq!(h.issue("civil", Lane::Normal).unwrap().number, "A001");
+    releaser.join().unwrap();
+}
+
+/// A second greenwave on the same data directory is still refused, with
+/// the lock file named, once the wait is over.
+#[test]
+fn a_data_directory_in_use_is_refused_naming_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = std::sync::Arc::new(ManualClock::new(Timestamp(1_764_550_800_000)));
+    let _first = open(dir.path(), &clock, false).unwrap();
+    let err = open(dir.path(), &clock, false).expect_err("refused");
+    let msg = err.to_string();
+    assert!(matches!(err, HallError::DataDir { .. }), "{msg}");
+    assert!(msg.contains("greenwave.lock"), "{msg}");
+}
