@@ -232,3 +232,81 @@ fn healthz_answers_without_a_token() {
     assert_eq!(st, 200);
     assert_eq!(h["status"], "ok");
 }
+
+/// A ticket is withdrawn only with a reason; the journal keeps who did it
+/// and why, across a restart, and the manager sees today's cancellations
+/// newest first (issue 19).
+#[test]
+fn a_ticket_is_cancelled_with_a_reason_that_the_journal_keeps_with_who() {
+    let hall = TestHall::new("");
+    let d = hall.start();
+    for _ in 0..2 {
+        let (st, _) = d.post("/api/tickets", MANAGER, json!({ "service": "civil" }));
+        assert_eq!(st, 201);
+    }
+    let w1 = window_token(1);
+    for body in [
+        json!({}),
+        json!({ "reason": "  " }),
+        json!({ "reason": "长".repeat(101) }),
+    ] {
+        let (st, e) = d.post("/api/tickets/A001/cancel", &w1, body);
+        assert_eq!(st, 422, "{e}");
+        assert!(e["error"].as_str().unwrap().contains("原因"), "{e}");
+    }
+    let (_, t) = d.get("/api/tickets/A001", &w1);
+    assert_eq!(
+        t["ticket"]["state"], "waiting",
+        "a refused cancel changes nothing"
+    );
+
+    let (st, t) = d.post(
+        "/api/tickets/A001/cancel",
+        &w1,
+        json!({ "reason": "本人放弃" }),
+    );
+    assert_eq!((st, t["state"].as_str()), (200, Some("cancelled")), "{t}");
+    let (st, _) = d.post(
+        "/api/tickets/A002/cancel",
+        MANAGER,
+        json!({ "reason": "重复取号" }),
+    );
+    assert_eq!(st, 200);
+
+    let (st, e) = d.get("/api/cancellations", &w1);
+    assert_eq!(
+        st, 403,
+        "a window does not see the hall's cancellations: {e}"
+    );
+    d.terminate(Duration::from_secs(5))
+        .expect("exits on SIGTERM");
+    let d = hall.start();
+    let (st, list) = d.get("/api/cancellations", MANAGER);
+    assert_eq!(st, 200, "{list}");
+    let rows: Vec<(&str, &str, &str)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["number"].as_str().unwrap(),
+                c["by"].as_str().unwrap(),
+                c["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("A002", "manager", "重复取号"),
+            ("A001", "window:1", "本人放弃")
+        ]
+    );
+    let (_, h) = d.get("/api/tickets/A001", MANAGER);
+    let last = h["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (&last["kind"], &last["reason"]),
+        (&json!("cancelled"), &json!("本人放弃")),
+        "{h}"
+    );
+}

@@ -21,6 +21,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/tickets/{number}"),
     ("post", "/api/tickets/{number}/rejoin"),
     ("post", "/api/tickets/{number}/cancel"),
+    ("get", "/api/cancellations"),
     ("post", "/api/windows/{window}/call"),
     ("post", "/api/windows/{window}/recall"),
     ("post", "/api/windows/{window}/start"),

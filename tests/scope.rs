@@ -46,11 +46,14 @@ fn regression_a_window_cannot_cancel_rejoin_or_reprint_another_windows_ticket() 
     let at_two = number(&called);
 
     // Window 1 may not cancel or reprint what is at window 2.
-    for path in [
-        format!("/api/tickets/{at_two}/cancel"),
-        format!("/api/tickets/{at_two}/reprint"),
+    for (path, body) in [
+        (
+            format!("/api/tickets/{at_two}/cancel"),
+            json!({"reason": "本人放弃"}),
+        ),
+        (format!("/api/tickets/{at_two}/reprint"), json!({})),
     ] {
-        let (st, body) = d.post(&path, &w1, json!({}));
+        let (st, body) = d.post(&path, &w1, body);
         assert_eq!(
             (st, &body["code"]),
             (403, &json!("not_your_ticket")),
@@ -78,13 +81,21 @@ fn regression_a_window_cannot_cancel_rejoin_or_reprint_another_windows_ticket() 
 
     // A waiting ticket of a service the window serves is its to cancel;
     // one of a service it does not serve is not (window 3 serves medical).
-    let (st, body) = d.post("/api/tickets/A002/cancel", &window_token(3), json!({}));
+    let (st, body) = d.post(
+        "/api/tickets/A002/cancel",
+        &window_token(3),
+        json!({"reason": "本人放弃"}),
+    );
     assert_eq!(
         (st, &body["code"]),
         (403, &json!("not_your_ticket")),
         "{body}"
     );
-    let (st, body) = d.post("/api/tickets/A002/cancel", &w1, json!({}));
+    let (st, body) = d.post(
+        "/api/tickets/A002/cancel",
+        &w1,
+        json!({"reason": "本人放弃"}),
+    );
     assert_eq!(st, 200, "{body}");
     assert_eq!(body["state"], "cancelled");
 }

@@ -85,7 +85,9 @@ fn worked_day() -> Vec<JournalEntry> {
         q.transfer(2, Some("medical"), None, None, t(32))
     });
     step(&mut q, &|q| q.issue("medical", Lane::Priority, t(40)));
-    step(&mut q, &|q| q.cancel("GB001", t(41)));
+    step(&mut q, &|q| {
+        q.cancel("GB001", Some("本人放弃".into()), t(41))
+    });
     step(&mut q, &|q| q.rollover(day.succ_opt().unwrap(), t(1000)));
     journal
 }

@@ -297,7 +297,9 @@ fn the_tickets_table_gives_the_journals_statistics() {
     step(&mut h, &|q, now| q.call_next(2, now));
     step(&mut h, &|q, now| q.start(2, now));
     step(&mut h, &|q, now| q.finish(2, now));
-    step(&mut h, &|q, now| q.cancel("A004", now));
+    step(&mut h, &|q, now| {
+        q.cancel("A004", Some("重复取号".into()), now)
+    });
     // The next morning: A001 and A002 still waiting expire.
     clock.set(Timestamp(morning().0 + 20 * 3_600_000));
     h.tick().unwrap().expect("rolled over");

@@ -223,7 +223,10 @@ async fn the_event_stream_json_is_pinned() {
         step();
         post("/api/windows/3/finish", serde_json::json!({}));
         step();
-        post("/api/tickets/B001/cancel", serde_json::json!({}));
+        post(
+            "/api/tickets/B001/cancel",
+            serde_json::json!({"reason": "重复取号"}),
+        );
         step();
         post("/api/windows/2/pause", serde_json::json!({}));
         step();

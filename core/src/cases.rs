@@ -647,7 +647,12 @@ pub fn queue_entry(ev: &Event, actor: Option<&str>) -> TimelineEntry {
             json!({ "to_service": to_service, "to_window": to_window, "note": note }),
         ),
         Event::Upgraded { .. } => ("转入绿波通道", serde_json::Value::Null),
-        Event::Cancelled { .. } => ("取消", serde_json::Value::Null),
+        Event::Cancelled { reason, .. } => (
+            "取消",
+            reason
+                .as_ref()
+                .map_or(serde_json::Value::Null, |r| json!({ "reason": r })),
+        ),
         Event::Paused { .. } => ("暂停", serde_json::Value::Null),
         Event::Resumed { .. } => ("恢复", serde_json::Value::Null),
         Event::DayRolledOver { .. } => ("过期", serde_json::Value::Null),
@@ -919,6 +924,7 @@ mod tests {
         let j = [(
             Event::Cancelled {
                 id: crate::queue::TicketId(1),
+                reason: None,
                 at: Timestamp(10),
             },
             Some("window:1".to_string()),

@@ -178,6 +178,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::ticket))
         .routes(routes!(tickets::rejoin))
         .routes(routes!(tickets::cancel))
+        .routes(routes!(tickets::cancellations))
         .routes(routes!(windows::call))
         .routes(routes!(windows::recall))
         .routes(routes!(windows::start))

@@ -163,7 +163,7 @@ impl From<&Event> for StreamEvent {
                 at: at.0,
             },
             Event::Upgraded { id, at } => S::Upgraded { id: id.0, at: at.0 },
-            Event::Cancelled { id, at } => S::Cancelled { id: id.0, at: at.0 },
+            Event::Cancelled { id, at, .. } => S::Cancelled { id: id.0, at: at.0 },
             Event::Paused { window, at } => S::Paused {
                 window: *window,
                 at: at.0,

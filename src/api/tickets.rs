@@ -199,11 +199,13 @@ async fn ticket_op(
     state: &AppState,
     who: Principal,
     number: String,
-    decide: fn(
-        &crate::queue::Queue,
-        &str,
-        crate::queue::Timestamp,
-    ) -> Result<crate::queue::Event, QueueError>,
+    decide: impl FnOnce(
+            &crate::queue::Queue,
+            &str,
+            crate::queue::Timestamp,
+        ) -> Result<crate::queue::Event, QueueError>
+        + Send
+        + 'static,
 ) -> Result<Json<TicketView>, ApiError> {
     let cfg = state.cfg.clone();
     super::locked(state.hall.clone(), move |h| -> Result<_, ApiError> {
@@ -254,21 +256,109 @@ pub(super) async fn rejoin(
     ticket_op(&state, who, number, |q, n, now| q.rejoin(n, now)).await
 }
 
-/// Withdraws a ticket. A window: only a ticket at its own window, or one
-/// waiting for a service it serves.
+/// Why a ticket is withdrawn: required, kept in the journal with who did
+/// it, never sent to displays or the city.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CancelBody {
+    /// Staff's reason (`本人放弃`, `重复取号`, …), at most 100 characters.
+    #[schema(example = "重复取号")]
+    #[serde(default)]
+    reason: String,
+}
+
+/// The longest cancel reason, in characters.
+const REASON_MAX: usize = 100;
+
+/// Withdraws a ticket, for a reason. A window: only a ticket at its own
+/// window, or one waiting for a service it serves.
 #[utoipa::path(post, path = "/api/tickets/{number}/cancel", tag = "tickets", security(("bearer" = [])),
     params(("number" = String, Path, description = "Ticket number as printed", example = "A012")),
+    request_body = CancelBody,
     responses(
         (status = 200, description = "The cancelled ticket", body = TicketView),
         StaffErrors,
         (status = 403, description = "A window's token on a ticket outside its scope (`not_your_ticket`)", body = ErrorBody),
         (status = 404, description = "No such number today", body = ErrorBody),
         (status = 409, description = "Already closed", body = ErrorBody),
+        (status = 422, description = "No reason, or a reason over 100 characters (`reason_required`)", body = ErrorBody),
     ))]
 pub(super) async fn cancel(
     State(state): State<AppState>,
     Staff(who): Staff,
     Path(number): Path<String>,
+    body: Result<Json<CancelBody>, JsonRejection>,
 ) -> Result<Json<TicketView>, ApiError> {
-    ticket_op(&state, who, number, |q, n, now| q.cancel(n, now)).await
+    let Json(b) = body.map_err(bad_json)?;
+    let reason = b.reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > REASON_MAX {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason_required",
+            format!("取消号票须填写原因（1 到 {REASON_MAX} 个字）"),
+        ));
+    }
+    ticket_op(&state, who, number, move |q, n, now| {
+        q.cancel(n, Some(reason), now)
+    })
+    .await
+}
+
+/// One ticket withdrawn today.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub(super) struct CancellationView {
+    /// Number as printed.
+    number: String,
+    /// Service name.
+    service_name: String,
+    /// `priority` or `normal`.
+    #[schema(value_type = LaneSchema)]
+    lane: Lane,
+    /// When, milliseconds since the epoch.
+    at_ms: i64,
+    /// Who withdrew it (`manager`, `window:3`, …).
+    by: Option<String>,
+    /// Staff's reason (none for tickets withdrawn before reasons were
+    /// asked for).
+    reason: Option<String>,
+}
+
+/// The tickets withdrawn today, with who did it and why, newest first.
+#[utoipa::path(get, path = "/api/cancellations", tag = "tickets", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Today's cancellations", body = Vec<CancellationView>),
+        StaffErrors,
+    ))]
+pub(super) async fn cancellations(
+    State(state): State<AppState>,
+    _manager: super::auth::Manager,
+) -> Result<Json<Vec<CancellationView>>, ApiError> {
+    let cfg = state.cfg.clone();
+    let list = with_hall(&state, move |h| {
+        let day = h.queue().day();
+        let journal = h.store().journal_between(Some(day), Some(day))?;
+        let mut out: Vec<CancellationView> = journal
+            .into_iter()
+            .filter_map(|e| match e.event {
+                crate::queue::Event::Cancelled { id, reason, at } => {
+                    let t = h.queue().ticket(id)?;
+                    Some(CancellationView {
+                        number: t.number.clone(),
+                        service_name: cfg
+                            .service(&t.service)
+                            .map_or_else(|| t.service.clone(), |s| s.name.clone()),
+                        lane: t.lane,
+                        at_ms: at.0,
+                        by: e.actor,
+                        reason,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        out.reverse();
+        Ok(out)
+    })
+    .await?;
+    Ok(Json(list))
 }

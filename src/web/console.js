@@ -344,6 +344,10 @@
       } else if (what === 'rejoin') {
         await api('POST', `/api/tickets/${path}/rejoin`, token);
         say($('number-msg'), `${n} 已重新排队`, 'ok');
+      } else if (what === 'withdraw') {
+        const reason = $('number-cancel-reason').value;
+        await api('POST', `/api/tickets/${path}/cancel`, token, { reason });
+        say($('number-msg'), `${n} 已取消（原因：${reason}）`, 'ok');
       } else {
         const rating = $('number-rating').value;
         const comment = $('number-comment').value.trim() || null;
@@ -389,6 +393,7 @@
     $('number-call').addEventListener('click', () => onNumber('call'));
     $('number-rejoin').addEventListener('click', () => onNumber('rejoin'));
     $('number-rate').addEventListener('click', () => onNumber('rate'));
+    $('number-withdraw').addEventListener('click', () => onNumber('withdraw'));
     for (const name of ['transfer', 'manual', 'reprint', 'number']) {
       $(`${name}-cancel`).addEventListener('click', () => $(`dlg-${name}`).close());
     }

@@ -359,6 +359,94 @@
     }
   }
 
+  // ----- cancel a ticket, with a reason ------------------------------------
+  // POST /api/tickets/{number}/cancel after a confirmation that names the
+  // ticket as it stands; GET /api/cancellations lists today's, with who
+  // and why (the journal's record).
+  function byName(by) {
+    if (!by) return '—';
+    if (by === 'manager') return '管理员';
+    if (by.startsWith('window:')) return `${by.slice(7)} 号窗口`;
+    if (by.startsWith('kiosk:')) return `自助机 ${by.slice(6)}`;
+    return by;
+  }
+
+  function cancelReason() {
+    const r = $('cancel-reason').value;
+    return r || $('cancel-other').value.trim();
+  }
+
+  async function loadCancellations() {
+    try {
+      const list = await api('GET', '/api/cancellations', token);
+      $('cancellations-table').hidden = list.length === 0;
+      $('cancellations').replaceChildren(
+        ...list.map((c) =>
+          el(
+            'tr',
+            { dataset: { number: c.number } },
+            el('td', {}, GW.timeOfDay(c.at_ms)),
+            el('td', {}, c.number),
+            el('td', {}, c.service_name),
+            el('td', {}, byName(c.by)),
+            el('td', {}, c.reason || '（未记录）'),
+          ),
+        ),
+      );
+    } catch (e) {
+      say($('cancel-msg'), e.message, 'error');
+    }
+  }
+
+  $('cancel-reason').addEventListener('change', () => {
+    const other = $('cancel-reason').value === '';
+    $('cancel-other-label').hidden = !other;
+    $('cancel-other').required = other;
+    if (other) $('cancel-other').focus();
+  });
+
+  $('cancel-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const n = $('cancel-number').value.trim().toUpperCase();
+    if (!cancelReason()) {
+      say($('cancel-msg'), '请填写取消原因', 'error');
+      return;
+    }
+    let t;
+    try {
+      t = (await api('GET', `/api/tickets/${encodeURIComponent(n)}`, token)).ticket;
+    } catch (err) {
+      say($('cancel-msg'), err.message, 'error');
+      return;
+    }
+    $('cancel-question').textContent =
+      `确认取消 ${t.number}（${t.service_name}，${t.state_label}）？原因：${cancelReason()}`;
+    $('cancel-confirm').dataset.number = t.number;
+    $('cancel-confirm').hidden = false;
+    say($('cancel-msg'), '', 'ok');
+    $('cancel-yes').focus();
+  });
+
+  $('cancel-no').addEventListener('click', () => {
+    $('cancel-confirm').hidden = true;
+  });
+
+  $('cancel-yes').addEventListener('click', async () => {
+    const n = $('cancel-confirm').dataset.number;
+    const reason = cancelReason();
+    $('cancel-confirm').hidden = true;
+    try {
+      await api('POST', `/api/tickets/${encodeURIComponent(n)}/cancel`, token, { reason });
+      say($('cancel-msg'), `${n} 已取消（原因：${reason}）`, 'ok');
+      $('cancel-number').value = '';
+      $('cancel-other').value = '';
+    } catch (err) {
+      say($('cancel-msg'), err.message, 'error');
+    }
+    refreshSoon();
+    await loadCancellations();
+  });
+
   // ----- the windows' login PINs -------------------------------------------
   // GET /api/pins: which windows have a PIN, wrong PINs, lock-outs; set a
   // PIN (PUT), clear it (DELETE), lift a lock-out. The PIN is never shown.
@@ -531,6 +619,8 @@
     setInterval(loadReprints, 15000);
     loadPins();
     setInterval(loadPins, 15000);
+    loadCancellations();
+    setInterval(loadCancellations, 15000);
     setInterval(() => {
       if (queue) {
         drawServices();

@@ -84,6 +84,8 @@ pub enum JournalEvent {
     },
     Cancelled {
         id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
         at: i64,
     },
     Paused {
@@ -307,7 +309,11 @@ impl From<&Event> for JournalEvent {
                 at: at.0,
             },
             Event::Upgraded { id, at } => J::Upgraded { id: id.0, at: at.0 },
-            Event::Cancelled { id, at } => J::Cancelled { id: id.0, at: at.0 },
+            Event::Cancelled { id, reason, at } => J::Cancelled {
+                id: id.0,
+                reason,
+                at: at.0,
+            },
             Event::Paused { window, at } => J::Paused { window, at: at.0 },
             Event::Resumed { window, at } => J::Resumed { window, at: at.0 },
             Event::DayRolledOver {
@@ -403,8 +409,13 @@ impl From<JournalEvent> for Event {
                 id: id(i),
                 at: at(t),
             },
-            J::Cancelled { id: i, at: t } => Event::Cancelled {
+            J::Cancelled {
+                id: i,
+                reason,
+                at: t,
+            } => Event::Cancelled {
                 id: id(i),
+                reason,
                 at: at(t),
             },
             J::Paused { window, at: t } => Event::Paused { window, at: at(t) },

@@ -269,6 +269,11 @@ try {
   await con.click('#number-rate');
   await waitText(con, '#number-msg', `已录入 ${manualNumber} 的评价：基本满意`);
   await con.screenshot({ path: `${shots}/console-number.png` });
+  const dup = (await api('POST', '/api/tickets', man, { service: 'civil' })).number;
+  await con.fill('#number-input', dup);
+  await con.selectOption('#number-cancel-reason', '重复取号');
+  await con.click('#number-withdraw');
+  await waitText(con, '#number-msg', `${dup} 已取消（原因：重复取号）`);
   await con.keyboard.press('Escape');
   const rated3 = await api('GET', `/api/tickets/${manualNumber}/timeline`, man);
   check(rated3.rating && rated3.rating.source === 'staff' && rated3.rating.by === 'window:1', `a staff rating by window 1: ${JSON.stringify(rated3.rating)}`);
@@ -349,6 +354,22 @@ try {
   const failed = await ask({ op: 'key_out_of_paper', key: '1' });
   await mp.locator(`#reprints tr[data-number="${failed.number}"] button.reprint`).click({ timeout: 20000 });
   await waitText(mp, '#msg', `已补打 ${failed.number}`);
+
+  step('manager: cancels a ticket for a reason of their own, after a confirmation naming it; the list shows who and why');
+  const withdrawn = (await api('POST', '/api/tickets', man, { service: 'civil' })).number;
+  await mp.fill('#cancel-number', withdrawn.toLowerCase());
+  await mp.selectOption('#cancel-reason', '');
+  await mp.fill('#cancel-other', '居民改日再来');
+  await mp.click('#cancel-ask');
+  await waitText(mp, '#cancel-question', `确认取消 ${withdrawn}（民政救助，等候中）？原因：居民改日再来`);
+  check((await api('GET', `/api/tickets/${withdrawn}`, man)).ticket.state === 'waiting', 'nothing is cancelled before the confirmation');
+  await mp.click('#cancel-yes');
+  await waitText(mp, '#cancel-msg', `${withdrawn} 已取消（原因：居民改日再来）`);
+  await waitText(mp, `#cancellations tr[data-number="${withdrawn}"]`, '管理员');
+  await waitText(mp, `#cancellations tr[data-number="${dup}"]`, '1 号窗口');
+  await waitText(mp, `#cancellations tr[data-number="${dup}"]`, '重复取号');
+  check((await api('GET', `/api/tickets/${withdrawn}`, man)).ticket.state === 'cancelled', `${withdrawn} is cancelled`);
+  await mp.locator('#cancel-card').screenshot({ path: `${shots}/manager-cancel.png` });
 
   step("manager: a period's figures, the day's charts drawn by the server, the export");
   await mp.click('#period button[type=submit]');

@@ -627,13 +627,22 @@ impl Queue {
         Ok(Event::Upgraded { id: t.id, at: now })
     }
 
-    /// Withdraw an open ticket.
-    pub fn cancel(&self, number: &str, now: Timestamp) -> Result<Event, QueueError> {
+    /// Withdraw an open ticket, for the reason staff give.
+    pub fn cancel(
+        &self,
+        number: &str,
+        reason: Option<String>,
+        now: Timestamp,
+    ) -> Result<Event, QueueError> {
         let t = self.find_number(number)?;
         if !t.state.is_open() {
             return Err(wrong_state(t, "取消"));
         }
-        Ok(Event::Cancelled { id: t.id, at: now })
+        Ok(Event::Cancelled {
+            id: t.id,
+            reason,
+            at: now,
+        })
     }
 
     /// Stop calling at a window.
@@ -702,7 +711,7 @@ impl Queue {
                 ..
             } => self.apply_transferred(*id, *from_window, to_service, *to_window, c),
             Event::Upgraded { id, .. } => self.apply_upgraded(*id, c),
-            Event::Cancelled { id, at } => self.apply_cancelled(*id, *at, c),
+            Event::Cancelled { id, at, .. } => self.apply_cancelled(*id, *at, c),
             Event::Paused { window, .. } => self.apply_paused(*window, true, c),
             Event::Resumed { window, .. } => self.apply_paused(*window, false, c),
             Event::DayRolledOver {

@@ -365,6 +365,9 @@ pub enum Event {
     Cancelled {
         /// Ticket.
         id: TicketId,
+        /// Why, in staff's words (none in journals before reasons were
+        /// asked for).
+        reason: Option<String>,
         /// When.
         at: Timestamp,
     },
