@@ -621,3 +621,60 @@ fn regression_a_reconciled_case_never_opens_before_its_ticket() {
     let case = h.store().case_of_ticket(p.id).unwrap().unwrap();
     assert_eq!(case.opened_at, p.issued_at);
 }
+
+/// The link across visits reaches back exactly `[cases] follow_up_days`
+/// (30 by default): a resident back after 29 days continues their case;
+/// back 31 days after that visit, they start afresh (issue 19).
+#[test]
+fn a_visit_after_the_follow_up_period_starts_a_new_case() {
+    use greenwave::config::Config;
+    use greenwave::hall::{Actor, Ask, Hall, ManualClock};
+    use greenwave::queue::{Lane, Timestamp};
+    use std::sync::Arc;
+
+    let hall_dir = hall();
+    let cfg = Config::load(&hall_dir.config).unwrap();
+    assert_eq!(cfg.follow_up_days, 30, "the default");
+    let t0 = Timestamp(1_764_550_800_000); // 2026-12-01 09:00 in the hall
+    let clock = Arc::new(ManualClock::new(t0));
+    let mut h = Hall::open(&cfg, clock.clone()).unwrap();
+    let ids = ["h1".to_string(), "h2".to_string()];
+    let person = "9f".repeat(32);
+    let day = Duration::from_secs(24 * 3600);
+    let mut visit = |h: &mut Hall| {
+        let t = h
+            .open_or_issue(Ask {
+                actor: &Actor::System,
+                service: "civil",
+                person: Some(&person),
+                lane: Lane::Priority,
+                token: format!("tok-{}", h.now().0),
+                identified: None,
+                request: None,
+                profile: Default::default(),
+            })
+            .unwrap()
+            .ticket;
+        let (case, _) = h
+            .store()
+            .open_case(t.id, t.issued_at, &ids, cfg.follow_up_days)
+            .unwrap()
+            .expect("a new case");
+        (t.number, h.store().earlier_case(case).unwrap())
+    };
+    let (first, none) = visit(&mut h);
+    assert!(none.is_none(), "a first visit follows nothing");
+    clock.advance(day * 29);
+    let (_, earlier) = visit(&mut h);
+    assert_eq!(
+        earlier.map(|e| e.number),
+        Some(first),
+        "back after 29 days: the same case continues"
+    );
+    clock.advance(day * 31);
+    let (_, earlier) = visit(&mut h);
+    assert!(
+        earlier.is_none(),
+        "back 31 days after the last visit: a new case, {earlier:?}"
+    );
+}

@@ -175,7 +175,23 @@
     box.replaceChildren(...parts);
   }
 
+  // One task at a time: the bottom bar's tab chooses the pane.
+  function showTab(name) {
+    say($('c-msg'), '');
+    for (const p of document.querySelectorAll('#case-view .pane')) p.hidden = p.dataset.pane !== name;
+    for (const b of document.querySelectorAll('#case-view [data-tab]')) {
+      b.setAttribute('aria-selected', String(b.dataset.tab === name));
+    }
+    window.scrollTo(0, 0);
+  }
+
+  // A tab's label with what is done there: 政策 2 (explained), 评价 ✓.
+  function tabMark(id, label, mark) {
+    $(id).replaceChildren(label, mark ? el('span', { class: 'mark' }, mark) : '');
+  }
+
   async function show(number) {
+    const fresh = open !== number;
     open = number;
     let d;
     try {
@@ -187,10 +203,12 @@
     }
     $('list-view').hidden = true;
     $('case-view').hidden = false;
+    if (fresh) showTab('overview');
     const c = d.case;
     const t = d.ticket;
     $('c-number').textContent = t.number;
     $('c-lane').replaceChildren(GW.laneBadge(t.lane) || '');
+    $('c-state-line').textContent = t.state_label;
     $('c-facts').replaceChildren(
       el('div', {}, `业务：${t.service_name}`),
       el('div', {}, `状态：`, el('strong', { id: 'c-state' }, t.state_label), t.window ? ` · ${t.window} 号窗口` : ''),
@@ -216,6 +234,9 @@
       $('c-policies').dataset.key = key;
       drawPolicies(explained);
     }
+    tabMark('tab-policies', '政策', explained.size ? String(explained.size) : '');
+    tabMark('tab-rating', '评价', d.rating ? '✓' : '');
+    tabMark('tab-close', '结案', c && c.status === 'closed' ? '✓' : '');
     const finished = t.state === 'done';
     if (d.rating) {
       $('rating-state').textContent = `已评价：${d.rating.rating}${d.rating.comment ? `（${d.rating.comment}）` : ''}`;
@@ -271,6 +292,9 @@
   function wire() {
     $('duty').addEventListener('click', () => setDuty(!onDuty));
     $('back').addEventListener('click', back);
+    for (const b of document.querySelectorAll('#case-view [data-tab]')) {
+      b.addEventListener('click', () => showTab(b.dataset.tab));
+    }
     $('c-answer').addEventListener('click', () => answer(open));
     $('f-note').addEventListener('submit', async (e) => {
       e.preventDefault();

@@ -169,21 +169,43 @@ try {
   await hp.locator(`#mine [data-number="${prio}"] button`).click({ timeout: 20000 });
   await waitText(hp, '#c-number', prio);
   await waitText(hp, '#c-state', '已办结');
+  // One task per screen: each task's button is on the first screen, above
+  // the bar of tasks at the bottom, without scrolling.
+  // (The long policy list keeps its button in the bar itself.)
+  const reachable = async (sel) => {
+    const [b, bar] = [await hp.locator(sel).boundingBox(), await hp.locator('nav.tasks').boundingBox()];
+    const inBar = await hp.locator(`nav.tasks ${sel}`).count() === 1;
+    check(b && bar && b.y >= 0 && (inBar || b.y + b.height <= bar.y) && bar.y + bar.height <= 844 && b.y + b.height <= 844,
+      `${sel} is on the first screen, not under the task bar: ${JSON.stringify([b, bar])}`);
+  };
+  await hp.click('#tab-note');
+  await reachable('#f-note button[type=submit]');
   await hp.fill('#c-note', '已陪同办理，材料齐全');
   await hp.click('#f-note button[type=submit]');
+  await waitText(hp, '#c-msg', '已保存记录');
   await waitText(hp, '#c-timeline', '已陪同办理');
+  await hp.click('#tab-policies');
+  await reachable('#policies-submit');
   const box = hp.locator('#c-policies input[type=checkbox]').first();
   const policyId = await box.getAttribute('value');
   await box.check();
-  await hp.click('#f-policies button[type=submit]');
+  await hp.click('#policies-submit');
   await waitText(hp, '#c-timeline', '政策解读');
+  await waitText(hp, '#tab-policies', '政策1');
   check(await hp.locator(`#p-${policyId}`).isDisabled(), 'an explained policy is ticked for good');
+  await hp.screenshot({ path: `${shots}/helper-policies.png` });
+  await hp.click('#tab-rating');
+  await reachable('[data-rating="不满意"]');
   await hp.fill('#c-comment', '服务很周到');
   await hp.click('[data-rating="满意"]');
   await waitText(hp, '#rating-state', '已评价：满意');
-  await hp.evaluate(() => window.scrollTo(0, 0));
+  await waitText(hp, '#tab-rating', '评价✓');
+  await hp.click('#tab-overview');
   await hp.screenshot({ path: `${shots}/helper.png` });
   await hp.screenshot({ path: `${shots}/helper-full.png`, fullPage: true });
+  await hp.click('#tab-close');
+  await reachable('#close-case');
+  await hp.screenshot({ path: `${shots}/helper-close.png` });
   await hp.click('#close-case');
   await waitText(hp, '#c-msg', '已结案');
   await waitText(hp, '#c-timeline', '结案');
