@@ -482,9 +482,16 @@ fn extra_sections(cmd: &Command, path: &str) -> Roff {
     item(
         &mut r,
         "GREENWAVE_LOG",
-        "What to log, as a tracing filter (warn, info, debug, trace, or greenwave=debug); \
-         overrides -v. The daemon and the demo log at info by default, other commands only \
-         warnings; logs go to standard error.",
+        &format!(
+            "What to log, as a tracing filter (warn, info, debug, trace, or greenwave=debug); \
+             overrides -v. The daemon and the demo log at info by default, other commands only \
+             warnings; logs go to standard error.{}",
+            if path == "board" {
+                " The board logs nothing while standard error is its own terminal."
+            } else {
+                ""
+            }
+        ),
     );
     for (var, what) in p.env {
         item(&mut r, var, what);
