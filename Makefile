@@ -18,10 +18,12 @@ test: deps
 	packaging/check-deb.sh
 
 ## make deb: the kiosk package, release build: target/debian/greenwave_<version>-1_<arch>.deb
+## (md5sums added by packaging/finish-deb.sh, then checked by lintian).
 deb: deps
 	$(CARGO) build --release --bin greenwave
 	packaging/deb-assets.sh target/release/greenwave
-	$(CARGO) deb --no-build
+	deb=$$($(CARGO) deb --no-build) && packaging/finish-deb.sh "$$deb" && \
+		lintian --fail-on error,warning --no-tag-display-limit "$$deb" && echo "$$deb"
 
 deps:
 	@packaging/deps.sh

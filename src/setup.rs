@@ -153,7 +153,10 @@ pub fn parse_services(s: &str) -> Result<Vec<ServiceSpec>, String> {
     Ok(out)
 }
 
-/// The names the udev rules give the kiosk's devices (`SYMLINK+="…"`).
+/// The names the udev rules give the kiosk's devices (`SYMLINK+="…"`), up
+/// to the first substitution: the rules name each device after its USB
+/// port (`greenwave-idreader-usb-$id`), so what is known in advance is
+/// the stem (`greenwave-idreader-usb-`).
 pub fn udev_names(rules: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for rest in rules
@@ -161,18 +164,19 @@ pub fn udev_names(rules: &str) -> Vec<String> {
         .filter(|l| !l.trim_start().starts_with('#'))
         .flat_map(|l| l.split("SYMLINK+=\"").skip(1))
     {
-        let name = rest.split('"').next().unwrap_or_default().to_string();
-        if !name.is_empty() && !names.contains(&name) {
-            names.push(name);
+        let name = rest.split(['"', '$', '%']).next().unwrap_or_default();
+        if !name.is_empty() && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
         }
     }
     names
 }
 
 /// The serial ports and printers under `dev` (`ttyUSB*`, `ttyACM*`,
-/// `usb/lp*`, and the udev `names`): the reader is the first udev name
-/// without "printer" in it, else the first serial port; the printer the
-/// first udev name with "printer", else the first `usb/lp*`.
+/// `usb/lp*`, and the udev names starting with one of `names`, the stems
+/// of [`udev_names`]): the reader is the first udev name without "printer"
+/// in it, else the first serial port; the printer the first udev name with
+/// "printer", else the first `usb/lp*`.
 pub fn scan_devices(dev: &Path, names: &[String]) -> Found {
     let list = |dir: &Path, prefixes: &[&str]| -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -190,11 +194,8 @@ pub fn scan_devices(dev: &Path, names: &[String]) -> Found {
     };
     let serial = list(dev, &["ttyUSB", "ttyACM"]);
     let lp = list(&dev.join("usb"), &["lp"]);
-    let named: Vec<PathBuf> = names
-        .iter()
-        .map(|n| dev.join(n))
-        .filter(|p| p.exists())
-        .collect();
+    let stems: Vec<&str> = names.iter().map(String::as_str).collect();
+    let named = list(dev, &stems);
     let is_printer = |p: &PathBuf| p.to_string_lossy().contains("printer");
     let reader = named.iter().find(|p| !is_printer(p)).or(serial.first());
     let printer = named.iter().find(|p| is_printer(p)).or(lp.first());
@@ -341,7 +342,9 @@ fn render_devices(t: &mut String, found: &Found) {
             let _ = writeln!(
                 t,
                 "[devices.id_reader]\n# No ID card reader was found: the built-in simulator. With a reader\n\
-                 # plugged in: kind = \"ga467\" and port = \"/dev/greenwave-idreader\".\n\
+                 # plugged in: kind = \"ga467\" and its port, named after its USB port by\n\
+                 # the package's udev rules (`ls /dev/greenwave-*`), e.g.\n\
+                 # port = \"/dev/greenwave-idreader-usb-1-2\".\n\
                  kind = \"simulated\"\n"
             );
         }
@@ -358,7 +361,8 @@ fn render_devices(t: &mut String, found: &Found) {
             let _ = writeln!(
                 t,
                 "[devices.printer]\n# No printer was found: tickets are written as text to the log. With a\n\
-                 # printer: \"file:///dev/greenwave-printer\" (USB) or \"tcp://HOST:9100\".\n\
+                 # printer: \"file:///dev/greenwave-printer-usb-1-3\" (USB, named after its\n\
+                 # port like the reader) or \"tcp://HOST:9100\".\n\
                  uri = \"stdout\"\n"
             );
         }
@@ -394,7 +398,9 @@ pub fn render_board_env(plan: &Plan) -> String {
          # The display token ([api] display_token): the event stream only.\n\
          GREENWAVE_TOKEN={}\n\
          # On a window's small screen: its number (greenwave board --window N).\n\
-         #GREENWAVE_WINDOW=1\n",
+         #GREENWAVE_WINDOW=1\n\
+         # The console font's size in pixels (fbterm, default 32).\n\
+         #GREENWAVE_BOARD_FONT_SIZE=32\n",
         plan.tokens.display
     )
 }
@@ -419,9 +425,12 @@ mod tests {
     #[test]
     fn the_file_is_valid_as_written_with_simulated_or_found_devices() {
         let found = Found {
-            reader: Some("/dev/greenwave-idreader".into()),
+            reader: Some("/dev/greenwave-idreader-usb-1-2".into()),
             printer: Some("/dev/usb/lp0".into()),
-            seen: vec!["/dev/greenwave-idreader".into(), "/dev/usb/lp0".into()],
+            seen: vec![
+                "/dev/greenwave-idreader-usb-1-2".into(),
+                "/dev/usb/lp0".into(),
+            ],
         };
         for (devices, keys) in [
             (Found::default(), RosterKeys::Local),
@@ -509,10 +518,17 @@ mod tests {
         assert_eq!(found.printer, Some(d.join("usb/lp0")));
         assert_eq!(found.seen.len(), 3);
         let names = udev_names(include_str!("../packaging/udev/60-greenwave.rules"));
-        assert_eq!(names, ["greenwave-idreader", "greenwave-printer"]);
-        std::fs::write(d.join("greenwave-idreader"), "").unwrap();
+        assert_eq!(names, ["greenwave-idreader-usb-", "greenwave-printer-usb-"]);
+        // Two readers of the same chip: one name each, by USB port.
+        for f in ["greenwave-idreader-usb-1-2", "greenwave-idreader-usb-1-1.4"] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
         let found = scan_devices(d, &names);
-        assert_eq!(found.reader, Some(d.join("greenwave-idreader")));
+        assert_eq!(found.reader, Some(d.join("greenwave-idreader-usb-1-1.4")));
         assert_eq!(found.printer, Some(d.join("usb/lp0")));
+        assert_eq!(found.seen.len(), 5);
+        std::fs::write(d.join("greenwave-printer-usb-1-3"), "").unwrap();
+        let found = scan_devices(d, &names);
+        assert_eq!(found.printer, Some(d.join("greenwave-printer-usb-1-3")));
     }
 }

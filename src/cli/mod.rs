@@ -8,6 +8,7 @@ mod config_cmd;
 mod demo;
 mod devices;
 mod init;
+mod manpage;
 mod roster_cmd;
 mod run;
 mod stats_cmd;
@@ -95,9 +96,10 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), for packaging
+    /// Print the man page (roff), or with --out DIR write one per
+    /// subcommand, for packaging
     #[command(hide = true)]
-    Manpage,
+    Manpage(manpage::ManpageArgs),
 }
 
 /// Sets up logging to stderr; `GREENWAVE_LOG` overrides the level. The
@@ -177,11 +179,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clap_complete::generate(shell, &mut cmd, "greenwave", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Manpage => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Manpage(a) => manpage::run(<Cli as clap::CommandFactory>::command(), a),
     }
 }
 
