@@ -20,22 +20,58 @@ use crate::roster::Categories;
 /// then the example in a checkout.
 pub const DEFAULT_PATHS: [&str; 2] = ["/etc/greenwave/greenwave.toml", "config/greenwave.toml"];
 
-/// A configuration problem, located in its file.
+/// What is wrong with a configuration: every problem found, each located
+/// in its file, in file order; at least one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
+    /// The problems.
+    pub problems: Vec<Problem>,
+}
+
+/// One configuration problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
     /// The file.
     pub file: PathBuf,
     /// 1-based line, when known.
     pub line: Option<usize>,
-    /// What is wrong, naming the key.
+    /// What is wrong, naming the key, and what to do.
     pub message: String,
 }
 
-impl fmt::Display for ConfigError {
+impl ConfigError {
+    /// One problem.
+    pub fn new(file: impl Into<PathBuf>, line: Option<usize>, message: impl Into<String>) -> Self {
+        ConfigError {
+            problems: vec![Problem {
+                file: file.into(),
+                line,
+                message: message.into(),
+            }],
+        }
+    }
+}
+
+impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
             Some(line) => write!(f, "{}:{}: {}", self.file.display(), line, self.message),
             None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "{one}"),
+            all => {
+                write!(f, "{} problems in the configuration:", all.len())?;
+                for p in all {
+                    write!(f, "\n  {p}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -303,40 +339,37 @@ impl Config {
             .iter()
             .map(PathBuf::from)
             .find(|p| p.exists())
-            .ok_or_else(|| ConfigError {
-                file: PathBuf::from(DEFAULT_PATHS[0]),
-                line: None,
-                message: format!(
-                    "no configuration file: neither {} nor {} exists; pass --config PATH",
-                    DEFAULT_PATHS[0], DEFAULT_PATHS[1]
-                ),
+            .ok_or_else(|| {
+                ConfigError::new(
+                    DEFAULT_PATHS[0],
+                    None,
+                    format!(
+                        "no configuration file: neither {} nor {} exists; \
+                         make one with `greenwave init`, or pass --config PATH",
+                        DEFAULT_PATHS[0], DEFAULT_PATHS[1]
+                    ),
+                )
             })
     }
 
     /// Reads and validates a configuration file, then the policies file it
     /// names (a missing policies file means no policies).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.to_path_buf(),
-            line: None,
-            message: format!("cannot read: {e}"),
-        })?;
+        // Absolute, so that every path derived from it (keys, data) and
+        // every message names a file ops can find.
+        let path = &std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(path, None, cannot_read(&e)))?;
         let mut cfg = Config::parse(&text, path)?;
         cfg.policies = crate::cases::policies::load(&cfg.policies_file).map_err(|e| match e {
             crate::cases::PolicyError::Invalid {
                 file,
                 line,
                 message,
-            } => ConfigError {
-                file,
-                line,
-                message,
-            },
-            crate::cases::PolicyError::Read { file, source } => ConfigError {
-                file,
-                line: None,
-                message: format!("cannot read: {source}"),
-            },
+            } => ConfigError::new(file, line, message),
+            crate::cases::PolicyError::Read { file, source } => {
+                ConfigError::new(file, None, cannot_read(&source))
+            }
         })?;
         Ok(cfg)
     }
@@ -344,15 +377,24 @@ impl Config {
     /// Validates configuration text; `path` names it in errors and anchors a
     /// relative `data_dir`.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
-            file: path.to_path_buf(),
-            line: e.span().map(|s| line_of(text, s.start)),
-            message: e.message().trim().to_string(),
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            ConfigError::new(
+                path,
+                e.span().map(|s| line_of(text, s.start)),
+                e.message().trim(),
+            )
         })?;
-        validate(raw, path).map_err(|(key, message)| ConfigError {
-            file: path.to_path_buf(),
-            line: locate_key(text, &key),
-            message: format!("{} {}", key.display(), message),
+        validate(raw, path).map_err(|all| {
+            let mut problems: Vec<Problem> = all
+                .into_iter()
+                .map(|(key, message)| Problem {
+                    file: path.to_path_buf(),
+                    line: locate_key(text, &key),
+                    message: format!("{} {}", key.display(), message),
+                })
+                .collect();
+            problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
+            ConfigError { problems }
         })
     }
 
@@ -695,6 +737,20 @@ struct RawApi {
     display_token: Option<String>,
 }
 
+/// Why a file could not be read, and what to do about it.
+fn cannot_read(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            "no such file; make a configuration with `greenwave init [DIR]`".to_string()
+        }
+        std::io::ErrorKind::PermissionDenied => "permission denied: the file holds the API \
+            tokens and is readable by root and the group greenwave only; run as root or as \
+            a member of that group"
+            .to_string(),
+        _ => format!("cannot read: {e}"),
+    }
+}
+
 // ----- validation ----------------------------------------------------------
 
 /// A key path such as `services[2].letter`, used to name and locate errors.
@@ -742,84 +798,132 @@ type Invalid = (KeyPath, String);
 
 const MIN_TOKEN_LEN: usize = 16;
 
-fn validate(raw: RawConfig, path: &Path) -> Result<Config, Invalid> {
+/// Every problem found, in the order checked.
+#[derive(Default)]
+struct Problems(Vec<Invalid>);
+
+impl Problems {
+    /// The value, or `None` with its problem kept.
+    fn take<T>(&mut self, r: Result<T, Invalid>) -> Option<T> {
+        r.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// An optional part: `Some(None)` when absent, `None` when invalid.
+    fn optional<R, T>(
+        &mut self,
+        raw: Option<R>,
+        check: impl FnOnce(R) -> Result<T, Invalid>,
+    ) -> Option<Option<T>> {
+        match raw {
+            None => Some(None),
+            Some(r) => self.take(check(r)).map(Some),
+        }
+    }
+}
+
+/// Checks every part, so that all problems are reported at once; a part
+/// that depends on another (windows on services) is checked only once that
+/// one is valid.
+fn validate(raw: RawConfig, path: &Path) -> Result<Config, Vec<Invalid>> {
     let base = path.parent().unwrap_or(Path::new("."));
-    check_tokens(&raw_tokens(&raw))?;
-    let data_dir = data_dir(raw.data_dir, base)?;
-    let (hall_name, hall_code, server_url) = hall_config(raw.hall)?;
-    let kiosk_machine = server_url.is_some();
-    let priority_prefix = priority_prefix(raw.lanes)?;
-    let services = services_config(raw.services, &priority_prefix, kiosk_machine)?;
-    let manager_token = match raw.api.manager_token {
-        Some(t) => Some(token(t, KeyPath::new("api").key("manager_token"))?),
+    let mut p = Problems::default();
+    p.take(check_tokens(&raw_tokens(&raw)));
+    let data_dir = p.take(data_dir(raw.data_dir, base));
+    let hall = p.take(hall_config(raw.hall));
+    let kiosk_machine = hall.as_ref().is_some_and(|h| h.2.is_some());
+    let priority_prefix = p.take(priority_prefix(raw.lanes));
+    let services = match &priority_prefix {
+        Some(pp) => p.take(services_config(raw.services, pp, kiosk_machine)),
         None => None,
     };
-    let windows = windows_config(raw.windows, &services, kiosk_machine)?;
-    let helpers = helpers_config(raw.helpers)?;
-    let kiosks = kiosks_config(raw.kiosks)?;
-    let server = server_config(
-        server_url,
-        raw.kiosk.token.clone(),
-        raw.kiosk.hash_key.clone().map(|p| resolve(base, p)),
-    )?;
-    let display_token = match raw.api.display_token {
-        Some(t) => Some(token(t, KeyPath::new("api").key("display_token"))?),
+    let manager_token = p.optional(raw.api.manager_token, |t| {
+        token(t, KeyPath::new("api").key("manager_token"))
+    });
+    let windows = match &services {
+        Some(s) => p.take(windows_config(raw.windows, s, kiosk_machine)),
         None => None,
     };
-    let policies_file = policies_file(raw.policies, base)?;
-    let daily_csv_dir = stats_config(raw.stats, base)?;
-    let evaluator_open = evaluator_open(raw.ratings)?;
-    let follow_up_days = raw.cases.follow_up_days.unwrap_or(30);
-    if !(1..=365).contains(&follow_up_days) {
-        return Err((
+    let helpers = p.take(helpers_config(raw.helpers));
+    let kiosks = p.take(kiosks_config(raw.kiosks));
+    let server = match &hall {
+        Some(h) => p.take(server_config(
+            h.2.clone(),
+            raw.kiosk.token.clone(),
+            raw.kiosk.hash_key.clone().map(|k| resolve(base, k)),
+        )),
+        None => None,
+    };
+    let display_token = p.optional(raw.api.display_token, |t| {
+        token(t, KeyPath::new("api").key("display_token"))
+    });
+    let policies_file = p.take(policies_file(raw.policies, base));
+    let daily_csv_dir = p.take(stats_config(raw.stats, base));
+    let evaluator_open = p.take(evaluator_open(raw.ratings));
+    let follow_up_days = p.take(follow_up_days(raw.cases.follow_up_days));
+    let city = match &hall {
+        Some(h) => p.optional(raw.city, |c| city_config(c, h.1.as_deref(), kiosk_machine)),
+        None => None,
+    };
+    let policy = p.take(call_policy(raw.call_policy));
+    let day = p.take(day_boundary(raw.day));
+    let listen = p.take(listen_address(raw.api.listen));
+    let roster = p.optional(raw.roster, |r| roster_config(r, base));
+    let devices = p.take(devices_config(raw.devices));
+    let kiosk = match &services {
+        Some(s) => p.take(kiosk_config(raw.kiosk, raw.priority, s)),
+        None => None,
+    };
+    let voice = p.take(voice_config(raw.voice));
+
+    let config = (|| {
+        let (hall_name, hall_code, _) = hall?;
+        Some(Config {
+            source: path.to_path_buf(),
+            data_dir: data_dir?,
+            hall_name,
+            hall_code,
+            services: services?,
+            windows: windows?,
+            priority_prefix: priority_prefix?,
+            policy: policy?,
+            day: day?,
+            api: ApiConfig {
+                listen: listen?,
+                manager_token: manager_token?,
+                display_token: display_token?,
+            },
+            roster: roster?,
+            devices: devices?,
+            kiosk: kiosk?,
+            helpers: helpers?,
+            kiosks: kiosks?,
+            server: server?,
+            policies_file: policies_file?,
+            policies: crate::cases::Policies::default(),
+            voice: voice?,
+            daily_csv_dir: daily_csv_dir?,
+            evaluator_open: evaluator_open?,
+            city: city?,
+            follow_up_days: follow_up_days?,
+        })
+    })();
+    match config {
+        Some(c) if p.0.is_empty() => Ok(c),
+        _ => Err(p.0),
+    }
+}
+
+/// `[cases] follow_up_days`: 30 unless set, 1 to 365.
+fn follow_up_days(raw: Option<u32>) -> Result<u32, Invalid> {
+    let days = raw.unwrap_or(30);
+    if (1..=365).contains(&days) {
+        Ok(days)
+    } else {
+        Err((
             KeyPath::new("cases").key("follow_up_days"),
             "must be between 1 and 365".into(),
-        ));
+        ))
     }
-    let city = match raw.city {
-        Some(c) => Some(city_config(c, hall_code.as_deref(), kiosk_machine)?),
-        None => None,
-    };
-    let policy = call_policy(raw.call_policy)?;
-    let day = day_boundary(raw.day)?;
-    let listen = listen_address(raw.api.listen)?;
-    let roster = match raw.roster {
-        Some(r) => Some(roster_config(r, base)?),
-        None => None,
-    };
-    let devices = devices_config(raw.devices)?;
-    let kiosk = kiosk_config(raw.kiosk, raw.priority, &services)?;
-    let voice = voice_config(raw.voice)?;
-
-    Ok(Config {
-        source: path.to_path_buf(),
-        data_dir,
-        hall_name,
-        hall_code,
-        services,
-        windows,
-        priority_prefix,
-        policy,
-        day,
-        api: ApiConfig {
-            listen,
-            manager_token,
-            display_token,
-        },
-        roster,
-        devices,
-        kiosk,
-        helpers,
-        kiosks,
-        server,
-        policies_file,
-        policies: crate::cases::Policies::default(),
-        voice,
-        daily_csv_dir,
-        evaluator_open,
-        city,
-        follow_up_days,
-    })
 }
 
 /// `[city]`: the database URL is needed, the hall needs a code (its id in

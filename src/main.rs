@@ -11,7 +11,8 @@ fn main() -> ExitCode {
     match greenwave::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误: {}", describe(&e));
+            let msg = describe(&e);
+            eprintln!("{} {msg}", prefix(&msg));
             ExitCode::from(1)
         }
     }
@@ -31,4 +32,22 @@ fn describe(e: &anyhow::Error) -> String {
         }
     }
     msg
+}
+
+/// `错误：` before a message in Chinese (for hall staff), `error:` before
+/// one in English (for ops): one language per line. A Chinese character
+/// counts as a word of about three letters, so that an English sentence
+/// quoting a service name stays English and a Chinese one naming a device
+/// path stays Chinese.
+fn prefix(msg: &str) -> &'static str {
+    let han = msg
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    let latin = msg.chars().filter(char::is_ascii_alphabetic).count();
+    if han * 3 > latin {
+        "错误："
+    } else {
+        "error:"
+    }
 }

@@ -429,19 +429,22 @@ token = "window-1-token-0123456789"
     #[test]
     fn a_bad_voice_section_is_refused_with_its_line() {
         let e = parse("[voice]\ncommand = []\n").unwrap_err();
-        assert_eq!(e.line, Some(13), "{e}");
+        let [p] = e.problems.as_slice() else {
+            panic!("one problem: {e}")
+        };
+        assert_eq!(p.line, Some(13), "{e}");
         assert!(
-            e.message.starts_with("voice.command must name a program"),
+            p.message.starts_with("voice.command must name a program"),
             "{e}"
         );
         let e = parse("[voice]\ntimeout = \"0s\"\n").unwrap_err();
         assert!(
-            e.message
+            e.to_string()
                 .contains("voice.timeout must be between 1s and 10m"),
             "{e}"
         );
         let e = parse("[voice]\nvolume = 3\n").unwrap_err();
-        assert!(e.message.contains("volume"), "{e}");
+        assert!(e.to_string().contains("volume"), "{e}");
     }
 
     #[test]

@@ -310,3 +310,25 @@ fn a_ticket_is_cancelled_with_a_reason_that_the_journal_keeps_with_who() {
         "{h}"
     );
 }
+
+/// A port already taken: `run` stops at once and says what to do, in
+/// English for ops (not behind a Chinese prefix).
+#[test]
+fn a_port_in_use_is_refused_saying_what_to_do() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let hall = TestHall::new("");
+    let text = std::fs::read_to_string(&hall.config)
+        .unwrap()
+        .replace("127.0.0.1:0", &format!("127.0.0.1:{port}"));
+    std::fs::write(&hall.config, text).unwrap();
+    let (st, _, err) = hall.cli(&["run"]);
+    assert!(!st.success());
+    assert!(
+        err.contains(&format!(
+            "error: cannot listen on 127.0.0.1:{port} ([api] listen)"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("set [api] listen to a free port"), "{err}");
+}

@@ -641,7 +641,7 @@ fn a_visit_after_the_follow_up_period_starts_a_new_case() {
     let ids = ["h1".to_string(), "h2".to_string()];
     let person = "9f".repeat(32);
     let day = Duration::from_secs(24 * 3600);
-    let mut visit = |h: &mut Hall| {
+    let visit = |h: &mut Hall| {
         let t = h
             .open_or_issue(Ask {
                 actor: &Actor::System,

@@ -16,6 +16,7 @@
 //! copy's: a kiosk with another key would hash residents into strangers,
 //! so it refuses to start (or pauses, if the server's key changes later).
 
+use super::listen_error;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,7 +80,7 @@ pub(super) async fn start(
     let listen = cfg.api.listen;
     let listener = TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {listen} (api.listen)"))?;
+        .map_err(|e| listen_error(listen, &e))?;
     let addr = listener.local_addr()?;
     let voice = Voice::start(&cfg.voice).context("cannot start the voice worker")?;
     let (kiosk_settings, watched) = watch::channel(Arc::new(initial));

@@ -122,7 +122,7 @@ impl Daemon {
         let listen = cfg.api.listen;
         let listener = TcpListener::bind(listen)
             .await
-            .with_context(|| format!("cannot listen on {listen} (api.listen)"))?;
+            .map_err(|e| listen_error(listen, &e))?;
         let addr = listener.local_addr()?;
         let voice = Voice::start(&cfg.voice).context("cannot start the voice worker")?;
         let key = crate::kiosk::identity_key(&cfg)?;
@@ -363,4 +363,23 @@ fn needs_restart(old: &Config, new: &Config) -> Vec<&'static str> {
         restart.push("stats/hall.code");
     }
     restart
+}
+
+/// Why the API cannot listen, and what to do (ops read it in the journal).
+pub(crate) fn listen_error(listen: std::net::SocketAddr, e: &std::io::Error) -> anyhow::Error {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {listen} ([api] listen): another program, or another greenwave, \
+             already listens there (`ss -ltnp` shows which); stop it or set [api] listen to a free port"
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "cannot listen on {listen} ([api] listen): ports below 1024 need root; use a port \
+             such as 8080"
+        ),
+        std::io::ErrorKind::AddrNotAvailable => anyhow::anyhow!(
+            "cannot listen on {listen} ([api] listen): this machine has no such address; use \
+             0.0.0.0 (every interface) or one of its own addresses"
+        ),
+        _ => anyhow::anyhow!("cannot listen on {listen} ([api] listen): {e}"),
+    }
 }

@@ -44,6 +44,14 @@ pub enum KeyError {
         #[source]
         source: io::Error,
     },
+    /// The key file is not there: where keys come from, and what to do.
+    #[error("key file {path}: no such file; {hint}", path = absolute(path).display())]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// Where this kind of key comes from.
+        hint: &'static str,
+    },
     /// `keygen` found a key file already there and wrote nothing.
     #[error(
         "key file {0} already exists; refusing to overwrite keys (move the old keys away first)"
@@ -234,11 +242,38 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
     f.sync_all().map_err(io_err)
 }
 
+/// The path made absolute for messages (a relative one says nothing to
+/// ops reading a service's log).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Where a key of this kind comes from, for [`KeyError::Missing`].
+fn origin(tag: &str) -> &'static str {
+    if tag == SIGNING_TAG {
+        "the signing key stays on the ops machine that made it with \
+         `greenwave roster keygen --out KEYDIR`; sign rosters there"
+    } else {
+        "the roster's public key and hash key come from ops (made once for the city \
+         with `greenwave roster keygen --out KEYDIR`): copy the file ops give you to \
+         this path, or run `greenwave init --roster-keys KEYDIR` with their directory"
+    }
+}
+
 /// Reads a key file: checks the tag line and returns the 32 key bytes.
 fn read_key(path: &Path, tag: &'static str, secret: bool) -> Result<[u8; 32], KeyError> {
-    let io_err = |source| KeyError::Io {
-        path: path.to_owned(),
-        source,
+    let io_err = |source: io::Error| {
+        if source.kind() == io::ErrorKind::NotFound {
+            KeyError::Missing {
+                path: path.to_owned(),
+                hint: origin(tag),
+            }
+        } else {
+            KeyError::Io {
+                path: absolute(path),
+                source,
+            }
+        }
     };
     #[cfg(unix)]
     if secret {
