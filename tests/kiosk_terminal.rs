@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::process::Command;
 use std::time::Duration;
 
 #[test]
@@ -132,4 +133,65 @@ fn a_tmux_test_that_ends_early_leaves_no_daemon_behind() {
         },
         String::new,
     );
+}
+
+/// `greenwave run` in a terminal stops when the terminal goes away, as any
+/// foreground program does (issue 18: closing the window used to leave the
+/// daemon running, taking the SIGHUP for "reload"), and stops cleanly: the
+/// data directory is free again and the store verifies.
+#[test]
+fn a_daemon_run_in_a_terminal_stops_when_the_terminal_goes() {
+    let hall = common::TestHall::new("");
+    let tmux = common::Tmux::start(
+        &format!(
+            "exec {} --config {} run",
+            common::BIN,
+            hall.config.display()
+        ),
+        100,
+        30,
+    );
+    tmux.wait_for(&["greenwave 已启动"]);
+    let pid = tmux.pane_pid();
+    // The terminal goes: tmux hangs up its pane (SIGHUP), nothing else.
+    let st = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    common::eventually(
+        Duration::from_secs(10),
+        &format!("daemon {pid} did not stop on the terminal's hang-up"),
+        || !std::path::Path::new(&format!("/proc/{pid}")).exists() || !tmux.alive(),
+        || tmux.capture(),
+    );
+    let (st, out, err) = hall.cli(&["store", "verify"]);
+    assert!(st.success(), "{out}{err}");
+}
+
+/// As a service (systemd sets `INVOCATION_ID`), SIGHUP is
+/// `systemctl reload`: the configuration is read again, the daemon stays,
+/// even when its stdin is a terminal (the kiosk's screen on a tty).
+#[test]
+fn a_daemon_run_by_systemd_reloads_on_sighup() {
+    let hall = common::TestHall::new("");
+    let tmux = common::Tmux::start(
+        &format!(
+            "exec env INVOCATION_ID=0123456789abcdef {} --config {} run",
+            common::BIN,
+            hall.config.display()
+        ),
+        100,
+        30,
+    );
+    tmux.wait_for(&["greenwave 已启动"]);
+    let pid = tmux.pane_pid();
+    let st = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    tmux.wait_for(&["配置已重新加载"]);
+    assert!(tmux.alive(), "{}", tmux.capture());
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
 }

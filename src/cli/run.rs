@@ -74,9 +74,40 @@ fn log_file(cfg: &Config) -> anyhow::Result<std::fs::File> {
         .with_context(|| format!("cannot open the log {}", path.display()))
 }
 
+/// What SIGHUP means to `greenwave run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hangup {
+    /// Run by systemd (`systemctl reload greenwave`), or detached from any
+    /// terminal (pipes, a script): re-read the configuration.
+    Reload,
+    /// Run in a terminal: the terminal went away (ssh dropped, the window
+    /// closed), and the daemon stops as any foreground program does.
+    Stop,
+}
+
+/// systemd sets `INVOCATION_ID` for every unit it starts: a service, even
+/// one whose stdin is a terminal (the kiosk's screen on a tty). Otherwise a
+/// terminal on stdin, stdout or stderr means a person started it there.
+fn hangup_means() -> Hangup {
+    use std::io::IsTerminal;
+    if std::env::var_os("INVOCATION_ID").is_some() {
+        return Hangup::Reload;
+    }
+    let terminal = std::io::stdin().is_terminal()
+        || std::io::stdout().is_terminal()
+        || std::io::stderr().is_terminal();
+    if terminal {
+        Hangup::Stop
+    } else {
+        Hangup::Reload
+    }
+}
+
 /// Starts the daemon (with the kiosk screen when `screen`) and serves until
-/// SIGTERM, Ctrl-C or the screen's quit key; SIGHUP reloads.
+/// SIGTERM, Ctrl-C or the screen's quit key; SIGHUP reloads as a service
+/// and stops in a terminal ([`hangup_means`]).
 async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<ExitCode> {
+    let hangup = hangup_means();
     let hall = cfg.hall_name.clone();
     let server = cfg.server.as_ref().map(|s| s.url.clone());
     // Signals first: a SIGHUP right after the address is printed (what
@@ -116,8 +147,10 @@ async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<E
         if screen {
             tracing::info!("{msg}");
         } else {
-            println!("{msg}");
-            std::io::stdout().flush().ok();
+            // Not println!: after a hang-up the terminal is gone and a
+            // write fails (EIO), which must not panic the shutdown.
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "{msg}").and_then(|()| out.flush());
         }
     };
     match &server {
@@ -145,7 +178,13 @@ async fn serve(cfg: Config, screen: bool, accept_loss: bool) -> anyhow::Result<E
                     None => std::future::pending().await,
                 }
             } => break,
-            _ = hup.recv() => reload(&mut daemon, screen, &say),
+            _ = hup.recv() => match hangup {
+                Hangup::Reload => reload(&mut daemon, screen, &say),
+                Hangup::Stop => {
+                    tracing::info!("the terminal went away (SIGHUP): stopping");
+                    break;
+                }
+            },
             _ = xfsz.recv() => tracing::warn!("a write went past the file size limit (SIGXFSZ); it failed"),
         }
         std::io::stdout().flush().ok();
