@@ -334,102 +334,82 @@ impl From<&Event> for JournalEvent {
 impl From<JournalEvent> for Event {
     fn from(e: JournalEvent) -> Event {
         use JournalEvent as J;
-        let (id, at) = (TicketId, Timestamp);
+        let (tid, ts) = (TicketId, Timestamp);
         match e {
             J::Issued { ticket } => Event::Issued {
                 ticket: ticket.into(),
             },
             J::Called {
-                id: i,
+                id,
                 window,
                 reason,
-                at: t,
+                at,
             } => Event::Called {
-                id: id(i),
+                id: tid(id),
                 window,
                 reason: reason.into(),
-                at: at(t),
+                at: ts(at),
             },
-            J::Recalled {
-                id: i,
+            J::Recalled { id, window, at } => Event::Recalled {
+                id: tid(id),
                 window,
-                at: t,
-            } => Event::Recalled {
-                id: id(i),
-                window,
-                at: at(t),
+                at: ts(at),
             },
-            J::Started {
-                id: i,
+            J::Started { id, window, at } => Event::Started {
+                id: tid(id),
                 window,
-                at: t,
-            } => Event::Started {
-                id: id(i),
-                window,
-                at: at(t),
+                at: ts(at),
             },
-            J::Finished {
-                id: i,
+            J::Finished { id, window, at } => Event::Finished {
+                id: tid(id),
                 window,
-                at: t,
-            } => Event::Finished {
-                id: id(i),
-                window,
-                at: at(t),
+                at: ts(at),
             },
-            J::NoShow {
-                id: i,
+            J::NoShow { id, window, at } => Event::NoShow {
+                id: tid(id),
                 window,
-                at: t,
-            } => Event::NoShow {
-                id: id(i),
-                window,
-                at: at(t),
+                at: ts(at),
             },
-            J::Rejoined { id: i, at: t } => Event::Rejoined {
-                id: id(i),
-                at: at(t),
+            J::Rejoined { id, at } => Event::Rejoined {
+                id: tid(id),
+                at: ts(at),
             },
             J::Transferred {
-                id: i,
+                id,
                 from_window,
                 to_service,
                 to_window,
                 note,
-                at: t,
+                at,
             } => Event::Transferred {
-                id: id(i),
+                id: tid(id),
                 from_window,
                 to_service,
                 to_window,
                 note,
-                at: at(t),
+                at: ts(at),
             },
-            J::Upgraded { id: i, at: t } => Event::Upgraded {
-                id: id(i),
-                at: at(t),
+            J::Upgraded { id, at } => Event::Upgraded {
+                id: tid(id),
+                at: ts(at),
             },
-            J::Cancelled {
-                id: i,
+            J::Cancelled { id, reason, at } => Event::Cancelled {
+                id: tid(id),
                 reason,
-                at: t,
-            } => Event::Cancelled {
-                id: id(i),
-                reason,
-                at: at(t),
+                at: ts(at),
             },
-            J::Paused { window, at: t } => Event::Paused { window, at: at(t) },
-            J::Resumed { window, at: t } => Event::Resumed { window, at: at(t) },
+            J::Paused { window, at } => Event::Paused { window, at: ts(at) },
+            J::Resumed { window, at } => Event::Resumed { window, at: ts(at) },
             J::DayRolledOver {
                 from,
                 to,
                 expired,
-                at: t,
+                at,
             } => Event::DayRolledOver {
                 from,
                 to,
                 expired: expired.into_iter().map(TicketId).collect(),
-                at: at(t),
+                at: ts(at),
             },
         }
     }
