@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::queue::{CallPolicy, DayBoundary, QueueConfig, ServiceDef, WindowDef};
 use crate::roster::install::RosterConfig;
 use crate::roster::Categories;
+use crate::schedule::{DayRule, On, Schedule, Span};
 
 /// Where `--config` points when it is not given: the installed file first,
 /// then the example in a checkout.
@@ -119,6 +120,10 @@ pub struct Service {
     /// What to bring (一次性告知): printed on the ticket and shown on the
     /// kiosk's screen (`[[services]] documents = ["身份证", "户口簿"]`).
     pub documents: Vec<String>,
+    /// When the kiosk gives out its tickets, and how many (`hours`,
+    /// `daily_limit`, `priority_daily_limit`, `hourly_limit`,
+    /// `[[services.days]]`).
+    pub schedule: Schedule,
 }
 
 /// A window (counter).
@@ -690,6 +695,23 @@ struct RawService {
     letter: String,
     #[serde(default)]
     documents: Vec<String>,
+    hours: Option<Vec<String>>,
+    daily_limit: Option<u32>,
+    priority_daily_limit: Option<u32>,
+    hourly_limit: Option<u32>,
+    #[serde(default)]
+    days: Vec<RawDayRule>,
+}
+
+/// `[[services.days]]`: what differs on a date or a weekday.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDayRule {
+    on: String,
+    hours: Option<Vec<String>>,
+    daily_limit: Option<u32>,
+    priority_daily_limit: Option<u32>,
+    hourly_limit: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1133,12 +1155,95 @@ fn service_config(
             "must list 1 to 20 non-empty names of documents, e.g. [\"身份证\", \"户口簿\"]".into(),
         ));
     }
+    let schedule = schedule_config(&s, &k)?;
     Ok(Service {
         code: s.code,
         name: s.name.trim().to_string(),
         letter: s.letter,
         documents,
+        schedule,
     })
+}
+
+/// A service's hours and limits: spans `"08:30-12:00"` in order without
+/// overlap, limits of at least 1, day rules `on` a date (`2026-12-15`) or
+/// a weekday (`sat`), each date or weekday once.
+fn schedule_config(s: &RawService, k: &KeyPath) -> Result<Schedule, Invalid> {
+    let limit = |v: Option<u32>, key: KeyPath| match v {
+        Some(0) => Err((
+            key,
+            "must be at least 1 (leave it out for no limit)".to_string(),
+        )),
+        v => Ok(v),
+    };
+    let mut days: Vec<DayRule> = Vec::new();
+    for (i, r) in s.days.iter().enumerate() {
+        let dk = k.key("days").index(i);
+        let on = match crate::schedule::parse_weekday(r.on.trim()) {
+            Some(w) => On::Weekday(w),
+            None => On::Date(r.on.trim().parse().map_err(|_| {
+                (
+                    dk.key("on"),
+                    format!(
+                        "\"{}\" must be a date like \"2026-12-15\" or a weekday mon … sun",
+                        r.on
+                    ),
+                )
+            })?),
+        };
+        if days.iter().any(|d| d.on == on) {
+            return Err((dk.key("on"), format!("\"{}\" has a rule already", r.on)));
+        }
+        days.push(DayRule {
+            on,
+            hours: r
+                .hours
+                .as_deref()
+                .map(|h| spans(h, dk.key("hours")))
+                .transpose()?,
+            daily_limit: limit(r.daily_limit, dk.key("daily_limit"))?,
+            priority_daily_limit: limit(r.priority_daily_limit, dk.key("priority_daily_limit"))?,
+            hourly_limit: limit(r.hourly_limit, dk.key("hourly_limit"))?,
+        });
+    }
+    let hours =
+        match s.hours.as_deref() {
+            Some([]) => return Err((
+                k.key("hours"),
+                "must list at least one span such as \"08:30-12:00\" (leave it out: open all day)"
+                    .into(),
+            )),
+            Some(h) => spans(h, k.key("hours"))?,
+            None => Vec::new(),
+        };
+    Ok(Schedule {
+        hours,
+        daily_limit: limit(s.daily_limit, k.key("daily_limit"))?,
+        priority_daily_limit: limit(s.priority_daily_limit, k.key("priority_daily_limit"))?,
+        hourly_limit: limit(s.hourly_limit, k.key("hourly_limit"))?,
+        days,
+    })
+}
+
+/// Spans `"HH:MM-HH:MM"`, in order, not overlapping.
+fn spans(raw: &[String], key: KeyPath) -> Result<Vec<Span>, Invalid> {
+    let mut out: Vec<Span> = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let span = crate::schedule::parse_span(r).ok_or_else(|| {
+            (
+                key.index(i),
+                format!("\"{r}\" must be a span of the day like \"08:30-12:00\""),
+            )
+        })?;
+        if out.last().is_some_and(|prev| prev.to > span.from) {
+            return Err((
+                key.index(i),
+                format!("\"{r}\" must start after the span before it ends"),
+            ));
+        }
+        out.push(span);
+    }
+    Ok(out)
 }
 
 /// `[[windows]]`: at least one; numbers 1-999 and unique, known service

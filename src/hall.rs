@@ -79,6 +79,10 @@ pub enum HallError {
     /// The high-water record cannot be read.
     #[error(transparent)]
     Record(#[from] crate::store::hwm::RecordError),
+    /// The service gives out no ticket now (hours, a limit): why, and
+    /// when to come back. Nothing issued.
+    #[error("no ticket now: {0:?}")]
+    NotNow(crate::schedule::Refusal),
     /// The data directory is unusable.
     #[error("data directory {path}: {message}")]
     DataDir {
@@ -361,6 +365,9 @@ impl Hall {
         let (ticket, reprint) = match open {
             Some(t) => (t, true),
             None => {
+                if let Some(s) = ask.schedule {
+                    self.admit(s, ask.service, ask.lane, now)?;
+                }
                 let ev = self.queue.issue_with(
                     ask.service,
                     ask.lane,
@@ -383,6 +390,37 @@ impl Hall {
             ahead,
             wait,
         })
+    }
+
+    /// Whether the schedule lets a new ticket of `lane` out now, by the
+    /// hall's local time and the day's tickets of the service.
+    fn admit(
+        &self,
+        schedule: &crate::schedule::Schedule,
+        service: &str,
+        lane: Lane,
+        now: Timestamp,
+    ) -> Result<(), HallError> {
+        use chrono::{TimeZone, Timelike};
+        if schedule.is_open_always() {
+            return Ok(());
+        }
+        let local = self
+            .boundary
+            .timezone
+            .timestamp_millis_opt(now.0)
+            .single()
+            .ok_or_else(|| HallError::Refused(format!("no local time for {}", now.0)))?;
+        let minutes_into_hour = i64::from(local.minute()) * 60_000
+            + i64::from(local.second()) * 1000
+            + i64::from(local.timestamp_subsec_millis());
+        let counts = crate::schedule::Counts::of(
+            self.queue.tickets(),
+            service,
+            Timestamp(now.0 - minutes_into_hour),
+        );
+        crate::schedule::admit(schedule, lane, local.date_naive(), local.time(), counts)
+            .map_err(HallError::NotNow)
     }
 
     /// Issues a ticket durably, as the manager (tests and tools).
@@ -442,6 +480,10 @@ pub struct Ask<'a> {
     pub request: Option<&'a str>,
     /// The resident as the bureau counts them (roster category, age band).
     pub profile: crate::store::Profile,
+    /// The service's hours and limits, for a new ticket at the kiosk
+    /// (`None`: staff issuing, not limited). A resident's open ticket is
+    /// given again whatever the hour.
+    pub schedule: Option<&'a crate::schedule::Schedule>,
 }
 
 /// What [`Hall::open_or_issue`] did.

@@ -33,4 +33,5 @@ pub mod voice;
 /// The city database (PostgreSQL).
 pub use greenwave_citydb as citydb;
 pub use greenwave_core::queue;
+pub use greenwave_core::schedule;
 pub use greenwave_store as store;

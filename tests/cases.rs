@@ -635,7 +635,7 @@ fn a_visit_after_the_follow_up_period_starts_a_new_case() {
     let hall_dir = hall();
     let cfg = Config::load(&hall_dir.config).unwrap();
     assert_eq!(cfg.follow_up_days, 30, "the default");
-    let t0 = Timestamp(1_764_550_800_000); // 2026-12-01 09:00 in the hall
+    let t0 = Timestamp(1_764_550_800_000); // 2025-12-01 09:00 in the hall
     let clock = Arc::new(ManualClock::new(t0));
     let mut h = Hall::open(&cfg, clock.clone()).unwrap();
     let ids = ["h1".to_string(), "h2".to_string()];
@@ -652,6 +652,7 @@ fn a_visit_after_the_follow_up_period_starts_a_new_case() {
                 identified: None,
                 request: None,
                 profile: Default::default(),
+                schedule: None,
             })
             .unwrap()
             .ticket;

@@ -168,6 +168,8 @@ enum Swiped {
     Printed(String),
     /// It said `暂停取号` and printed nothing.
     Paused,
+    /// It said no ticket now (its hall's hours or limits), printed nothing.
+    NotNow(String),
 }
 
 impl Kiosk {
@@ -231,19 +233,27 @@ impl Kiosk {
             || {
                 self.daemon.lines()[lines..]
                     .iter()
-                    .find(|l| l.contains("您的号码") || l.as_str() == PAUSED_SWIPE)
+                    .find(|l| {
+                        l.contains("您的号码")
+                            || l.as_str() == PAUSED_SWIPE
+                            || l.contains("号已发完")
+                            || l.contains("取号已结束")
+                    })
                     .cloned()
             },
             || format!("{:?}\n{}", self.daemon.lines(), self.daemon.stderr()),
         );
         self.lift();
-        if answer == PAUSED_SWIPE {
+        if !answer.contains("您的号码") {
             assert_eq!(
                 self.printer.control().jobs().len(),
                 jobs,
-                "a paused kiosk printed: {answer}"
+                "a kiosk that issued nothing printed: {answer}"
             );
-            return Swiped::Paused;
+            return match answer == PAUSED_SWIPE {
+                true => Swiped::Paused,
+                false => Swiped::NotNow(answer),
+            };
         }
         let printed = self.printed();
         assert_eq!(printed.len(), jobs + 1, "one swipe, one print: {answer}");
@@ -315,6 +325,7 @@ fn serve_all(
                     got.push((id_of(r), n));
                 }
                 Swiped::Paused => again.push(r),
+                Swiped::NotNow(line) => panic!("no limits in this hall: {line}"),
             }
         }
         todo = again;
@@ -715,4 +726,37 @@ impl Drop for Reaped {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A kiosk machine hears its hall server's daily limit and words it as the
+/// server's own kiosk would, printing nothing; a listed resident still gets
+/// the green wave, the normal lane's limit not being theirs (issue 20).
+#[test]
+fn a_kiosk_machine_tells_its_halls_limit_and_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let listed = fake::resident(900);
+    let server = Server::prepare(dir.path(), std::slice::from_ref(&listed), "");
+    let text = std::fs::read_to_string(&server.config).unwrap().replacen(
+        "letter = \"A\"\n",
+        "letter = \"A\"\ndaily_limit = 1\n",
+        1,
+    );
+    std::fs::write(&server.config, text).unwrap();
+    let d = server.start();
+    let k1 = Kiosk::start(&server, "k1", K1_TOKEN);
+    let health = format!("{}/healthz", k1.daemon.base);
+    eventually(
+        Duration::from_secs(20),
+        "the kiosk never reached its server",
+        || http("GET", &health, None, None).1["server_up"] == json!(true),
+        String::new,
+    );
+    assert_eq!(k1.swipe(&fake::resident(1)), Swiped::Printed("A001".into()));
+    assert_eq!(
+        k1.swipe(&fake::resident(2)),
+        Swiped::NotNow("[自助机] 今日民政救助号已发完，请明天上午 0:00 后再来".into())
+    );
+    assert_eq!(k1.swipe(&listed), Swiped::Printed("GA001".into()));
+    assert_eq!(tickets(&server.url()).len(), 2);
+    drop(d);
 }

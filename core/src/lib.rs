@@ -9,6 +9,7 @@
 pub mod actor;
 pub mod cases;
 pub mod queue;
+pub mod schedule;
 
 pub use actor::Actor;
 

@@ -384,9 +384,23 @@ impl Kiosk {
             },
             Identity::NoCard => Applicant::NoCard,
         };
-        let issued = match self.ask(applicant, service) {
+        let issued = match self.ask(applicant, service.clone()) {
             Ok(DeskAnswer::Ticket(t)) => t,
             Ok(DeskAnswer::CardNotBound) => return Outcome::CardNotBound,
+            Ok(DeskAnswer::NotNow(refusal)) => {
+                use chrono::TimeZone;
+                let today = cfg
+                    .day()
+                    .timezone
+                    .timestamp_millis_opt(self.parts.clock.now().0)
+                    .single()
+                    .map_or(today, |t| t.date_naive());
+                return Outcome::NotNow {
+                    service: service.clone(),
+                    refusal,
+                    today,
+                };
+            }
             Err(e @ KioskError::Unreachable { .. }) => {
                 tracing::warn!(error = %e, "no ticket: the hall server did not answer");
                 self.link(false);
@@ -493,6 +507,9 @@ impl Kiosk {
                 .service(&ticket.service)
                 .map(|s| s.name.clone())
                 .unwrap_or_default(),
+            Outcome::NotNow { service, .. } => cfg
+                .service(service)
+                .map_or_else(|| service.clone(), |s| s.name.clone()),
             _ => String::new(),
         };
         let p = words::present(outcome, &keys, &service);

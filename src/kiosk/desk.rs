@@ -58,6 +58,9 @@ pub enum DeskAnswer {
     Ticket(Box<IssuedTicket>),
     /// A priority card that is not bound to anyone: nothing issued.
     CardNotBound,
+    /// The service gives out no new ticket now (its hours, a limit):
+    /// nothing issued, nothing printed.
+    NotNow(crate::schedule::Refusal),
 }
 
 /// A ticket as the desk hands it to the kiosk.
@@ -267,7 +270,8 @@ impl HallDesk {
         };
         let person = found.person.map(hex::encode);
         let profile = profile_of(found.answer.as_ref(), found.age);
-        let issued = crate::sync::lock(&self.hall).open_or_issue(Ask {
+        let cfg = self.cfg();
+        let asked = crate::sync::lock(&self.hall).open_or_issue(Ask {
             actor,
             service,
             person: person.as_deref(),
@@ -276,7 +280,14 @@ impl HallDesk {
             identified,
             request,
             profile,
-        })?;
+            schedule: cfg.service(service).map(|s| &s.schedule),
+        });
+        let issued = match asked {
+            Err(crate::hall::HallError::NotNow(refusal)) => {
+                return Ok(DeskAnswer::NotNow(refusal));
+            }
+            other => other?,
+        };
         Ok(DeskAnswer::Ticket(Box::new(IssuedTicket {
             ticket: issued.ticket,
             reprint: issued.reprint,
@@ -419,6 +430,7 @@ impl HallDesk {
                 category: check.category.as_deref().map(Into::into),
                 age_band: age_of(id, self.today()).map(AgeBand::of),
             },
+            schedule: None,
         })?;
         Ok((check, issued.ticket))
     }

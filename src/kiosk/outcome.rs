@@ -29,6 +29,16 @@ pub enum Outcome {
     ChooseService,
     /// A priority card that is not bound to anyone: nothing issued.
     CardNotBound,
+    /// The service gives out no new ticket now (its hours, a limit):
+    /// nothing issued, nothing printed; the screen says when to come back.
+    NotNow {
+        /// The service asked for (its code).
+        service: String,
+        /// Why, and when tickets are given out again.
+        refusal: crate::schedule::Refusal,
+        /// The hall's local date, for "tomorrow".
+        today: chrono::NaiveDate,
+    },
     /// A card was on the reader but could not be read: nothing issued.
     ReadFailed(ReadFailure),
     /// The hall could not issue a ticket (its store failed): nothing issued.

@@ -218,6 +218,10 @@ impl TicketDesk for RemoteDesk {
         let answer: TicketAnswer = self.call_retrying("/api/kiosk/tickets", Some(&body))?;
         match answer {
             TicketAnswer::CardNotBound => Ok(DeskAnswer::CardNotBound),
+            TicketAnswer::NotNow(r) => r
+                .refusal()
+                .map(DeskAnswer::NotNow)
+                .ok_or_else(|| self.unreachable("a refusal it could not read")),
             TicketAnswer::Ticket(t) => t
                 .issued()
                 .map(|t| DeskAnswer::Ticket(Box::new(t)))

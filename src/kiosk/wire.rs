@@ -17,6 +17,7 @@ use super::desk::{Applicant, DeskAnswer, IssuedTicket};
 use super::settings::KioskSettings;
 use super::PriorityReason;
 use crate::queue::{Lane, Ticket, TicketId, TicketState, Timestamp, WaitRange};
+use crate::schedule::{Opening, Refusal};
 
 /// `GET /api/kiosk/setup`: what a kiosk machine needs to serve residents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -230,6 +231,65 @@ pub enum TicketAnswer {
     Ticket(WireIssued),
     /// A priority card bound to nobody: nothing issued.
     CardNotBound,
+    /// No new ticket now (the service's hours, a limit): nothing issued.
+    NotNow(WireRefusal),
+}
+
+/// Why no ticket now, as sent: `kind` (`not_yet_open`, `break`, `closed`,
+/// `daily_limit`, `hourly_limit`) and when to come back (`date`
+/// `YYYY-MM-DD`, `at` `HH:MM`), where known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WireRefusal {
+    /// Why.
+    pub kind: String,
+    /// The date to come back, if not today.
+    pub date: Option<String>,
+    /// The time to come back.
+    pub at: Option<String>,
+}
+
+impl WireRefusal {
+    /// The refusal, as sent.
+    pub fn of(r: &Refusal) -> WireRefusal {
+        let hm = |t: chrono::NaiveTime| Some(t.format("%H:%M").to_string());
+        let opening = |o: &Option<Opening>| match o {
+            Some(o) => (Some(o.date.to_string()), hm(o.at)),
+            None => (None, None),
+        };
+        let (kind, (date, at)) = match r {
+            Refusal::NotYetOpen { opens } => ("not_yet_open", (None, hm(*opens))),
+            Refusal::Break { reopens } => ("break", (None, hm(*reopens))),
+            Refusal::Closed { next } => ("closed", opening(next)),
+            Refusal::DailyLimit { next } => ("daily_limit", opening(next)),
+            Refusal::HourlyLimit { next } => ("hourly_limit", opening(&Some(*next))),
+        };
+        WireRefusal {
+            kind: kind.to_string(),
+            date,
+            at,
+        }
+    }
+
+    /// The refusal the server meant; `None` for one this kiosk cannot read.
+    pub fn refusal(&self) -> Option<Refusal> {
+        let at = self
+            .at
+            .as_deref()
+            .and_then(|a| chrono::NaiveTime::parse_from_str(a, "%H:%M").ok());
+        let date = self.date.as_deref().and_then(|d| d.parse().ok());
+        let opening = match (date, at) {
+            (Some(date), Some(at)) => Some(Opening { date, at }),
+            _ => None,
+        };
+        Some(match self.kind.as_str() {
+            "not_yet_open" => Refusal::NotYetOpen { opens: at? },
+            "break" => Refusal::Break { reopens: at? },
+            "closed" => Refusal::Closed { next: opening },
+            "daily_limit" => Refusal::DailyLimit { next: opening },
+            "hourly_limit" => Refusal::HourlyLimit { next: opening? },
+            _ => return None,
+        })
+    }
 }
 
 impl WireIssued {
@@ -297,6 +357,7 @@ impl TicketAnswer {
         match a {
             DeskAnswer::Ticket(t) => TicketAnswer::Ticket(WireIssued::of(t)),
             DeskAnswer::CardNotBound => TicketAnswer::CardNotBound,
+            DeskAnswer::NotNow(r) => TicketAnswer::NotNow(WireRefusal::of(r)),
         }
     }
 }

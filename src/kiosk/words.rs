@@ -10,6 +10,8 @@ use greenwave_drivers::card::{DeviceFault, ReadFailure};
 use super::outcome::{Outcome, PrintProblem};
 use super::screen::{TicketShown, Update};
 use crate::queue::Lane;
+use crate::schedule::{Opening, Refusal};
+use chrono::{NaiveDate, NaiveTime};
 
 /// The prompt after a ticket is issued (or printed again).
 pub const PROMPT_TAKE_TICKET: &str = "请取票";
@@ -78,6 +80,13 @@ pub fn present(outcome: &Outcome, keys: &[(String, String)], service: &str) -> P
             spoken: PROMPT_CHOOSE_SERVICE.to_string(),
         },
         Outcome::CardNotBound => message(CARD_NOT_BOUND),
+        Outcome::NotNow { refusal, today, .. } => {
+            let (screen, spoken) = not_now(refusal, service, *today);
+            Presentation {
+                update: Update::Message(screen),
+                spoken,
+            }
+        }
         Outcome::ReadFailed(reason) => message(read_failure(reason)),
         Outcome::Unavailable => message(UNAVAILABLE),
         Outcome::Paused => message(super::screen::PAUSED),
@@ -114,6 +123,128 @@ fn ticket_sentence(
         s = format!("{s}。{}，{WRITE_IT_DOWN}", print_problem(*p));
     }
     s
+}
+
+/// Why no ticket now and when to come back, for the screen and for the
+/// voice: `今日民政救助号已发完，请明天 8:30 后再来` is spoken
+/// `…请明天上午八点半后再来` (the voice reads words, not `8:30`).
+pub fn not_now(refusal: &Refusal, service: &str, today: NaiveDate) -> (String, String) {
+    let written = sentence(refusal, service, &|t| written_time(t), &|d| {
+        day_words(d, today, false)
+    });
+    // The spaces that set a written time apart are no words.
+    let spoken = sentence(refusal, service, &|t| spoken_time(t), &|d| {
+        day_words(d, today, true)
+    });
+    (written, spoken.replace(' ', ""))
+}
+
+/// [`not_now`]'s sentence with times and days worded by `time` and `day`.
+fn sentence(
+    refusal: &Refusal,
+    service: &str,
+    time: &dyn Fn(NaiveTime) -> String,
+    day: &dyn Fn(NaiveDate) -> String,
+) -> String {
+    let when = |o: &Opening| format!("{}{}", day(o.date), time(o.at));
+    match refusal {
+        Refusal::NotYetOpen { opens } => {
+            format!("{service}今天{} 开始取号，请稍候", time(*opens))
+        }
+        Refusal::Break { reopens } => format!("{service}{} 开始取号", time(*reopens)),
+        Refusal::Closed { next: Some(o) } => {
+            format!("{service}今日取号已结束，请{} 后再来", when(o))
+        }
+        Refusal::Closed { next: None } => format!("{service}今日取号已结束"),
+        Refusal::DailyLimit { next: Some(o) } => {
+            format!("今日{service}号已发完，请{} 后再来", when(o))
+        }
+        Refusal::DailyLimit { next: None } => format!("今日{service}号已发完"),
+        Refusal::HourlyLimit { next } => {
+            format!("{service}本时段的号已发完，请{} 后再来", when(next))
+        }
+    }
+}
+
+/// One refusal of each kind, for [`every_prompt`] and the tests, as on
+/// 2026-12-01 (a Tuesday).
+fn sample_refusals() -> Vec<Refusal> {
+    let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
+    let on = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap_or_default();
+    vec![
+        Refusal::NotYetOpen { opens: at(8, 30) },
+        Refusal::Break {
+            reopens: at(13, 30),
+        },
+        Refusal::Closed {
+            next: Some(Opening {
+                date: on(7),
+                at: at(8, 30),
+            }),
+        },
+        Refusal::DailyLimit {
+            next: Some(Opening {
+                date: on(2),
+                at: at(8, 30),
+            }),
+        },
+        Refusal::HourlyLimit {
+            next: Opening {
+                date: on(1),
+                at: at(11, 0),
+            },
+        },
+    ]
+}
+
+/// `明天`, `后天`, `12月7日（周一）` (spoken `十二月七日星期一`: the
+/// voice reads digits one by one); nothing for today.
+fn day_words(date: NaiveDate, today: NaiveDate, spoken: bool) -> String {
+    use crate::speech::chinese_number;
+    use chrono::Datelike;
+    let week =
+        ["一", "二", "三", "四", "五", "六", "日"][date.weekday().num_days_from_monday() as usize];
+    match (date - today).num_days() {
+        0 => String::new(),
+        1 => "明天".to_string(),
+        2 => "后天".to_string(),
+        _ if spoken => format!(
+            "{}月{}日星期{week}",
+            chinese_number(date.month()),
+            chinese_number(date.day())
+        ),
+        _ => format!("{}月{}日（周{week}）", date.month(), date.day()),
+    }
+}
+
+/// `上午 8:30`, `下午 13:30` as the hall's notices write it.
+fn written_time(t: NaiveTime) -> String {
+    use chrono::Timelike;
+    let part = match t.hour() {
+        0..=11 => "上午",
+        12 => "中午",
+        13..=17 => "下午",
+        _ => "晚上",
+    };
+    format!("{part} {}:{:02}", t.hour(), t.minute())
+}
+
+/// `上午八点半`, `下午一点三十五分`: the time as people say it.
+fn spoken_time(t: NaiveTime) -> String {
+    use crate::speech::chinese_number;
+    use chrono::Timelike;
+    let (part, h) = match t.hour() {
+        0..=11 => ("上午", t.hour()),
+        12 => ("中午", 12),
+        13..=17 => ("下午", t.hour() - 12),
+        h => ("晚上", h - 12),
+    };
+    let m = match t.minute() {
+        0 => String::new(),
+        30 => "半".to_string(),
+        m => format!("{}分", chinese_number(m)),
+    };
+    format!("{part}{}点{m}", chinese_number(h))
 }
 
 /// What the kiosk says as soon as a ticket is issued, before it prints:
@@ -160,6 +291,10 @@ pub fn every_prompt(samples: &[&str]) -> Vec<String> {
         out.push(number_prompt(n, false));
         out.push(number_prompt(n, true));
     }
+    out.extend(sample_refusals().iter().map(|r| {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default();
+        not_now(r, "民政救助", today).1
+    }));
     out
 }
 
@@ -209,6 +344,39 @@ pub fn reader_down(f: &DeviceFault) -> Update {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_refusal_says_why_and_when_to_come_back_in_words_for_the_voice() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let said: Vec<(String, String)> = sample_refusals()
+            .iter()
+            .map(|r| not_now(r, "民政救助", today))
+            .collect();
+        let screens: Vec<&str> = said.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            screens,
+            [
+                "民政救助今天上午 8:30 开始取号，请稍候",
+                "民政救助下午 13:30 开始取号",
+                "民政救助今日取号已结束，请12月7日（周一）上午 8:30 后再来",
+                "今日民政救助号已发完，请明天上午 8:30 后再来",
+                "民政救助本时段的号已发完，请上午 11:00 后再来",
+            ]
+        );
+        // Spoken: no digits or colons for the voice to read as English.
+        assert_eq!(said[3].1, "今日民政救助号已发完，请明天上午八点半后再来");
+        assert_eq!(said[1].1, "民政救助下午一点半开始取号");
+        assert_eq!(
+            said[2].1,
+            "民政救助今日取号已结束，请十二月七日星期一上午八点半后再来"
+        );
+        for (_, spoken) in &said {
+            assert!(
+                !spoken.contains(|c: char| c == ':' || c.is_ascii_digit()),
+                "{spoken}"
+            );
+        }
+    }
     use super::*;
     use crate::queue::{Ticket, TicketId, TicketState, Timestamp};
 
