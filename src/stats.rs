@@ -39,6 +39,10 @@ pub enum GroupBy {
     Lane,
     /// The helper who accompanied the case (tickets without one: `-`).
     Helper,
+    /// The hour of the day the ticket was issued (`09:00` for 09:00–09:59,
+    /// all days of the period together), in the hall's time zone: a
+    /// payout day's crowd hour by hour.
+    Hour,
 }
 
 /// Mean, median, 90th percentile and maximum of a set of durations, in
@@ -210,15 +214,27 @@ pub struct Sources<'a> {
     pub cases: &'a [CaseFact],
     /// Ratings.
     pub ratings: &'a [RatingFact],
+    /// The hall's time zone, for the hour of the day (`--by hour`);
+    /// UTC when not given.
+    pub tz: Option<chrono_tz::Tz>,
 }
 
 impl<'a> Sources<'a> {
+    /// The same, with the hall's time zone for hours of the day.
+    pub fn in_tz(self, tz: chrono_tz::Tz) -> Sources<'a> {
+        Sources {
+            tz: Some(tz),
+            ..self
+        }
+    }
+
     /// The records read from the store.
     pub fn of(records: &'a Records) -> Sources<'a> {
         Sources {
             tickets: &records.tickets,
             cases: &records.cases,
             ratings: &records.ratings,
+            tz: None,
         }
     }
 
@@ -332,6 +348,7 @@ pub fn figures(
                 .case
                 .and_then(|c| c.helper.clone())
                 .unwrap_or_else(|| "-".to_string()),
+            GroupBy::Hour => hour_of_day(l.t.issued_at, src.tz),
         };
         groups.entry(key).or_default().push(l);
         all.push(l);
@@ -356,6 +373,17 @@ pub fn figures(
         figures: summarise(&all),
     });
     rows
+}
+
+/// `09:00`: the local hour of an instant.
+fn hour_of_day(t: crate::queue::Timestamp, tz: Option<chrono_tz::Tz>) -> String {
+    use chrono::Timelike;
+    let at = chrono::DateTime::from_timestamp_millis(t.0).unwrap_or_default();
+    let hour = match tz {
+        Some(tz) => at.with_timezone(&tz).hour(),
+        None => at.hour(),
+    };
+    format!("{hour:02}:00")
 }
 
 /// The figures of every group of tickets, the group given by `key` of a
@@ -660,6 +688,7 @@ impl GroupBy {
             GroupBy::Window => "window",
             GroupBy::Lane => "lane",
             GroupBy::Helper => "helper",
+            GroupBy::Hour => "hour",
         }
     }
 }
@@ -685,6 +714,7 @@ pub fn workbook(
         (GroupBy::Window, "按窗口"),
         (GroupBy::Lane, "按通道"),
         (GroupBy::Helper, "按协办员"),
+        (GroupBy::Hour, "按小时"),
     ];
     let made: Vec<(String, &str, String)> = groupings
         .iter()

@@ -246,7 +246,7 @@ fn people_open_the_figures(hall: &common::TestHall) {
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&book).unwrap();
     assert_eq!(
         wb.sheet_names(),
-        ["按日期", "按业务", "按窗口", "按通道", "按协办员"]
+        ["按日期", "按业务", "按窗口", "按通道", "按协办员", "按小时"]
     );
     let lanes = wb.worksheet_range("按通道").unwrap();
     let cell = |r: u32, c: u32| {
@@ -369,6 +369,7 @@ fn residents_own_ratings_count_apart_and_none_is_no_rate_not_zero() {
             tickets: &tickets,
             cases: &cases,
             ratings,
+            tz: None,
         };
         figures(&src, None, None, GroupBy::Day)
             .last()
@@ -411,6 +412,7 @@ fn the_mechanism_day_gives_the_bureau_figures() {
         tickets: &tickets,
         cases: &cases,
         ratings: &ratings,
+        tz: None,
     };
     let rows = figures(&src, None, None, GroupBy::Day);
     let f = &rows.last().unwrap().figures;
@@ -461,6 +463,7 @@ fn the_daily_export_has_the_total_then_each_grouping() {
         tickets: &tickets,
         cases: &cases,
         ratings: &ratings,
+        tz: None,
     };
     let day = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     let csv = daily_csv(&src, "jd-01", day);
@@ -615,4 +618,61 @@ fn the_daemon_exports_the_days_it_missed_at_start() {
         .unwrap()
         .count();
     assert_eq!(files, 1);
+}
+
+/// `--by hour`: the tickets by the hour of the day they were issued, in the
+/// hall's time zone (a payout day's crowd, hour by hour; issue 20).
+#[test]
+fn figures_by_hour_follow_the_halls_clock() {
+    let day = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+    let cfg = QueueConfig {
+        services: vec![ServiceDef {
+            code: "civil".into(),
+            letter: "A".into(),
+        }],
+        windows: vec![WindowDef {
+            number: 1,
+            services: vec!["civil".into()],
+        }],
+        priority_prefix: "G".into(),
+        policy: CallPolicy::default(),
+    };
+    let mut q = Queue::new(cfg, day, 1);
+    let mut journal = Vec::new();
+    // t(0) is 16:00 in Shanghai.
+    for (m, lane) in [
+        (0, Lane::Normal),
+        (50, Lane::Priority),
+        (70, Lane::Normal),
+        (130, Lane::Normal),
+    ] {
+        let ev = q.issue("civil", lane, t(m)).unwrap();
+        q.apply(&ev);
+        journal.push(JournalEntry {
+            seq: journal.len() as i64 + 1,
+            day,
+            event: ev,
+            actor: None,
+        });
+    }
+    let tickets = summaries_from_journal(&journal);
+    let rows = figures(
+        &Sources::tickets(&tickets).in_tz(chrono_tz::Asia::Shanghai),
+        None,
+        None,
+        GroupBy::Hour,
+    );
+    let got: Vec<(&str, usize, usize)> = rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.figures.issued, r.figures.priority))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("16:00", 2, 1),
+            ("17:00", 1, 0),
+            ("18:00", 1, 0),
+            ("合计", 4, 1)
+        ]
+    );
 }

@@ -151,10 +151,11 @@ async fn read_days<T: Send + 'static>(
         let h = crate::sync::lock(&state.hall);
         h.store().path().to_string()
     };
+    let tz = state.cfg.day.timezone;
     tokio::task::spawn_blocking(move || -> Result<T, ApiError> {
         let store = Store::open(std::path::Path::new(&path)).map_err(HallError::from)?;
         let records = store.stats_records(from, to).map_err(HallError::from)?;
-        f(&crate::stats::Sources::of(&records))
+        f(&crate::stats::Sources::of(&records).in_tz(tz))
     })
     .await
     .map_err(|e| internal(e.to_string()))?

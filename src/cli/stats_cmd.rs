@@ -60,7 +60,7 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
     }
     let store = Store::open(&path)?;
     let records = store.stats_records(a.from, a.to)?;
-    let src = crate::stats::Sources::of(&records);
+    let src = crate::stats::Sources::of(&records).in_tz(cfg.day.timezone);
     if let Some(dir) = a.daily_csv {
         let hall = cfg.hall_code.as_deref().unwrap_or(&cfg.hall_name);
         let written = crate::export::write_days(&dir, &src, hall)?;
