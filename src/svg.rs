@@ -51,8 +51,9 @@ pub fn lines(title: &str, days: &[String], series: &[Series]) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}">"#,
         esc(title)
     );
-    for k in 0..=4 {
-        let v = max * k as f64 / 4.0;
+    let steps = grid_steps(max);
+    for k in 0..=steps {
+        let v = max * f64::from(k) / f64::from(steps);
         let _ = write!(
             s,
             r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" font-size="12" text-anchor="end" fill="#444">{}</text>"##,
@@ -147,6 +148,19 @@ pub fn bars(title: &str, bars: &[Bar]) -> String {
     s + "</svg>"
 }
 
+/// How many gridlines up to `max` (a [`nice`] bound), so that every label
+/// is a whole number and none repeats: 4 or 5 where they divide it, else
+/// 2 or 1 (an axis up to 2 is 0, 1, 2, never 0, 1, 1, 2, 2).
+fn grid_steps(max: f64) -> u32 {
+    [4u32, 5, 2, 1]
+        .into_iter()
+        .find(|n| {
+            let step = max / f64::from(*n);
+            step >= 1.0 && step.fract() == 0.0
+        })
+        .unwrap_or(1)
+}
+
 /// A round upper bound for an axis: 1, 2 or 5 times a power of ten.
 fn nice(max: f64) -> f64 {
     let p = 10f64.powf(max.log10().floor());
@@ -167,6 +181,33 @@ mod tests {
         assert_eq!(nice(13.0), 20.0);
         assert_eq!(nice(480.0), 500.0);
         assert_eq!(nice(1.0), 1.0);
+    }
+
+    /// Regression: the manager's hourly chart of a quiet hour read
+    /// 0, 1, 1, 2, 2 up its axis (quarters of 2, rounded).
+    #[test]
+    fn regression_a_small_axis_has_whole_labels_that_never_repeat() {
+        for top in [1.0, 2.0, 3.0, 5.0, 7.0, 13.0, 48.0, 480.0] {
+            let svg = lines(
+                "t",
+                &["08:00".to_string(), "09:00".to_string()],
+                &[Series {
+                    name: "s".into(),
+                    values: vec![0.0, top],
+                }],
+            );
+            let labels: Vec<&str> = svg
+                .split(r##"text-anchor="end" fill="#444">"##)
+                .skip(1)
+                .map(|rest| rest.split('<').next().unwrap())
+                .collect();
+            let mut seen = labels.clone();
+            seen.dedup();
+            assert_eq!(seen, labels, "{top}: {labels:?}");
+            let max = nice(top);
+            assert_eq!(labels.last().copied(), Some(max.to_string().as_str()));
+            assert!(labels.len() >= 2, "{top}: {labels:?}");
+        }
     }
 
     #[test]
