@@ -139,130 +139,107 @@ struct Visit {
     minute: u32,
 }
 
+/// Milliseconds since the first day's midnight.
+fn at(day: u32, minute: u32) -> i64 {
+    i64::from(day) * 1440 * MIN + i64::from(minute) * MIN
+}
+
+/// The simulation's state across days.
+struct Sim<'a> {
+    s: &'a Settings,
+    people: &'a [Resident],
+    sched: &'a Schedule,
+    start: NaiveDate,
+    out: Outcome,
+    /// Visits of later days.
+    pending: Vec<Visit>,
+}
+
+/// One day's hall: its queue, who holds which ticket (resident, time in
+/// the hall from, issued at), when each busy window is free.
+struct Day {
+    day: u32,
+    date: NaiveDate,
+    q: Queue,
+    holders: BTreeMap<TicketId, (usize, i64, i64)>,
+    busy: BTreeMap<u32, u32>,
+    /// Visits still to come today.
+    today: Vec<Visit>,
+}
+
 fn simulate(s: &Settings, people: &[Resident], sched: &Schedule) -> Outcome {
-    let start = NaiveDate::from_ymd_opt(2026, 12, 14).expect("a date");
-    let cfg = QueueConfig {
-        services: vec![ServiceDef {
-            code: "civil".into(),
-            letter: "A".into(),
-        }],
-        windows: (1..=s.windows)
-            .map(|n| WindowDef {
-                number: n,
-                services: vec!["civil".into()],
+    let mut sim = Sim {
+        s,
+        people,
+        sched,
+        start: NaiveDate::from_ymd_opt(2026, 12, 14).expect("a date"),
+        out: Outcome::default(),
+        pending: people
+            .iter()
+            .enumerate()
+            .map(|(who, r)| Visit {
+                who,
+                first: at(r.day, r.minute),
+                day: r.day,
+                minute: r.minute,
             })
             .collect(),
-        priority_prefix: "G".into(),
-        policy: CallPolicy::default(),
     };
-    let at = |day: u32, minute: u32| i64::from(day) * 1440 * MIN + i64::from(minute) * MIN;
-    let mut out = Outcome::default();
-    let mut pending: Vec<Visit> = people
-        .iter()
-        .enumerate()
-        .map(|(who, r)| Visit {
-            who,
-            first: at(r.day, r.minute),
-            day: r.day,
-            minute: r.minute,
-        })
-        .collect();
     let mut next_id = 1;
     for day in 0..s.days + 2 {
-        let date = start + Duration::days(i64::from(day));
-        let mut q = Queue::new(cfg.clone(), date, next_id);
-        let mut holders: BTreeMap<TicketId, (usize, i64, i64)> = BTreeMap::new();
-        let mut busy: BTreeMap<u32, u32> = BTreeMap::new();
-        let (today, later): (Vec<Visit>, Vec<Visit>) =
-            pending.into_iter().partition(|v| v.day == day);
-        pending = later;
-        let mut today: Vec<Visit> = today;
+        next_id = sim.run_day(day, next_id);
+    }
+    sim.out.unserved += sim.pending.len();
+    sim.out
+}
+
+impl Sim<'_> {
+    /// One day from 07:00 to 18:30; returns the next ticket id.
+    fn run_day(&mut self, day: u32, next_id: u64) -> u64 {
+        let date = self.start + Duration::days(i64::from(day));
+        let cfg = QueueConfig {
+            services: vec![ServiceDef {
+                code: "civil".into(),
+                letter: "A".into(),
+            }],
+            windows: (1..=self.s.windows)
+                .map(|n| WindowDef {
+                    number: n,
+                    services: vec!["civil".into()],
+                })
+                .collect(),
+            priority_prefix: "G".into(),
+            policy: CallPolicy::default(),
+        };
+        let (today, later): (Vec<Visit>, Vec<Visit>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|v| v.day == day);
+        self.pending = later;
+        let mut d = Day {
+            day,
+            date,
+            q: Queue::new(cfg, date, next_id),
+            holders: BTreeMap::new(),
+            busy: BTreeMap::new(),
+            today,
+        };
         for minute in FIRST_MINUTE..=LAST_MINUTE {
-            let now = Timestamp(at(day, minute));
-            let time = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).expect("a time");
-            let (now_here, rest): (Vec<Visit>, Vec<Visit>) =
-                today.into_iter().partition(|v| v.minute <= minute);
-            today = rest;
+            let (now_here, rest): (Vec<Visit>, Vec<Visit>) = std::mem::take(&mut d.today)
+                .into_iter()
+                .partition(|v| v.minute <= minute);
+            d.today = rest;
             for v in now_here {
-                let lane = people[v.who].lane;
-                let hour_start = Timestamp(at(day, minute - time.minute()));
-                let counts = Counts::of(q.tickets(), "civil", hour_start);
-                match admit(sched, lane, date, time, counts) {
-                    Ok(()) => {
-                        let ev = q.issue("civil", lane, now).expect("issue");
-                        q.apply(&ev);
-                        let id = ev.ticket_id().expect("a ticket");
-                        holders.insert(id, (v.who, v.first, now.0));
-                    }
-                    Err(r) => {
-                        // Before the doors open or in the lunch break
-                        // people wait at the door: their time in the hall
-                        // runs on. Told to come back (a limit, closing),
-                        // they leave and it starts again when they return.
-                        let waits_at_door =
-                            matches!(r, Refusal::NotYetOpen { .. } | Refusal::Break { .. });
-                        if !waits_at_door {
-                            out.turned_away += 1;
-                        }
-                        let back = come_back(r, date, start);
-                        let first = |d: u32, m: u32| if waits_at_door { v.first } else { at(d, m) };
-                        match back {
-                            Some((d, m)) if d == day => today.push(Visit {
-                                minute: m,
-                                first: first(d, m),
-                                ..v
-                            }),
-                            Some((d, m)) => pending.push(Visit {
-                                day: d,
-                                minute: m,
-                                first: first(d, m),
-                                ..v
-                            }),
-                            None => out.unserved += 1,
-                        }
-                    }
-                }
+                self.kiosk(&mut d, v, minute);
             }
-            for w in 1..=s.windows {
-                if busy.get(&w).is_some_and(|&end| end <= minute) {
-                    let ev = q.finish(w, now).expect("finish");
-                    q.apply(&ev);
-                    busy.remove(&w);
-                }
-                if busy.contains_key(&w) {
-                    continue;
-                }
-                let Ok(ev) = q.call_next(w, now) else {
-                    continue;
-                };
-                q.apply(&ev);
-                let id = ev.ticket_id().expect("a ticket");
-                let ev = q.start(w, now).expect("start");
-                q.apply(&ev);
-                let (who, first, issued) = holders[&id];
-                let lane = lane_name(people[who].lane);
-                out.wait
-                    .entry(lane)
-                    .or_default()
-                    .push((now.0 - issued) / MIN);
-                out.in_hall
-                    .entry(lane)
-                    .or_default()
-                    .push((now.0 - first) / MIN);
-                busy.insert(w, minute + people[who].service_min);
+            for w in 1..=self.s.windows {
+                self.window(&mut d, w, minute);
             }
         }
         // Not called by closing: they come back at the next day's opening.
-        let called: std::collections::HashSet<TicketId> = q
-            .tickets()
-            .iter()
-            .filter(|t| t.first_called_at.is_some())
-            .map(|t| t.id)
-            .collect();
-        for (id, (who, _, _)) in &holders {
-            if !called.contains(id) {
-                out.turned_away += 1;
-                pending.push(Visit {
+        for (id, (who, _, _)) in &d.holders {
+            if d.q.ticket(*id).is_some_and(|t| t.first_called_at.is_none()) {
+                self.out.turned_away += 1;
+                self.pending.push(Visit {
                     who: *who,
                     first: at(day + 1, 8 * 60 + 30),
                     day: day + 1,
@@ -270,10 +247,89 @@ fn simulate(s: &Settings, people: &[Resident], sched: &Schedule) -> Outcome {
                 });
             }
         }
-        next_id = q.tickets().iter().map(|t| t.id.0).max().unwrap_or(next_id) + 1;
+        d.q.tickets()
+            .iter()
+            .map(|t| t.id.0)
+            .max()
+            .unwrap_or(next_id)
+            + 1
     }
-    out.unserved += pending.len();
-    out
+
+    /// A resident at the kiosk: a ticket, or told when to come back.
+    fn kiosk(&mut self, d: &mut Day, v: Visit, minute: u32) {
+        let now = Timestamp(at(d.day, minute));
+        let time = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).expect("a time");
+        let lane = self.people[v.who].lane;
+        let hour_start = Timestamp(at(d.day, minute - time.minute()));
+        let counts = Counts::of(d.q.tickets(), "civil", hour_start);
+        let refusal = match admit(self.sched, lane, d.date, time, counts) {
+            Ok(()) => {
+                let ev = d.q.issue("civil", lane, now).expect("issue");
+                d.q.apply(&ev);
+                let id = ev.ticket_id().expect("a ticket");
+                d.holders.insert(id, (v.who, v.first, now.0));
+                return;
+            }
+            Err(r) => r,
+        };
+        // Before the doors open or in the lunch break people wait at the
+        // door: their time in the hall runs on. Told to come back (a
+        // limit, closing), they leave and it starts again when they return.
+        let at_door = matches!(refusal, Refusal::NotYetOpen { .. } | Refusal::Break { .. });
+        if !at_door {
+            self.out.turned_away += 1;
+        }
+        let Some((day, minute)) = come_back(refusal, d.date, self.start) else {
+            self.out.unserved += 1;
+            return;
+        };
+        let first = if at_door { v.first } else { at(day, minute) };
+        let back = Visit {
+            day,
+            minute,
+            first,
+            ..v
+        };
+        if day == d.day {
+            d.today.push(back);
+        } else {
+            self.pending.push(back);
+        }
+    }
+
+    /// A window: finishes its resident when their time is up, calls the
+    /// next by the call policy.
+    fn window(&mut self, d: &mut Day, w: u32, minute: u32) {
+        let now = Timestamp(at(d.day, minute));
+        if d.busy.get(&w).is_some_and(|&end| end <= minute) {
+            let ev = d.q.finish(w, now).expect("finish");
+            d.q.apply(&ev);
+            d.busy.remove(&w);
+        }
+        if d.busy.contains_key(&w) {
+            return;
+        }
+        let Ok(ev) = d.q.call_next(w, now) else {
+            return;
+        };
+        d.q.apply(&ev);
+        let id = ev.ticket_id().expect("a ticket");
+        let ev = d.q.start(w, now).expect("start");
+        d.q.apply(&ev);
+        let (who, first, issued) = d.holders[&id];
+        let lane = lane_name(self.people[who].lane);
+        self.out
+            .wait
+            .entry(lane)
+            .or_default()
+            .push((now.0 - issued) / MIN);
+        self.out
+            .in_hall
+            .entry(lane)
+            .or_default()
+            .push((now.0 - first) / MIN);
+        d.busy.insert(w, minute + self.people[who].service_min);
+    }
 }
 
 /// The day (from the first) and minute a refusal tells people to come back.

@@ -401,16 +401,13 @@ impl Hall {
         lane: Lane,
         now: Timestamp,
     ) -> Result<(), HallError> {
-        use chrono::{TimeZone, Timelike};
+        use chrono::Timelike;
         if schedule.is_open_always() {
             return Ok(());
         }
-        let local = self
-            .boundary
-            .timezone
-            .timestamp_millis_opt(now.0)
-            .single()
-            .ok_or_else(|| HallError::Refused(format!("no local time for {}", now.0)))?;
+        let local = chrono::DateTime::from_timestamp_millis(now.0)
+            .unwrap_or_default()
+            .with_timezone(&self.boundary.timezone);
         let minutes_into_hour = i64::from(local.minute()) * 60_000
             + i64::from(local.second()) * 1000
             + i64::from(local.timestamp_subsec_millis());

@@ -135,16 +135,13 @@ fn a_tmux_test_that_ends_early_leaves_no_daemon_behind() {
     );
 }
 
-/// `greenwave run` in a terminal stops when the terminal goes away, as any
-/// foreground program does (issue 18: closing the window used to leave the
-/// daemon running, taking the SIGHUP for "reload"), and stops cleanly: the
-/// data directory is free again and the store verifies.
-#[test]
-fn a_daemon_run_in_a_terminal_stops_when_the_terminal_goes() {
+/// A fresh hall's daemon in a tmux pane (`env` first: `env X=1`), up and
+/// then sent SIGHUP, as a closing terminal or `systemctl reload` would.
+fn started_then_hung_up(env: &str) -> (common::TestHall, common::Tmux, u32) {
     let hall = common::TestHall::new("");
     let tmux = common::Tmux::start(
         &format!(
-            "exec {} --config {} run",
+            "exec {env} {} --config {} run",
             common::BIN,
             hall.config.display()
         ),
@@ -153,12 +150,21 @@ fn a_daemon_run_in_a_terminal_stops_when_the_terminal_goes() {
     );
     tmux.wait_for(&["greenwave 已启动"]);
     let pid = tmux.pane_pid();
-    // The terminal goes: tmux hangs up its pane (SIGHUP), nothing else.
     let st = Command::new("kill")
         .args(["-HUP", &pid.to_string()])
         .status()
         .unwrap();
     assert!(st.success());
+    (hall, tmux, pid)
+}
+
+/// `greenwave run` in a terminal stops when the terminal goes away, as any
+/// foreground program does (issue 18: closing the window used to leave the
+/// daemon running, taking the SIGHUP for "reload"), and stops cleanly: the
+/// data directory is free again and the store verifies.
+#[test]
+fn a_daemon_run_in_a_terminal_stops_when_the_terminal_goes() {
+    let (hall, tmux, pid) = started_then_hung_up("");
     common::eventually(
         Duration::from_secs(10),
         &format!("daemon {pid} did not stop on the terminal's hang-up"),
@@ -174,23 +180,7 @@ fn a_daemon_run_in_a_terminal_stops_when_the_terminal_goes() {
 /// even when its stdin is a terminal (the kiosk's screen on a tty).
 #[test]
 fn a_daemon_run_by_systemd_reloads_on_sighup() {
-    let hall = common::TestHall::new("");
-    let tmux = common::Tmux::start(
-        &format!(
-            "exec env INVOCATION_ID=0123456789abcdef {} --config {} run",
-            common::BIN,
-            hall.config.display()
-        ),
-        100,
-        30,
-    );
-    tmux.wait_for(&["greenwave 已启动"]);
-    let pid = tmux.pane_pid();
-    let st = Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let (_hall, tmux, pid) = started_then_hung_up("env INVOCATION_ID=0123456789abcdef");
     tmux.wait_for(&["配置已重新加载"]);
     assert!(tmux.alive(), "{}", tmux.capture());
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());

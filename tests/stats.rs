@@ -22,16 +22,9 @@ fn t(m: i64) -> Timestamp {
     Timestamp(1_800_000_000_000 + m * MIN)
 }
 
-/// The worked day (times in minutes):
-/// - A001 normal, issued 0, called 10 at window 2, started 12, finished 20;
-/// - GA001 priority, issued 5, called 6 at window 1, started 7, finished 17;
-/// - A002 normal, issued 11, called 21 at window 1, no-show 25;
-/// - A003 normal, issued 30, called 31 at window 2, transferred 32 to
-///   medical, never called again: expired at the rollover;
-/// - GB001 priority (medical), issued 40, cancelled 41.
-fn worked_day() -> Vec<JournalEntry> {
-    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-    let cfg = QueueConfig {
+/// Civil (A) at window 1, civil and medical (B) at window 2.
+fn two_services() -> QueueConfig {
+    QueueConfig {
         services: vec![
             ServiceDef {
                 code: "civil".into(),
@@ -54,8 +47,19 @@ fn worked_day() -> Vec<JournalEntry> {
         ],
         priority_prefix: "G".into(),
         policy: CallPolicy::default(),
-    };
-    let mut q = Queue::new(cfg, day, 1);
+    }
+}
+
+/// The worked day (times in minutes):
+/// - A001 normal, issued 0, called 10 at window 2, started 12, finished 20;
+/// - GA001 priority, issued 5, called 6 at window 1, started 7, finished 17;
+/// - A002 normal, issued 11, called 21 at window 1, no-show 25;
+/// - A003 normal, issued 30, called 31 at window 2, transferred 32 to
+///   medical, never called again: expired at the rollover;
+/// - GB001 priority (medical), issued 40, cancelled 41.
+fn worked_day() -> Vec<JournalEntry> {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let mut q = Queue::new(two_services(), day, 1);
     let mut journal = Vec::new();
     let mut step = |q: &mut Queue, f: &dyn Fn(&Queue) -> Result<Event, QueueError>| {
         let ev = f(q).unwrap();
@@ -625,19 +629,7 @@ fn the_daemon_exports_the_days_it_missed_at_start() {
 #[test]
 fn figures_by_hour_follow_the_halls_clock() {
     let day = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
-    let cfg = QueueConfig {
-        services: vec![ServiceDef {
-            code: "civil".into(),
-            letter: "A".into(),
-        }],
-        windows: vec![WindowDef {
-            number: 1,
-            services: vec!["civil".into()],
-        }],
-        priority_prefix: "G".into(),
-        policy: CallPolicy::default(),
-    };
-    let mut q = Queue::new(cfg, day, 1);
+    let mut q = Queue::new(two_services(), day, 1);
     let mut journal = Vec::new();
     // t(0) is 16:00 in Shanghai.
     for (m, lane) in [

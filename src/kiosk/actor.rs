@@ -388,13 +388,8 @@ impl Kiosk {
             Ok(DeskAnswer::Ticket(t)) => t,
             Ok(DeskAnswer::CardNotBound) => return Outcome::CardNotBound,
             Ok(DeskAnswer::NotNow(refusal)) => {
-                use chrono::TimeZone;
-                let today = cfg
-                    .day()
-                    .timezone
-                    .timestamp_millis_opt(self.parts.clock.now().0)
-                    .single()
-                    .map_or(today, |t| t.date_naive());
+                let today = chrono::DateTime::from_timestamp_millis(self.parts.clock.now().0)
+                    .map_or(today, |t| t.with_timezone(&cfg.day().timezone).date_naive());
                 return Outcome::NotNow {
                     service: service.clone(),
                     refusal,
