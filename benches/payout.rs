@@ -124,10 +124,7 @@ struct Outcome {
 }
 
 fn lane_name(l: Lane) -> &'static str {
-    match l {
-        Lane::Priority => "priority",
-        Lane::Normal => "normal",
-    }
+    l.as_str()
 }
 
 /// A person in the hall or on their way back: their first arrival, and
@@ -336,6 +333,7 @@ impl Sim<'_> {
 fn come_back(r: Refusal, today: NaiveDate, start: NaiveDate) -> Option<(u32, u32)> {
     let (date, time) = match r {
         Refusal::NotYetOpen { opens } => (today, opens),
+        Refusal::EarlyForBooking { from, .. } => (today, from),
         Refusal::Break { reopens } => (today, reopens),
         Refusal::HourlyLimit { next } => (next.date, next.at),
         Refusal::Closed { next } | Refusal::DailyLimit { next } => {

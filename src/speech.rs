@@ -26,7 +26,7 @@ pub fn call_sentence(number: &str, lane: Lane, window: u32) -> String {
     let at = format!("到 {} 号窗口办理", chinese_number(window));
     match lane {
         Lane::Priority => format!("请 {PRIORITY_LANE} {who} 号，{at}"),
-        Lane::Normal => format!("请 {who} 号，{at}"),
+        Lane::Appointment | Lane::Normal => format!("请 {who} 号，{at}"),
     }
 }
 

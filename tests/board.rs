@@ -41,6 +41,7 @@ fn waiting(id: u64, number: &str, service: &str, lane: Lane, issued_at_ms: i64) 
         target_window: None,
         issued_at: String::new(),
         issued_at_ms,
+        slot_at_ms: None,
         called_at_ms: None,
         ahead: Some(0),
         calls: 0,

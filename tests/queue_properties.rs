@@ -1,6 +1,7 @@
-//! Property tests of the queue core: over random sequences of issues, calls,
-//! transfers, no-shows, rejoins and rollovers at several windows, the
-//! fairness promises hold. The checks are written from outside the core:
+//! Property tests of the queue core: over random sequences of issues (in
+//! three lanes: priority, appointment, normal), calls, transfers,
+//! no-shows, rejoins and rollovers at several windows, the fairness
+//! promises hold. The checks are written from outside the core:
 //! they keep their own view of every window's streak and re-derive what the
 //! policy allows, rather than trusting the reason the core gives.
 
@@ -46,6 +47,12 @@ enum Op {
         service: usize,
         priority: bool,
     },
+    /// An appointment ticket for a slot `slot_min` minutes from now (early
+    /// arrivals: positive; late: negative).
+    Book {
+        service: usize,
+        slot_min: i64,
+    },
     Call {
         window: usize,
     },
@@ -76,6 +83,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..3usize, any::<bool>()).prop_map(|(service, priority)| Op::Issue { service, priority }),
+        2 => (0..3usize, -15..=30i64).prop_map(|(service, slot_min)| Op::Book { service, slot_min }),
         6 => (0..4usize).prop_map(|window| Op::Call { window }),
         1 => (0..4usize, any::<usize>()).prop_map(|(window, pick)| Op::CallNumber { window, pick }),
         4 => (0..4usize).prop_map(|window| Op::Finish { window }),
@@ -141,6 +149,10 @@ proptest! {
                     let lane = if *priority { Lane::Priority } else { Lane::Normal };
                     q.issue(SERVICES[*service], lane, now)
                 }
+                Op::Book { service, slot_min } => {
+                    let slot = Timestamp(now.0 + slot_min * MIN);
+                    q.issue_booked(SERVICES[*service], slot, "000001", now, String::new(), None)
+                }
                 Op::Call { window } => q.call_next((*window % nwin) as u32 + 1, now),
                 Op::CallNumber { window, pick } => {
                     let all = q.tickets();
@@ -192,46 +204,41 @@ proptest! {
                         .into_iter()
                         .filter(|o| o.state.is_waiting() && eligible(&cfg, *window, o))
                         .collect();
-                    let overdue_normal = waiting.iter().any(|o| {
-                        o.lane == Lane::Normal
-                            && policy.normal_max_wait.is_some_and(|m| now.since(o.issued_at) > m)
+                    // The general line: appointments and walk-ins, by
+                    // place; due from the later of slot and arrival.
+                    let general = |o: &Ticket| !o.lane.is_priority();
+                    let overdue_general = waiting.iter().any(|o| {
+                        general(o) && policy.normal_max_wait.is_some_and(|m| now.since(o.due_at()) > m)
                     });
                     let s = streak.get(window).copied().unwrap_or(0);
                     if *reason != CallReason::Manual {
                         prop_assert!(eligible(&cfg, *window, &t), "{} is not for window {}", t.number, window);
-                        let older_priority = waiting.iter().any(|o| {
-                            o.lane == Lane::Priority && (o.issued_at, o.id) < (t.issued_at, t.id)
-                        });
-                        let any_priority = waiting.iter().any(|o| o.lane == Lane::Priority);
-                        if t.lane == Lane::Normal && any_priority {
-                            let by_streak = policy.max_priority_streak > 0 && s >= policy.max_priority_streak;
-                            let by_wait = policy
-                                .normal_max_wait
-                                .is_some_and(|m| now.since(t.issued_at) > m);
+                        let any_priority = waiting.iter().any(|o| o.lane.is_priority());
+                        let by_streak = policy.max_priority_streak > 0 && s >= policy.max_priority_streak;
+                        if general(&t) && any_priority {
                             prop_assert!(
-                                by_streak || by_wait,
-                                "normal {} called before a waiting priority ticket without rule 2 (streak {}, older priority: {})",
-                                t.number, s, older_priority
+                                by_streak || (overdue_general && s >= 1),
+                                "{} called before a waiting priority ticket without rule 1 or 2 (streak {}, overdue {})",
+                                t.number, s, overdue_general
                             );
                         }
-                        if t.lane == Lane::Priority {
-                            prop_assert!(!older_priority, "{} passed an older priority ticket", t.number);
-                            prop_assert!(!overdue_normal, "{} called while a normal ticket was overdue", t.number);
-                            let streak_due = policy.max_priority_streak > 0
-                                && s >= policy.max_priority_streak
-                                && waiting.iter().any(|o| o.lane == Lane::Normal);
-                            prop_assert!(!streak_due, "{} called after {} priority calls while a normal ticket waited", t.number, s);
+                        if t.lane.is_priority() {
+                            prop_assert!(
+                                !(overdue_general && s >= 1),
+                                "{} called right after a priority call while a general ticket was overdue", t.number
+                            );
+                            let streak_due = by_streak && waiting.iter().any(|o| general(o));
+                            prop_assert!(!streak_due, "{} called after {} priority calls while a general ticket waited", t.number, s);
                         }
-                        // Oldest first within the chosen lane.
-                        let older_same_lane = waiting.iter().any(|o| {
-                            o.lane == t.lane && (o.issued_at, o.id) < (t.issued_at, t.id)
-                                && !(t.lane == Lane::Normal && *reason == CallReason::Overdue
-                                    && policy.normal_max_wait.is_some_and(|m| now.since(o.issued_at) <= m))
+                        // First by place within the chosen line.
+                        let before = waiting.iter().find(|o| {
+                            o.lane.is_priority() == t.lane.is_priority()
+                                && (o.place(), o.id) < (t.place(), t.id)
                         });
-                        prop_assert!(!older_same_lane, "{} passed an older ticket of its lane", t.number);
+                        prop_assert!(before.is_none(), "{} passed {:?} of its line", t.number, before.map(|o| &o.number));
                     }
                     let e = streak.entry(*window).or_insert(0);
-                    *e = if t.lane == Lane::Priority { *e + 1 } else { 0 };
+                    *e = if t.lane.is_priority() { *e + 1 } else { 0 };
                     at_window.insert(*window, *id);
                 }
                 Event::Finished { window, .. } | Event::NoShow { window, .. } => {
@@ -250,16 +257,20 @@ proptest! {
         }
     }
 
-    /// With rule 2 on, no normal ticket waits more than `normal_max_wait`
-    /// plus one service time, however many priority tickets arrive, as long
-    /// as normal tickets arrive no faster than one per service time.
+    /// With rule 1 on, no ticket of the general line (a walk-in, or an
+    /// appointment counted from its slot) waits more than
+    /// `normal_max_wait` plus two service times (the window's current
+    /// service, then one priority call), however many priority tickets
+    /// arrive, as long as the general line's tickets are placed no closer
+    /// than two service times apart: under overload a window alternates,
+    /// half for each line.
     #[test]
     fn no_normal_ticket_starves(
         windows in windows_strategy(),
         max_wait_min in 5..40i64,
         service_min in 1..8i64,
         priority_arrivals in proptest::collection::vec((0..400i64, 0..3usize), 0..300),
-        normal_gaps in proptest::collection::vec((0..10i64, 0..3usize), 1..30),
+        normal_gaps in proptest::collection::vec((0..10i64, 0..3usize, proptest::option::of(0..=30i64)), 1..30),
         service_times in proptest::collection::vec(1..100i64, 1..50),
         streak in 0..5u32,
     ) {
@@ -272,30 +283,41 @@ proptest! {
         let served: HashSet<usize> = windows.iter().flatten().copied().collect();
         let mut q = Queue::new(cfg, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(), 1);
 
-        // Arrivals per minute: priority anywhere; normal at least one
-        // service time apart, only for services some window calls.
-        let mut arrivals: HashMap<i64, Vec<(usize, Lane)>> = HashMap::new();
+        // Arrivals per minute: priority anywhere; the general line's
+        // places at least two service times apart, only for services some
+        // window calls: a walk-in arrives at its place, a booked resident
+        // up to 30 minutes before their slot.
+        let mut arrivals: HashMap<i64, Vec<(usize, Lane, Option<i64>)>> = HashMap::new();
         for (m, s) in &priority_arrivals {
             if served.contains(s) {
-                arrivals.entry(*m).or_default().push((*s, Lane::Priority));
+                arrivals.entry(*m).or_default().push((*s, Lane::Priority, None));
             }
         }
-        let mut m = 0;
-        for (gap, s) in &normal_gaps {
-            m += service_min + gap;
+        let mut m = 30;
+        for (gap, s, early) in &normal_gaps {
+            m += 2 * service_min + gap;
             if served.contains(s) {
-                arrivals.entry(m).or_default().push((*s, Lane::Normal));
+                match early {
+                    None => arrivals.entry(m).or_default().push((*s, Lane::Normal, None)),
+                    Some(e) => arrivals.entry(m - e).or_default().push((*s, Lane::Appointment, Some(m))),
+                }
             }
         }
-        let end = 400.max(m) + max_wait_min + service_min + 5;
+        let end = 400.max(m) + max_wait_min + 2 * service_min + 5;
         let mut busy_until: HashMap<u32, i64> = HashMap::new();
         let mut k = 0usize;
         let base = 1_800_000_000_000i64;
         for minute in 0..=end {
             let now = Timestamp(base + minute * MIN);
-            for (s, lane) in arrivals.get(&minute).cloned().unwrap_or_default() {
-                let ev = q.issue(SERVICES[s], lane, now).unwrap();
-                q.apply(&ev);
+            for (s, lane, slot) in arrivals.get(&minute).cloned().unwrap_or_default() {
+                let ev = match slot {
+                    Some(slot) => {
+                        let slot = Timestamp(base + slot * MIN);
+                        q.issue_booked(SERVICES[s], slot, "000001", now, String::new(), None)
+                    }
+                    None => q.issue(SERVICES[s], lane, now),
+                };
+                q.apply(&ev.unwrap());
             }
             for w in 1..=windows.len() as u32 {
                 if busy_until.get(&w).copied().unwrap_or(0) > minute {
@@ -307,11 +329,11 @@ proptest! {
                 if let Ok(ev) = q.call_next(w, now) {
                     if let Event::Called { id, .. } = &ev {
                         let t = q.ticket(*id).unwrap();
-                        if t.lane == Lane::Normal {
-                            let waited = (now.0 - t.issued_at.0) / MIN;
+                        if !t.lane.is_priority() {
+                            let waited = (now.0 - t.due_at().0) / MIN;
                             prop_assert!(
-                                waited <= max_wait_min + service_min,
-                                "{} waited {} min > {} + {}", t.number, waited, max_wait_min, service_min
+                                waited <= max_wait_min + 2 * service_min,
+                                "{} waited {} min > {} + 2 × {}", t.number, waited, max_wait_min, service_min
                             );
                         }
                     }
@@ -324,7 +346,7 @@ proptest! {
         }
         // And every normal ticket was called in the end.
         for t in q.tickets() {
-            prop_assert!(!(t.lane == Lane::Normal && t.state.is_waiting()), "{} never called", t.number);
+            prop_assert!(t.lane.is_priority() || !t.state.is_waiting(), "{} never called", t.number);
         }
     }
 }

@@ -152,11 +152,116 @@ fn streak_is_counted_per_window() {
 #[test]
 fn a_normal_ticket_waiting_longer_than_the_limit_beats_priority() {
     let mut q = queue();
+    issue(&mut q, "civil", Lane::Priority, t(0));
+    call(&mut q, 1, t(0));
+    finish(&mut q, 1, t(1));
     issue(&mut q, "civil", Lane::Normal, t(0));
     issue(&mut q, "civil", Lane::Priority, t(20));
     // 30 minutes is the limit: at exactly 30 the priority ticket still wins.
     assert_eq!(q.next_for(1, t(30)).unwrap().1, CallReason::Priority);
     assert_eq!(call(&mut q, 1, t(31)), ("A001".into(), CallReason::Overdue));
+}
+
+/// The payout day's overload (BENCHMARKS.md, `bench payout`): every
+/// normal ticket overdue used to precede every priority ticket, and the
+/// green-wave lane waited longer than the normal one. Overdue tickets now
+/// alternate with priority calls at each window.
+#[test]
+fn under_overload_overdue_normal_tickets_alternate_with_priority() {
+    let mut q = queue();
+    for i in 0..3 {
+        issue(&mut q, "civil", Lane::Normal, t(i));
+    }
+    for i in 0..3 {
+        issue(&mut q, "civil", Lane::Priority, t(10 + i));
+    }
+    let mut order = Vec::new();
+    for i in 0..6 {
+        order.push(call(&mut q, 1, t(60 + i)));
+        finish(&mut q, 1, t(60 + i));
+    }
+    let numbers: Vec<&str> = order.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(numbers, ["GA001", "A001", "GA002", "A002", "GA003", "A003"]);
+    assert_eq!(order[1].1, CallReason::Overdue);
+    assert_eq!(order[2].1, CallReason::Priority);
+}
+
+fn issue_booked(q: &mut Queue, slot: Timestamp, at: Timestamp) -> String {
+    let ev = run(q, |q| {
+        q.issue_booked("civil", slot, "123456", at, String::new(), None)
+    });
+    match ev {
+        Event::Issued { ticket } => ticket.number,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn appointment_tickets_have_the_y_prefix_and_numbers_of_their_own() {
+    let mut q = queue();
+    assert_eq!(issue(&mut q, "civil", Lane::Normal, t(0)), "A001");
+    assert_eq!(issue_booked(&mut q, t(30), t(1)), "YA001");
+    assert_eq!(issue_booked(&mut q, t(30), t(2)), "YA002");
+    assert_eq!(issue(&mut q, "civil", Lane::Normal, t(3)), "A002");
+    let ya = q.ticket_by_number("YA001").unwrap();
+    assert_eq!(ya.lane, Lane::Appointment);
+    assert_eq!(ya.booking.as_deref(), Some("123456"));
+}
+
+#[test]
+fn an_appointment_stands_at_its_slot_time_ahead_of_walk_ins_who_came_later() {
+    let mut q = queue();
+    issue(&mut q, "civil", Lane::Normal, t(0));
+    // Came at 5 for the slot at 10: behind those who came before 10.
+    issue_booked(&mut q, t(10), t(5));
+    issue(&mut q, "civil", Lane::Normal, t(8));
+    issue(&mut q, "civil", Lane::Normal, t(12));
+    let ya = q.ticket_by_number("YA001").unwrap().id;
+    assert_eq!(q.ahead(ya), Some(2));
+    // Late by 14 minutes for the slot at 0: still at 0, ahead of those who
+    // came at 8 and 12 (and after A001, who came at 0 too and is older).
+    issue_booked(&mut q, t(0), t(14));
+    let order: Vec<String> = (0..5)
+        .map(|i| {
+            let (n, _) = call(&mut q, 1, t(20 + i));
+            finish(&mut q, 1, t(20 + i));
+            n
+        })
+        .collect();
+    assert_eq!(order, ["A001", "YA002", "A002", "YA001", "A003"]);
+}
+
+#[test]
+fn priority_still_goes_before_appointments_and_their_calls_end_a_streak() {
+    let mut q = queue();
+    issue_booked(&mut q, t(0), t(0));
+    for i in 0..4 {
+        issue(&mut q, "civil", Lane::Priority, t(1 + i));
+    }
+    let reasons: Vec<(String, CallReason)> = (0..5)
+        .map(|i| {
+            let c = call(&mut q, 1, t(5 + i));
+            finish(&mut q, 1, t(5 + i));
+            c
+        })
+        .collect();
+    assert_eq!(reasons[0], ("GA001".into(), CallReason::Priority));
+    assert_eq!(reasons[3], ("YA001".into(), CallReason::Streak));
+    assert_eq!(reasons[4], ("GA004".into(), CallReason::Priority));
+    assert_eq!(q.windows()[&1].priority_streak, 1);
+}
+
+#[test]
+fn an_early_appointment_is_not_overdue_before_its_slot() {
+    let mut q = queue();
+    issue(&mut q, "civil", Lane::Priority, t(0));
+    call(&mut q, 1, t(0));
+    finish(&mut q, 1, t(0));
+    // Came 30 minutes early for the slot at 40; at 65 it has been due 25.
+    issue_booked(&mut q, t(40), t(10));
+    issue(&mut q, "civil", Lane::Priority, t(50));
+    assert_eq!(q.next_for(1, t(65)).unwrap().1, CallReason::Priority);
+    assert_eq!(q.next_for(1, t(71)).unwrap().1, CallReason::Overdue);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! `apply` mutates.
 
 pub mod actor;
+pub mod booking;
 pub mod cases;
 pub mod queue;
 pub mod schedule;

@@ -123,6 +123,14 @@ pub enum Refusal {
         /// The next opening on a later day, if any within two weeks.
         next: Option<Opening>,
     },
+    /// The resident booked a slot later today and came before its window
+    /// opens.
+    EarlyForBooking {
+        /// The slot's start.
+        slot: NaiveTime,
+        /// When the appointment ticket is given out.
+        from: NaiveTime,
+    },
     /// This clock hour's normal tickets are all given out.
     HourlyLimit {
         /// The next clock hour, when tickets are given out again (or the
@@ -144,6 +152,8 @@ impl Counts {
         for t in tickets.into_iter().filter(|t| t.origin_service == service) {
             match t.lane {
                 Lane::Priority => c.priority += 1,
+                // Booked within the slots' capacity, outside the limits.
+                Lane::Appointment => {}
                 Lane::Normal => {
                     c.normal += 1;
                     if t.issued_at >= hour_start {
@@ -218,7 +228,9 @@ const ALL_DAY: Span = Span {
 };
 
 /// Whether a ticket of `lane` may be given out at `time` on `date`, with
-/// `counts` already given out; if not, why and when to come back.
+/// `counts` already given out; if not, why and when to come back. An
+/// appointment ticket always may: the booking was its admission (its
+/// slot's window is the kiosk's to check).
 pub fn admit(
     s: &Schedule,
     lane: Lane,
@@ -226,6 +238,9 @@ pub fn admit(
     time: NaiveTime,
     counts: Counts,
 ) -> Result<(), Refusal> {
+    if lane == Lane::Appointment {
+        return Ok(());
+    }
     let day = s.on(date);
     let Some(span) = day.hours.iter().find(|h| h.contains(time)) else {
         return Err(outside(s, &day, date, time));
@@ -241,6 +256,7 @@ pub fn admit(
                 });
             }
         }
+        Lane::Appointment => {}
         Lane::Normal => {
             if day.daily_limit.is_some_and(|l| counts.normal >= l) {
                 return Err(Refusal::DailyLimit {

@@ -205,6 +205,7 @@ fn display(c: &Committed, cfg: &Config) -> Option<DisplayTicket> {
         service: t.service.clone(),
         service_name: service_name(&t.service, cfg),
         window,
+        slot_at_ms: t.slot_at.map(|s| s.0),
     })
 }
 

@@ -232,6 +232,8 @@ mod tests {
                 state: "waiting".into(),
                 issued_at_ms: 0,
                 token: String::new(),
+                slot_at_ms: None,
+                booking: None,
             },
             reprint: true,
             ahead: 0,

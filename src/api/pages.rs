@@ -295,10 +295,7 @@ pub(super) fn progress_page(hall: &str, ticket: Option<(&str, &TicketStatus)>) -
         keep_numbers(&s.guide),
         keep_numbers(&s.advice),
     );
-    let lane = match s.lane {
-        crate::queue::Lane::Priority => "priority",
-        crate::queue::Lane::Normal => "normal",
-    };
+    let lane = s.lane.as_str();
     let helper = match &s.helper {
         None => "none",
         Some(h) if h.called => "called",

@@ -342,7 +342,7 @@ fn call_helper(h: &Hall, cfg: &Config, token: &str) -> Result<(bool, TicketStatu
     };
     let case = match t.lane {
         Lane::Priority => h.store().case_of_ticket(t.id)?.ok_or_else(no_case)?,
-        Lane::Normal => return Err(no_case()),
+        Lane::Appointment | Lane::Normal => return Err(no_case()),
     };
     let events = h.store().case_events(case.id)?;
     let new = cases::check_resident_call(&case, &t.number, &events)?;
@@ -514,6 +514,8 @@ timezone = "Asia/Shanghai"
             token: "tok".into(),
             person: Some("hash".into()),
             identified: None,
+            slot_at: None,
+            booking: None,
         }
     }
 

@@ -124,10 +124,7 @@ fn service_name(cfg: &Config, code: &str) -> String {
 }
 
 fn lane(l: Lane) -> &'static str {
-    match l {
-        Lane::Priority => "priority",
-        Lane::Normal => "normal",
-    }
+    l.as_str()
 }
 
 /// What the window's evaluator shows: the ticket being served at the
@@ -486,6 +483,8 @@ mod tests {
             token: String::new(),
             person: None,
             identified: None,
+            slot_at: None,
+            booking: None,
         }
     }
 

@@ -131,6 +131,13 @@ pub(super) async fn issue(
     let reason = match lane {
         Lane::Normal => None,
         Lane::Priority => Some(priority_reason(&who, body.reason.as_deref())?),
+        Lane::Appointment => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_request",
+                "预约号由预约的居民在取号机刷身份证取得，不能由窗口发放",
+            ))
+        }
     };
     let cfg = state.cfg.clone();
     let by = who.actor();

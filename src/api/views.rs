@@ -16,6 +16,8 @@ use crate::queue::{CallPolicy, Lane, Queue, Ticket, TicketState, Timestamp};
 pub enum LaneSchema {
     /// The priority lane (绿波通道).
     Priority,
+    /// Residents who booked a slot (预约): placed at the slot's start.
+    Appointment,
     /// Everyone else.
     Normal,
 }
@@ -46,6 +48,10 @@ pub struct TicketView {
     pub issued_at: String,
     /// Issue time, milliseconds since the epoch.
     pub issued_at_ms: i64,
+    /// An appointment ticket's slot start (its place in line),
+    /// milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_at_ms: Option<i64>,
     /// Last call time, milliseconds since the epoch.
     pub called_at_ms: Option<i64>,
     /// People ahead, while waiting.
@@ -74,6 +80,7 @@ impl TicketView {
             target_window: t.target_window,
             issued_at: local_time(t.issued_at, cfg),
             issued_at_ms: t.issued_at.0,
+            slot_at_ms: t.slot_at.map(|c| c.0),
             called_at_ms: t.called_at.map(|c| c.0),
             ahead: q.ahead(t.id),
             calls: t.calls,
@@ -291,6 +298,10 @@ pub struct DisplayTicket {
     /// The window the event concerns (called to, served at, transferred
     /// to), or the last one it was at.
     pub window: Option<u32>,
+    /// An appointment ticket's slot start (its place in line),
+    /// milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_at_ms: Option<i64>,
 }
 
 /// `GET /healthz`.

@@ -73,6 +73,8 @@ pub struct ServiceLine {
     pub name: String,
     /// Waiting in the priority lane.
     pub priority: usize,
+    /// Waiting in the appointment lane.
+    pub appointment: usize,
     /// Waiting in the normal lane.
     pub normal: usize,
 }
@@ -127,6 +129,7 @@ struct Waiting {
     service: String,
     lane: Lane,
     issued_at_ms: i64,
+    slot_at_ms: Option<i64>,
     target_window: Option<u32>,
 }
 
@@ -140,6 +143,8 @@ struct Shown {
     #[serde(default)]
     service_name: String,
     window: Option<u32>,
+    #[serde(default)]
+    slot_at_ms: Option<i64>,
 }
 
 fn window_of(data: &Value, key: &str) -> Option<u32> {
@@ -166,6 +171,7 @@ impl Board {
                     service: t.service.clone(),
                     lane: t.lane,
                     issued_at_ms: t.issued_at_ms,
+                    slot_at_ms: t.slot_at_ms,
                     target_window: t.target_window,
                 };
                 (t.id, w)
@@ -188,6 +194,7 @@ impl Board {
                 code: s.code.clone(),
                 name: s.name.clone(),
                 priority: 0,
+                appointment: 0,
                 normal: 0,
             })
             .collect();
@@ -304,7 +311,7 @@ impl Board {
             if let Some(w) = self.windows.get_mut(&window) {
                 w.priority_streak = match t.lane {
                     Lane::Priority => w.priority_streak + 1,
-                    Lane::Normal => 0,
+                    Lane::Appointment | Lane::Normal => 0,
                 };
             }
         }
@@ -325,6 +332,7 @@ impl Board {
                 service: t.service.clone(),
                 lane: t.lane,
                 issued_at_ms,
+                slot_at_ms: t.slot_at_ms,
                 target_window,
             },
         );
@@ -428,12 +436,14 @@ impl Board {
     fn recount(&mut self) {
         for s in &mut self.services {
             s.priority = 0;
+            s.appointment = 0;
             s.normal = 0;
         }
         for t in self.waiting.values() {
             if let Some(s) = self.services.iter_mut().find(|s| s.code == t.service) {
                 match t.lane {
                     Lane::Priority => s.priority += 1,
+                    Lane::Appointment => s.appointment += 1,
                     Lane::Normal => s.normal += 1,
                 }
             }
@@ -468,5 +478,7 @@ fn waiting_ticket(id: u64, t: &Waiting, day: chrono::NaiveDate) -> Ticket {
         token: String::new(),
         person: None,
         identified: None,
+        slot_at: t.slot_at_ms.map(Timestamp),
+        booking: None,
     }
 }

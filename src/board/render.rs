@@ -54,7 +54,7 @@ pub fn call_sentence(c: &Call) -> String {
 pub fn lane_style(lane: Lane) -> Style {
     match lane {
         Lane::Priority => Style::new().fg(GREEN).add_modifier(Modifier::BOLD),
-        Lane::Normal => Style::new().add_modifier(Modifier::BOLD),
+        Lane::Appointment | Lane::Normal => Style::new().add_modifier(Modifier::BOLD),
     }
 }
 
@@ -363,26 +363,34 @@ fn others(rest: &[&Call], width: u16) -> Line<'static> {
     Line::from(spans)
 }
 
-/// The waiting counts, one chip per service (`民政救助 绿波通道 1 普通 2`),
-/// as many to a line as fit `width`.
+/// The waiting counts, one chip per service (`民政救助 绿波通道 1 普通 2`,
+/// with `预约 3` while appointment tickets wait), as many to a line as fit
+/// `width`.
 fn count_lines(board: &Board, width: u16) -> Vec<Line<'static>> {
     let mut lines: Vec<Line> = Vec::new();
     let mut line: Vec<Span> = Vec::new();
     let mut used = 0usize;
     for s in &board.services {
-        let chip = vec![
+        let mut chip = vec![
             Span::styled(s.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
             Span::styled(" 绿波通道 ", Style::new().fg(GREEN)),
             Span::styled(
                 s.priority.to_string(),
                 Style::new().fg(GREEN).add_modifier(Modifier::BOLD),
             ),
-            Span::raw(" 普通 "),
-            Span::styled(
-                s.normal.to_string(),
-                Style::new().add_modifier(Modifier::BOLD),
-            ),
         ];
+        if s.appointment > 0 {
+            chip.push(Span::raw(" 预约 "));
+            chip.push(Span::styled(
+                s.appointment.to_string(),
+                Style::new().add_modifier(Modifier::BOLD),
+            ));
+        }
+        chip.push(Span::raw(" 普通 "));
+        chip.push(Span::styled(
+            s.normal.to_string(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
         let w: usize = chip.iter().map(|s| s.content.width()).sum();
         let sep = if line.is_empty() { " " } else { "　│ " };
         if !line.is_empty() && used + sep.width() + w > usize::from(width) {

@@ -350,7 +350,7 @@ fn draw_ticket(t: &TicketShown, area: Rect, buf: &mut Buffer) {
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let lane_style = match t.lane {
         Lane::Priority => bold.fg(Color::Green),
-        Lane::Normal => bold,
+        Lane::Appointment | Lane::Normal => bold,
     };
     let [head, digits, tail] = Layout::vertical([
         Constraint::Length(3),
@@ -362,6 +362,7 @@ fn draw_ticket(t: &TicketShown, area: Rect, buf: &mut Buffer) {
         (true, false, _) => "您已取号，已为您重新打印",
         (true, true, _) => "您已取号",
         (false, _, Lane::Priority) => "绿波通道 · 您的号码",
+        (false, _, Lane::Appointment) => "预约 · 您的号码",
         (false, _, Lane::Normal) => "您的号码",
     };
     Paragraph::new(vec![

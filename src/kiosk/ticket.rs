@@ -140,6 +140,8 @@ mod tests {
                 token: "tok123".into(),
                 person: Some("ab".repeat(32)),
                 identified: None,
+                slot_at: None,
+                booking: None,
             },
             reprint: false,
             ahead: 3,

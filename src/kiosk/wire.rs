@@ -176,6 +176,12 @@ pub struct WireTicket {
     pub issued_at_ms: i64,
     /// The progress page's token (the QR code).
     pub token: String,
+    /// An appointment ticket's slot start, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_at_ms: Option<i64>,
+    /// The booking the resident came on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<String>,
 }
 
 /// An estimated wait in minutes, `low` to `high` (`预计等候 10–20 分钟`).
@@ -236,8 +242,9 @@ pub enum TicketAnswer {
 }
 
 /// Why no ticket now, as sent: `kind` (`not_yet_open`, `break`, `closed`,
-/// `daily_limit`, `hourly_limit`) and when to come back (`date`
-/// `YYYY-MM-DD`, `at` `HH:MM`), where known.
+/// `daily_limit`, `hourly_limit`, `early_for_booking`) and when to come
+/// back (`date` `YYYY-MM-DD`, `at` `HH:MM`), where known; for a booked
+/// resident who came early, the slot (`slot` `HH:MM`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WireRefusal {
     /// Why.
@@ -246,6 +253,9 @@ pub struct WireRefusal {
     pub date: Option<String>,
     /// The time to come back.
     pub at: Option<String>,
+    /// The booked slot's start, for `early_for_booking`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
 }
 
 impl WireRefusal {
@@ -262,11 +272,17 @@ impl WireRefusal {
             Refusal::Closed { next } => ("closed", opening(next)),
             Refusal::DailyLimit { next } => ("daily_limit", opening(next)),
             Refusal::HourlyLimit { next } => ("hourly_limit", opening(&Some(*next))),
+            Refusal::EarlyForBooking { from, .. } => ("early_for_booking", (None, hm(*from))),
+        };
+        let slot = match r {
+            Refusal::EarlyForBooking { slot, .. } => hm(*slot),
+            _ => None,
         };
         WireRefusal {
             kind: kind.to_string(),
             date,
             at,
+            slot,
         }
     }
 
@@ -287,6 +303,10 @@ impl WireRefusal {
             "closed" => Refusal::Closed { next: opening },
             "daily_limit" => Refusal::DailyLimit { next: opening },
             "hourly_limit" => Refusal::HourlyLimit { next: opening? },
+            "early_for_booking" => Refusal::EarlyForBooking {
+                slot: chrono::NaiveTime::parse_from_str(self.slot.as_deref()?, "%H:%M").ok()?,
+                from: at?,
+            },
             _ => return None,
         })
     }
@@ -306,6 +326,8 @@ impl WireIssued {
                 state: t.state.as_str().to_string(),
                 issued_at_ms: t.issued_at.0,
                 token: t.token.clone(),
+                slot_at_ms: t.slot_at.map(|s| s.0),
+                booking: t.booking.clone(),
             },
             reprint: i.reprint,
             ahead: i.ahead,
@@ -340,6 +362,8 @@ impl WireIssued {
             token: w.token,
             person: None,
             identified: None,
+            slot_at: w.slot_at_ms.map(Timestamp),
+            booking: w.booking,
         };
         Some(IssuedTicket {
             ticket,

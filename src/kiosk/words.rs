@@ -163,6 +163,13 @@ fn sentence(
         Refusal::HourlyLimit { next } => {
             format!("{service}本时段的号已发完，请{} 后再来", when(next))
         }
+        Refusal::EarlyForBooking { slot, from } => {
+            format!(
+                "您预约了{service}{} 的时段，请{} 后再来取号",
+                time(*slot),
+                time(*from)
+            )
+        }
     }
 }
 
@@ -193,6 +200,10 @@ fn sample_refusals() -> Vec<Refusal> {
                 date: on(1),
                 at: at(11, 0),
             },
+        },
+        Refusal::EarlyForBooking {
+            slot: at(14, 0),
+            from: at(13, 30),
         },
     ]
 }
@@ -402,6 +413,8 @@ mod tests {
             token: String::new(),
             person: None,
             identified: None,
+            slot_at: None,
+            booking: None,
         })
     }
 

@@ -23,10 +23,12 @@ pub struct Hour {
     pub served: [usize; 2],
 }
 
+/// The chart's two lines: the priority lane and the general line
+/// (appointments and walk-ins).
 fn lane_index(l: Lane) -> usize {
     match l {
         Lane::Priority => 0,
-        Lane::Normal => 1,
+        Lane::Appointment | Lane::Normal => 1,
     }
 }
 

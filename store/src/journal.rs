@@ -36,6 +36,8 @@ pub fn decode(format: i64, data: &str) -> Result<Event, String> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[allow(missing_docs)]
+// One row at a time, as the core's `Event`: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum JournalEvent {
     Issued {
         ticket: JournalTicket,
@@ -132,6 +134,10 @@ pub struct JournalTicket {
     pub person: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identified: Option<JournalIdentified>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<String>,
 }
 
 /// A lane in format 1.
@@ -140,6 +146,7 @@ pub struct JournalTicket {
 #[allow(missing_docs)]
 pub enum JournalLane {
     Priority,
+    Appointment,
     Normal,
 }
 
@@ -195,7 +202,7 @@ macro_rules! same_variants {
     };
 }
 
-same_variants!(Lane <-> JournalLane: Priority, Normal);
+same_variants!(Lane <-> JournalLane: Priority, Appointment, Normal);
 same_variants!(TicketState <-> JournalState: Waiting, Called, Serving, Done, NoShow, Transferred, Cancelled, Expired);
 same_variants!(Identified <-> JournalIdentified: IdCard, PriorityCard, Manual);
 same_variants!(CallReason <-> JournalCallReason: Priority, Normal, Streak, Overdue, Manual);
@@ -223,6 +230,8 @@ impl From<&Ticket> for JournalTicket {
             token: t.token.clone(),
             person: t.person.clone(),
             identified: t.identified.map(Into::into),
+            slot_at: t.slot_at.map(|x| x.0),
+            booking: t.booking.clone(),
         }
     }
 }
@@ -250,6 +259,8 @@ impl From<JournalTicket> for Ticket {
             token: t.token,
             person: t.person,
             identified: t.identified.map(Into::into),
+            slot_at: t.slot_at.map(Timestamp),
+            booking: t.booking,
         }
     }
 }

@@ -564,12 +564,13 @@ impl Store {
 
 const TICKET_COLUMNS: &str =
     "id, day, number, service, origin_service, lane, seq, issued_at, state, \
-     window, target_window, called_at, started_at, closed_at, calls, transfers, token, person, identified, first_called_at";
+     window, target_window, called_at, started_at, closed_at, calls, transfers, token, person, identified, first_called_at, \
+     slot_at, booking";
 
 fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
     conn.execute(
         &format!(
-            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+            "INSERT INTO tickets ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
              ON CONFLICT(id) DO UPDATE SET service = excluded.service, lane = excluded.lane, state = excluded.state,
                window = excluded.window, target_window = excluded.target_window,
                called_at = excluded.called_at, started_at = excluded.started_at,
@@ -596,7 +597,9 @@ fn upsert_ticket(conn: &Connection, t: &Ticket) -> rusqlite::Result<usize> {
             t.token,
             t.person,
             t.identified.map(Identified::as_str),
-            t.first_called_at.map(|x| x.0)
+            t.first_called_at.map(|x| x.0),
+            t.slot_at.map(|x| x.0),
+            t.booking
         ],
     )
 }
@@ -648,6 +651,8 @@ fn read_ticket(r: &Row<'_>) -> rusqlite::Result<Result<Ticket, String>> {
         person: r.get(17)?,
         identified,
         first_called_at: ts(19)?,
+        slot_at: ts(20)?,
+        booking: r.get(21)?,
     }))
 }
 

@@ -224,6 +224,79 @@ const MIGRATIONS: &[&str] = &[
         first_at      INTEGER,
         locked_until  INTEGER
     );",
+    // 13: appointments. A third lane, `appointment`: SQLite cannot widen
+    // a CHECK, so the tickets table is rebuilt (its indexes and the city
+    // outbox's triggers with it); an appointment ticket keeps its slot's
+    // start (its place in line) and every ticket a resident came on a
+    // booking with keeps the booking's code. The bookings themselves (the
+    // resident as the keyed hash, as everywhere) and who did what to them.
+    "CREATE TABLE tickets_v13 (
+        id              INTEGER PRIMARY KEY,
+        day             TEXT    NOT NULL,
+        number          TEXT    NOT NULL,
+        service         TEXT    NOT NULL,
+        origin_service  TEXT    NOT NULL,
+        lane            TEXT    NOT NULL
+            CHECK (lane IN ('priority', 'appointment', 'normal')),
+        seq             INTEGER NOT NULL,
+        issued_at       INTEGER NOT NULL,
+        state           TEXT    NOT NULL,
+        window          INTEGER,
+        target_window   INTEGER,
+        called_at       INTEGER,
+        started_at      INTEGER,
+        closed_at       INTEGER,
+        calls           INTEGER NOT NULL DEFAULT 0,
+        transfers       INTEGER NOT NULL DEFAULT 0,
+        token           TEXT    NOT NULL DEFAULT '',
+        person          TEXT,
+        identified      TEXT
+            CHECK (identified IN ('id_card', 'priority_card', 'manual')),
+        first_called_at INTEGER,
+        category        TEXT,
+        age_band        TEXT
+            CHECK (age_band IN ('0-17', '18-59', '60-69', '70-79', '80+')),
+        slot_at         INTEGER,
+        booking         TEXT,
+        UNIQUE (day, number)
+    );
+    INSERT INTO tickets_v13 (id, day, number, service, origin_service, lane, seq, issued_at,
+            state, window, target_window, called_at, started_at, closed_at, calls, transfers,
+            token, person, identified, first_called_at, category, age_band)
+        SELECT id, day, number, service, origin_service, lane, seq, issued_at,
+            state, window, target_window, called_at, started_at, closed_at, calls, transfers,
+            token, person, identified, first_called_at, category, age_band FROM tickets;
+    DROP TABLE tickets;
+    ALTER TABLE tickets_v13 RENAME TO tickets;
+    CREATE INDEX tickets_day_state ON tickets (day, state);
+    CREATE INDEX tickets_token ON tickets (token);
+    CREATE INDEX tickets_booking ON tickets (booking) WHERE booking IS NOT NULL;
+    CREATE TRIGGER city_ticket_insert AFTER INSERT ON tickets
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.id); END;
+    CREATE TRIGGER city_ticket_update AFTER UPDATE ON tickets
+        WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
+        BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.id); END;
+    CREATE TABLE bookings (
+        code        TEXT    PRIMARY KEY,
+        person      TEXT    NOT NULL,
+        service     TEXT    NOT NULL,
+        day         TEXT    NOT NULL,
+        slot        TEXT    NOT NULL,
+        state       TEXT    NOT NULL CHECK (state IN ('booked', 'cancelled')),
+        booked_at   INTEGER NOT NULL,
+        booked_by   TEXT    NOT NULL
+    );
+    CREATE INDEX bookings_slot ON bookings (day, service, slot) WHERE state = 'booked';
+    CREATE INDEX bookings_person ON bookings (person, day);
+    CREATE TABLE booking_log (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      INTEGER NOT NULL,
+        actor   TEXT    NOT NULL,
+        code    TEXT    NOT NULL,
+        action  TEXT    NOT NULL CHECK (action IN ('booked', 'moved', 'cancelled')),
+        detail  TEXT
+    );",
 ];
 
 /// Applies every migration the database has not seen.
@@ -298,5 +371,88 @@ mod tests {
             [],
         );
         assert!(bad.is_err(), "the CHECK still holds the levels");
+    }
+
+    /// Migration 13 rebuilds the tickets table for the appointment lane:
+    /// every column of a ticket before survives, the city outbox's
+    /// triggers still fire, and the lane CHECK takes `appointment` and
+    /// nothing else new.
+    #[test]
+    fn tickets_before_migration_13_keep_every_column_and_the_city_triggers() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for m in &MIGRATIONS[..12] {
+            conn.execute_batch(m).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 12;
+             INSERT INTO meta (key, value) VALUES ('city_outbox', 'on');
+             INSERT INTO tickets (id, day, number, service, origin_service, lane, seq,
+                 issued_at, state, window, calls, token, person, identified,
+                 first_called_at, category, age_band)
+             VALUES (5, '2026-12-01', 'GA001', 'civil', 'civil', 'priority', 1, 1000,
+                 'done', 2, 1, 'tok', 'ab12', 'id_card', 1500, 'dibao', '60-69');",
+        )
+        .unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        let row: (String, String, String, i64, String, String, Option<i64>) = conn
+            .query_row(
+                "SELECT number, lane, token, first_called_at, category, age_band, slot_at
+                   FROM tickets WHERE id = 5",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "GA001".into(),
+                "priority".into(),
+                "tok".into(),
+                1500,
+                "dibao".into(),
+                "60-69".into(),
+                None
+            )
+        );
+        conn.execute(
+            "INSERT INTO tickets (id, day, number, service, origin_service, lane, seq,
+                 issued_at, state, slot_at, booking)
+             VALUES (6, '2026-12-01', 'YA001', 'civil', 'civil', 'appointment', 1, 2000,
+                 'waiting', 1800, '123456')",
+            [],
+        )
+        .unwrap();
+        let outbox: Vec<i64> = conn
+            .prepare("SELECT ticket_id FROM city_outbox ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // 5 by the old table's trigger, 6 by the rebuilt one's.
+        assert_eq!(outbox, [5, 6], "the insert trigger fires after the rebuild");
+        conn.execute("UPDATE tickets SET state = 'called' WHERE id = 5", [])
+            .unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM city_outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 3, "the update trigger fires after the rebuild");
+        let bad = conn.execute(
+            "INSERT INTO tickets (id, day, number, service, origin_service, lane, seq,
+                 issued_at, state)
+             VALUES (7, '2026-12-01', 'X001', 'civil', 'civil', 'express', 1, 2000, 'waiting')",
+            [],
+        );
+        assert!(bad.is_err(), "the CHECK still holds the lanes");
     }
 }

@@ -20,6 +20,7 @@ pub use day::{service_day, DayBoundary};
 pub use estimate::{WaitRange, MIN_SAMPLES};
 pub use types::{
     CallReason, Event, Identified, Lane, Ticket, TicketId, TicketState, Timestamp, WindowState,
+    APPOINTMENT_PREFIX,
 };
 
 /// A service as the queue sees it.
@@ -44,10 +45,12 @@ pub struct WindowDef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallPolicy {
     /// After this many consecutive priority calls at a window, the next call
-    /// takes the oldest normal ticket if one waits. 0 turns the rule off.
+    /// takes the general line's first ticket if one waits. 0 turns the rule
+    /// off.
     pub max_priority_streak: u32,
-    /// A normal ticket that has waited longer than this is called before any
-    /// priority ticket. `None` turns the rule off.
+    /// While a ticket of the general line has waited longer than this, a
+    /// window alternates: after each priority call it calls the general
+    /// line. `None` turns the rule off.
     pub normal_max_wait: Option<Duration>,
     /// How long after a no-show staff can put the ticket back in line.
     pub rejoin_grace: Duration,
@@ -274,15 +277,16 @@ impl Queue {
         v
     }
 
-    /// Waiting tickets in calling order of their lines: priority lane first,
-    /// each oldest first.
+    /// Waiting tickets in calling order of their lines: priority lane
+    /// first, then the general line (appointments and walk-ins), each by
+    /// place.
     pub fn waiting(&self) -> Vec<&Ticket> {
         let mut v: Vec<&Ticket> = self
             .tickets
             .values()
             .filter(|t| t.state.is_waiting())
             .collect();
-        v.sort_by_key(|t| (t.lane, t.issued_at, t.id));
+        v.sort_by_key(|t| (!t.lane.is_priority(), t.place(), t.id));
         v
     }
 
@@ -300,11 +304,11 @@ impl Queue {
             .count()
     }
 
-    /// People ahead of a waiting ticket in its service: every waiting
-    /// priority ticket older than it, and for a normal ticket also every
-    /// priority ticket and every older normal ticket. An estimate for the
-    /// ticket slip and the progress page: the anti-starvation rules can move
-    /// a normal ticket forward, never back.
+    /// People ahead of a waiting ticket in its service: for a priority
+    /// ticket every priority ticket before it; for a ticket of the general
+    /// line every priority ticket and every general ticket placed before
+    /// it. An estimate for the ticket slip and the progress page: the
+    /// anti-starvation rules can move a general ticket forward, never back.
     pub fn ahead(&self, id: TicketId) -> Option<usize> {
         let t = self.tickets.get(&id)?;
         if !t.state.is_waiting() {
@@ -314,53 +318,69 @@ impl Queue {
             self.tickets
                 .values()
                 .filter(|o| o.state.is_waiting() && o.service == t.service && o.id != t.id)
-                .filter(|o| match (t.lane, o.lane) {
-                    (Lane::Priority, Lane::Normal) => false,
-                    (Lane::Normal, Lane::Priority) => true,
-                    _ => (o.issued_at, o.id) < (t.issued_at, t.id),
+                .filter(|o| match (t.lane.is_priority(), o.lane.is_priority()) {
+                    (true, false) => false,
+                    (false, true) => true,
+                    _ => (o.place(), o.id) < (t.place(), t.id),
                 })
                 .count(),
         )
     }
 
     /// The call policy's choice for `window` at `now`, without calling.
+    /// The general line is the appointment and the normal lane together,
+    /// by place (an appointment at its slot's time).
     ///
-    /// 1. A normal ticket that waited longer than `normal_max_wait` comes
-    ///    first (the oldest such), then
+    /// 1. While a ticket of the general line has been due longer than
+    ///    `normal_max_wait`, a window whose last call was a priority call
+    ///    calls the general line's first ticket: under overload the two
+    ///    lines alternate, so neither starves; then
     /// 2. after `max_priority_streak` consecutive priority calls at this
-    ///    window, the oldest normal ticket if one waits, then
-    /// 3. the oldest priority ticket, then the oldest normal ticket.
+    ///    window, the general line's first ticket if one waits; then
+    /// 3. the first priority ticket, then the general line's first.
     ///
-    /// "Oldest" is by original issue time, so transferred and rejoined
-    /// tickets keep their place.
+    /// "First" is by place, so transferred and rejoined tickets keep it.
     pub fn next_for(&self, window: u32, now: Timestamp) -> Option<(TicketId, CallReason)> {
         let def = self.cfg.windows.iter().find(|w| w.number == window)?;
         let state = self.windows.get(&window)?;
-        let oldest = |lane: Lane| -> Option<Place> {
+        let buckets = || {
             def.services
                 .iter()
                 .map(|s| Bucket::Service(s.clone()))
                 .chain(std::iter::once(Bucket::Window(window)))
-                .filter_map(|b| self.waiting.get(&(b, lane)).and_then(|s| s.first()))
-                .min()
-                .copied()
         };
-        let priority = oldest(Lane::Priority);
-        let normal = oldest(Lane::Normal);
-        if let (Some(_), Some(n)) = (priority, normal) {
-            if let Some(max) = self.cfg.policy.normal_max_wait {
-                if now.since(n.0) > max {
-                    return Some((n.1, CallReason::Overdue));
-                }
+        let line = |lane: Lane| buckets().filter_map(move |b| self.waiting.get(&(b, lane)));
+        let first = |lane: Lane| line(lane).filter_map(|s| s.first()).min().copied();
+        let priority = first(Lane::Priority);
+        let general = [first(Lane::Appointment), first(Lane::Normal)]
+            .into_iter()
+            .flatten()
+            .min();
+        if let (Some(_), Some(g)) = (priority, general) {
+            let overdue = self.cfg.policy.normal_max_wait.is_some_and(|max| {
+                // Walk-ins are due from their place; appointments from
+                // the later of slot and arrival.
+                let normal = first(Lane::Normal).map(|p| p.0);
+                let booked = line(Lane::Appointment)
+                    .flatten()
+                    .filter_map(|(_, id)| self.tickets.get(id).map(Ticket::due_at))
+                    .min();
+                [normal, booked]
+                    .into_iter()
+                    .flatten()
+                    .any(|due| now.since(due) > max)
+            });
+            if overdue && state.priority_streak > 0 {
+                return Some((g.1, CallReason::Overdue));
             }
             let streak = self.cfg.policy.max_priority_streak;
             if streak > 0 && state.priority_streak >= streak {
-                return Some((n.1, CallReason::Streak));
+                return Some((g.1, CallReason::Streak));
             }
         }
-        match (priority, normal) {
+        match (priority, general) {
             (Some(p), _) => Some((p.1, CallReason::Priority)),
-            (None, Some(n)) => Some((n.1, CallReason::Normal)),
+            (None, Some(g)) => Some((g.1, CallReason::Normal)),
             (None, None) => None,
         }
     }
@@ -437,6 +457,7 @@ impl Queue {
             + 1;
         let prefix = match lane {
             Lane::Priority => self.cfg.priority_prefix.as_str(),
+            Lane::Appointment => APPOINTMENT_PREFIX,
             Lane::Normal => "",
         };
         // A number never repeats within a day, even if the configuration
@@ -468,8 +489,30 @@ impl Queue {
                 token,
                 person,
                 identified,
+                slot_at: None,
+                booking: None,
             },
         })
+    }
+
+    /// Issue an appointment ticket (`YA003`) for a resident who booked
+    /// (`code`) the slot starting at `slot`: it stands in the general line
+    /// at that time.
+    pub fn issue_booked(
+        &self,
+        service: &str,
+        slot: Timestamp,
+        code: &str,
+        now: Timestamp,
+        token: String,
+        person: Option<String>,
+    ) -> Result<Event, QueueError> {
+        let mut ev = self.issue_with(service, Lane::Appointment, now, token, person, None)?;
+        if let Event::Issued { ticket } = &mut ev {
+            ticket.slot_at = Some(slot);
+            ticket.booking = Some(code.to_string());
+        }
+        Ok(ev)
     }
 
     /// Call the next ticket to `window` under the call policy.
@@ -617,7 +660,7 @@ impl Queue {
         })
     }
 
-    /// Move a waiting normal ticket to the priority lane (staff checked
+    /// Move a waiting normal or appointment ticket to the priority lane (staff checked
     /// the resident against the roster by hand).
     pub fn upgrade(&self, number: &str, now: Timestamp) -> Result<Event, QueueError> {
         let t = self.find_number(number)?;
@@ -739,11 +782,11 @@ impl Queue {
         if let Some(lane) = lane {
             let w = self.windows.entry(window).or_default();
             w.current = Some(id);
-            // Every priority call extends the streak; any normal
-            // call (by rule or by hand) ends it.
+            // Every priority call extends the streak; any call of the
+            // general line (by rule or by hand) ends it.
             w.priority_streak = match lane {
                 Lane::Priority => w.priority_streak + 1,
-                Lane::Normal => 0,
+                Lane::Appointment | Lane::Normal => 0,
             };
             changes.windows.push((window, w.clone()));
         }
@@ -893,13 +936,13 @@ impl Queue {
             self.waiting
                 .entry(Self::bucket(t))
                 .or_default()
-                .insert((t.issued_at, t.id));
+                .insert((t.place(), t.id));
         }
     }
 
     fn unindex(&mut self, t: &Ticket) {
         if let Some(set) = self.waiting.get_mut(&Self::bucket(t)) {
-            set.remove(&(t.issued_at, t.id));
+            set.remove(&(t.place(), t.id));
         }
     }
 

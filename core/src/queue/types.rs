@@ -27,42 +27,55 @@ impl Timestamp {
     }
 }
 
-/// The two lanes of the hall.
+/// The three lanes of the hall. The appointment and the normal lane form
+/// one line (the *general* line), ordered by each ticket's place
+/// ([`Ticket::place`]): an appointment ticket stands at its slot's time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lane {
     /// Priority lane (绿波通道): low-income residents and other granted cases.
     Priority,
-    /// Everyone else.
+    /// Residents who booked a slot (预约), placed at the slot's time.
+    Appointment,
+    /// Everyone else: walk-ins.
     Normal,
 }
 
 impl Lane {
+    /// Every lane, in the order figures list them.
+    pub const ALL: [Lane; 3] = [Lane::Priority, Lane::Appointment, Lane::Normal];
+
     /// The lane's name in the journal and the API.
     pub fn as_str(self) -> &'static str {
         match self {
             Lane::Priority => "priority",
+            Lane::Appointment => "appointment",
             Lane::Normal => "normal",
         }
     }
 
     /// Parses the journal/API name.
     pub fn parse(s: &str) -> Option<Lane> {
-        match s {
-            "priority" => Some(Lane::Priority),
-            "normal" => Some(Lane::Normal),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
     }
 
     /// The name residents and staff see.
     pub fn label(self) -> &'static str {
         match self {
             Lane::Priority => "绿波通道",
+            Lane::Appointment => "预约",
             Lane::Normal => "普通",
         }
     }
+
+    /// The priority lane; the other two share the general line.
+    pub fn is_priority(self) -> bool {
+        self == Lane::Priority
+    }
 }
+
+/// The number prefix of appointment tickets (`YA003`).
+pub const APPOINTMENT_PREFIX: &str = "Y";
 
 /// A ticket's identity: unique across days, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -209,6 +222,28 @@ pub struct Ticket {
     /// mechanism's figures count each way); `None` for normal tickets and
     /// for priority by the age rule.
     pub identified: Option<Identified>,
+    /// The start of the booked slot, for a ticket issued on an
+    /// appointment: its place in line.
+    pub slot_at: Option<Timestamp>,
+    /// The code of the booking the resident came on: an appointment
+    /// ticket's, a priority resident's who had booked, or a late
+    /// resident's walk-in ticket. Booking figures are read from it.
+    pub booking: Option<String>,
+}
+
+impl Ticket {
+    /// The ticket's place in line: the booked slot's start for an
+    /// appointment, else the issue time. Lines are ordered by it.
+    pub fn place(&self) -> Timestamp {
+        self.slot_at.unwrap_or(self.issued_at)
+    }
+
+    /// Since when the resident has been waiting on the hall: the later of
+    /// the issue and the slot (arriving early for a slot is not waiting on
+    /// the hall). The overdue rule and the wait figures count from here.
+    pub fn due_at(&self) -> Timestamp {
+        self.place().max(self.issued_at)
+    }
 }
 
 /// The three ways a resident is identified for the green-wave lane.
@@ -252,11 +287,14 @@ impl Identified {
 pub enum CallReason {
     /// Oldest priority ticket (rule 1).
     Priority,
-    /// Oldest normal ticket, no priority ticket waiting.
+    /// The general line's first ticket (normal or appointment), no
+    /// priority ticket waiting.
     Normal,
-    /// Normal ticket after `max_priority_streak` priority calls (rule 2).
+    /// The general line's first ticket after `max_priority_streak`
+    /// priority calls (rule 2).
     Streak,
-    /// Normal ticket that waited longer than `normal_max_wait` (rule 2).
+    /// The general line's first ticket while one of it has waited longer
+    /// than `normal_max_wait`, after a priority call (rule 1).
     Overdue,
     /// Staff called this number explicitly.
     Manual,
@@ -269,7 +307,7 @@ pub struct WindowState {
     pub current: Option<TicketId>,
     /// Paused windows call nothing.
     pub paused: bool,
-    /// Consecutive priority calls since the last normal call.
+    /// Consecutive priority calls since the last call of the general line.
     pub priority_streak: u32,
 }
 
@@ -277,6 +315,9 @@ pub struct WindowState {
 /// follow; applying the same events to the same queue always gives the same
 /// state. No serde here: the journal (`greenwave_store::journal`) and the
 /// event stream (`greenwave::api::stream`) each own their format.
+// An event lives for one command (or one journal row during a replay),
+// never in bulk: boxing the issued ticket would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A new ticket.
@@ -399,6 +440,13 @@ pub enum Event {
 }
 
 impl Event {
+    /// A new ticket's booking code (nothing for other events).
+    pub fn set_booking(&mut self, code: &str) {
+        if let Event::Issued { ticket } = self {
+            ticket.booking = Some(code.to_string());
+        }
+    }
+
     /// The event's kind, as in the journal.
     pub fn kind(&self) -> &'static str {
         match self {
