@@ -124,6 +124,9 @@ pub struct Service {
     /// `daily_limit`, `priority_daily_limit`, `hourly_limit`,
     /// `[[services.days]]`).
     pub schedule: Schedule,
+    /// Appointments per half-hour slot of the hours (`appointments`; 0:
+    /// the service takes none).
+    pub appointments: u32,
 }
 
 /// A window (counter).
@@ -194,6 +197,8 @@ pub struct ApiConfig {
     pub manager_token: Option<Secret>,
     /// Token of the hall displays: the event stream only, nothing else.
     pub display_token: Option<Secret>,
+    /// Token of the booking hotline (预约热线): the booking routes only.
+    pub hotline_token: Option<Secret>,
 }
 
 /// The validated configuration.
@@ -252,6 +257,21 @@ pub struct Config {
     /// `[cases] follow_up_days`: a priority resident back within this many
     /// days continues their earlier case (30 by default).
     pub follow_up_days: u32,
+    /// When a booked resident gets their appointment ticket, and how far
+    /// ahead slots are booked (`[appointments]`; the capacity is each
+    /// service's).
+    pub appointments: AppointmentRules,
+}
+
+/// `[appointments]`: the same for every service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppointmentRules {
+    /// Minutes before the slot from which the kiosk gives the ticket.
+    pub early_minutes: u32,
+    /// Minutes after the slot's start until which it still does.
+    pub late_minutes: u32,
+    /// Days ahead a slot can be booked (today is 0).
+    pub days_ahead: u32,
 }
 
 /// `[voice]`: the announce hook (see `crate::voice`).
@@ -432,6 +452,18 @@ impl Config {
         self.services.iter().find(|s| s.code == code)
     }
 
+    /// How `service` takes appointments (capacity 0: none; an unknown
+    /// service takes none).
+    pub fn appointments_of(&self, service: &str) -> greenwave_core::booking::Appointments {
+        let r = &self.appointments;
+        greenwave_core::booking::Appointments {
+            capacity: self.service(service).map_or(0, |s| s.appointments),
+            days_ahead: r.days_ahead,
+            early: chrono::Duration::minutes(i64::from(r.early_minutes)),
+            late: chrono::Duration::minutes(i64::from(r.late_minutes)),
+        }
+    }
+
     /// A helper by id.
     pub fn helper(&self, id: &str) -> Option<&Helper> {
         self.helpers.iter().find(|h| h.id == id)
@@ -559,6 +591,16 @@ struct RawConfig {
     city: Option<RawCity>,
     #[serde(default)]
     cases: RawCases,
+    #[serde(default)]
+    appointments: RawAppointments,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAppointments {
+    early_minutes: Option<u32>,
+    late_minutes: Option<u32>,
+    days_ahead: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -699,6 +741,7 @@ struct RawService {
     daily_limit: Option<u32>,
     priority_daily_limit: Option<u32>,
     hourly_limit: Option<u32>,
+    appointments: Option<u32>,
     #[serde(default)]
     days: Vec<RawDayRule>,
 }
@@ -757,6 +800,7 @@ struct RawApi {
     listen: Option<String>,
     manager_token: Option<String>,
     display_token: Option<String>,
+    hotline_token: Option<String>,
 }
 
 /// Why a file could not be read, and what to do about it.
@@ -878,6 +922,10 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Vec<Invalid>> {
     let display_token = p.optional(raw.api.display_token, |t| {
         token(t, KeyPath::new("api").key("display_token"))
     });
+    let hotline_token = p.optional(raw.api.hotline_token, |t| {
+        token(t, KeyPath::new("api").key("hotline_token"))
+    });
+    let appointments = p.take(appointment_rules(raw.appointments));
     let policies_file = p.take(policies_file(raw.policies, base));
     let daily_csv_dir = p.take(stats_config(raw.stats, base));
     let evaluator_open = p.take(evaluator_open(raw.ratings));
@@ -913,6 +961,7 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Vec<Invalid>> {
                 listen: listen?,
                 manager_token: manager_token?,
                 display_token: display_token?,
+                hotline_token: hotline_token?,
             },
             roster: roster?,
             devices: devices?,
@@ -927,12 +976,32 @@ fn validate(raw: RawConfig, path: &Path) -> Result<Config, Vec<Invalid>> {
             evaluator_open: evaluator_open?,
             city: city?,
             follow_up_days: follow_up_days?,
+            appointments: appointments?,
         })
     })();
     match config {
         Some(c) if p.0.is_empty() => Ok(c),
         _ => Err(p.0),
     }
+}
+
+/// `[appointments]`: the ticket from 30 minutes before the slot to 15
+/// after unless set (each 0 to 120), slots up to 14 days ahead (1 to 90).
+fn appointment_rules(raw: RawAppointments) -> Result<AppointmentRules, Invalid> {
+    let k = KeyPath::new("appointments");
+    let minutes = |v: Option<u32>, default: u32, key: &'static str| match v.unwrap_or(default) {
+        m @ 0..=120 => Ok(m),
+        _ => Err((k.key(key), "must be between 0 and 120 minutes".to_string())),
+    };
+    let days_ahead = match raw.days_ahead.unwrap_or(14) {
+        d @ 1..=90 => d,
+        _ => return Err((k.key("days_ahead"), "must be between 1 and 90".into())),
+    };
+    Ok(AppointmentRules {
+        early_minutes: minutes(raw.early_minutes, 30, "early_minutes")?,
+        late_minutes: minutes(raw.late_minutes, 15, "late_minutes")?,
+        days_ahead,
+    })
 }
 
 /// `[cases] follow_up_days`: 30 unless set, 1 to 365.
@@ -1085,6 +1154,12 @@ fn priority_prefix(raw: RawLanes) -> Result<String, Invalid> {
             format!("\"{prefix}\" must be one or two capital letters A-Z"),
         ));
     }
+    if prefix.starts_with(greenwave_core::queue::APPOINTMENT_PREFIX) {
+        return Err((
+            KeyPath::new("lanes").key("priority").key("prefix"),
+            format!("\"{prefix}\" clashes with the prefix of appointment numbers \"Y\""),
+        ));
+    }
     Ok(prefix)
 }
 
@@ -1155,13 +1230,30 @@ fn service_config(
             "must list 1 to 20 non-empty names of documents, e.g. [\"身份证\", \"户口簿\"]".into(),
         ));
     }
+    if s.letter == greenwave_core::queue::APPOINTMENT_PREFIX {
+        return Err((
+            k.key("letter"),
+            "\"Y\" is the prefix of appointment numbers (YA001): choose another letter".into(),
+        ));
+    }
     let schedule = schedule_config(&s, &k)?;
+    let appointments = s.appointments.unwrap_or(0);
+    if appointments > 0 && schedule.hours.is_empty() {
+        return Err((
+            k.key("appointments"),
+            "needs the service's hours (hours = [\"08:30-12:00\", …]): slots are the half hours of the hours".into(),
+        ));
+    }
+    if appointments > 100 {
+        return Err((k.key("appointments"), "must be at most 100 per half hour".into()));
+    }
     Ok(Service {
         code: s.code,
         name: s.name.trim().to_string(),
         letter: s.letter,
         documents,
         schedule,
+        appointments,
     })
 }
 
@@ -1797,6 +1889,7 @@ fn raw_tokens(raw: &RawConfig) -> Vec<(KeyPath, &str)> {
     let singles = [
         (api.key("manager_token"), &raw.api.manager_token),
         (api.key("display_token"), &raw.api.display_token),
+        (api.key("hotline_token"), &raw.api.hotline_token),
         (KeyPath::new("kiosk").key("token"), &raw.kiosk.token),
     ];
     for (k, t) in singles {

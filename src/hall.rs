@@ -17,7 +17,10 @@ use crate::queue::{
     Timestamp,
 };
 use crate::store::{JournalEntry, Store, StoreError};
+pub use bookings::{BookingAsk, BookingError};
 pub use greenwave_core::Actor;
+
+mod bookings;
 
 /// Where the time comes from. The daemon uses [`SystemClock`]; tests use
 /// [`ManualClock`].
@@ -365,17 +368,7 @@ impl Hall {
         let (ticket, reprint) = match open {
             Some(t) => (t, true),
             None => {
-                if let Some(s) = ask.schedule {
-                    self.admit(s, ask.service, ask.lane, now)?;
-                }
-                let ev = self.queue.issue_with(
-                    ask.service,
-                    ask.lane,
-                    now,
-                    ask.token,
-                    ask.person.map(str::to_string),
-                    ask.identified,
-                )?;
+                let ev = self.new_ticket(&ask, now)?;
                 self.record_request(ev.clone(), ask.actor, ask.request, Some(&ask.profile))?;
                 let id = ev.ticket_id().expect("an issue concerns a ticket");
                 let t = self.queue.ticket(id).cloned();
@@ -481,6 +474,11 @@ pub struct Ask<'a> {
     /// (`None`: staff issuing, not limited). A resident's open ticket is
     /// given again whatever the hour.
     pub schedule: Option<&'a crate::schedule::Schedule>,
+    /// The service's appointments, at the kiosk: a resident with a booking
+    /// of today gets an appointment ticket in their slot's window, is told
+    /// to come back before it, gets a walk-in ticket after it (`None`:
+    /// bookings are not looked at).
+    pub appointments: Option<crate::booking::Appointments>,
 }
 
 /// What [`Hall::open_or_issue`] did.

@@ -32,6 +32,7 @@ pub mod voice;
 // names.
 /// The city database (PostgreSQL).
 pub use greenwave_citydb as citydb;
+pub use greenwave_core::booking;
 pub use greenwave_core::queue;
 pub use greenwave_core::schedule;
 pub use greenwave_store as store;

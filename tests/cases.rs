@@ -653,6 +653,7 @@ fn a_visit_after_the_follow_up_period_starts_a_new_case() {
                 request: None,
                 profile: Default::default(),
                 schedule: None,
+                appointments: None,
             })
             .unwrap()
             .ticket;

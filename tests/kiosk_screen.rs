@@ -47,6 +47,7 @@ fn ticket(number: &str, lane: Lane, ahead: usize, problem: Option<&str>) -> Upda
             ahead,
             reprint: false,
             print_problem: problem.map(String::from),
+            note: None,
         },
         sentence: String::new(),
     }

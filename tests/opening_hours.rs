@@ -173,6 +173,7 @@ fn a_resident_with_a_ticket_gets_it_again_past_the_limit() {
             request: None,
             profile: Default::default(),
             schedule: Some(schedule),
+            appointments: None,
         })
     };
     let t = ask(&mut h, &first).unwrap();

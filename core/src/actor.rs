@@ -18,11 +18,14 @@ pub enum Actor {
     Evaluator(u32),
     /// The resident themselves, through their ticket's progress page.
     Resident,
+    /// The booking hotline (预约热线): books, moves and cancels
+    /// appointments for residents who call.
+    Hotline,
 }
 
 impl Actor {
     /// The actor as recorded (`system`, `manager`, `helper:h1`, `window:2`,
-    /// `kiosk`, `kiosk:k2`, `evaluator:3`, `resident`).
+    /// `kiosk`, `kiosk:k2`, `evaluator:3`, `resident`, `hotline`).
     pub fn recorded(&self) -> String {
         match self {
             Actor::System => "system".into(),
@@ -33,6 +36,7 @@ impl Actor {
             Actor::Kiosk(Some(k)) => format!("kiosk:{k}"),
             Actor::Evaluator(w) => format!("evaluator:{w}"),
             Actor::Resident => "resident".into(),
+            Actor::Hotline => "hotline".into(),
         }
     }
 }

@@ -159,6 +159,73 @@ pub fn arrival(rules: &Appointments, slot: NaiveDateTime, now: NaiveDateTime) ->
     }
 }
 
+/// Where a booking stands, read from whether a ticket was issued on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Booked, its slot's window not yet over.
+    Booked,
+    /// Withdrawn.
+    Cancelled,
+    /// The resident came in time (an appointment ticket, or a priority
+    /// ticket: green-wave residents keep their lane).
+    Kept,
+    /// The resident came after the window: a walk-in ticket.
+    Late,
+    /// The window passed and the resident did not come.
+    Missed,
+}
+
+impl Status {
+    /// Every status, in the order figures list them.
+    pub const ALL: [Status; 5] = [
+        Status::Booked,
+        Status::Kept,
+        Status::Late,
+        Status::Missed,
+        Status::Cancelled,
+    ];
+
+    /// The name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Booked => "booked",
+            Status::Cancelled => "cancelled",
+            Status::Kept => "kept",
+            Status::Late => "late",
+            Status::Missed => "missed",
+        }
+    }
+
+    /// The name staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Booked => "已预约",
+            Status::Cancelled => "已取消",
+            Status::Kept => "按时到",
+            Status::Late => "迟到",
+            Status::Missed => "未到",
+        }
+    }
+}
+
+/// A booking's status at `now`: `ticket` is the lane of the ticket issued
+/// on it, if one was.
+pub fn status(
+    rules: &Appointments,
+    cancelled: bool,
+    ticket: Option<crate::queue::Lane>,
+    slot: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Status {
+    match (cancelled, ticket) {
+        (true, _) => Status::Cancelled,
+        (false, Some(crate::queue::Lane::Normal)) => Status::Late,
+        (false, Some(_)) => Status::Kept,
+        (false, None) if now > slot + rules.late => Status::Missed,
+        (false, None) => Status::Booked,
+    }
+}
+
 /// A booking code from `random` (any bytes from the caller's entropy):
 /// six digits.
 pub fn code_from(random: u64) -> String {
@@ -260,6 +327,23 @@ mod tests {
             Arrival::InTime
         );
         assert_eq!(arrival(&r, slot, day().and_time(t(10, 16))), Arrival::Late);
+    }
+
+    #[test]
+    fn a_booking_is_missed_once_its_window_is_over_without_a_ticket() {
+        use crate::queue::Lane;
+        let r = rules();
+        let slot = day().and_time(t(10, 0));
+        let at = |h, m| day().and_time(t(h, m));
+        assert_eq!(status(&r, false, None, slot, at(10, 15)), Status::Booked);
+        assert_eq!(status(&r, false, None, slot, at(10, 16)), Status::Missed);
+        let kept = Some(Lane::Appointment);
+        assert_eq!(status(&r, false, kept, slot, at(11, 0)), Status::Kept);
+        let priority = Some(Lane::Priority);
+        assert_eq!(status(&r, false, priority, slot, at(9, 0)), Status::Kept);
+        let walk_in = Some(Lane::Normal);
+        assert_eq!(status(&r, false, walk_in, slot, at(11, 0)), Status::Late);
+        assert_eq!(status(&r, true, None, slot, at(9, 0)), Status::Cancelled);
     }
 
     #[test]

@@ -499,9 +499,14 @@ pub fn check_work(case: &Case, number: &str, actor: &Actor) -> Result<(), CaseEr
             number: number.to_string(),
             owner: owner.clone(),
         }),
-        (Actor::Window(_) | Actor::Kiosk(_) | Actor::Evaluator(_) | Actor::Resident, None) => {
-            Err(CaseError::Unassigned(number.to_string()))
-        }
+        (
+            Actor::Window(_)
+            | Actor::Kiosk(_)
+            | Actor::Evaluator(_)
+            | Actor::Resident
+            | Actor::Hotline,
+            None,
+        ) => Err(CaseError::Unassigned(number.to_string())),
     }
 }
 

@@ -44,6 +44,9 @@ pub enum Principal {
     /// A window's evaluator (`[[windows]] evaluator_token`): rates that
     /// window's tickets, nothing else.
     Evaluator(u32),
+    /// The booking hotline (`[api] hotline_token`): the booking routes
+    /// only.
+    Hotline,
 }
 
 impl Principal {
@@ -57,6 +60,7 @@ impl Principal {
             Principal::Kiosk(k) => Actor::Kiosk(Some(k.clone())),
             Principal::Display => Actor::System,
             Principal::Evaluator(w) => Actor::Evaluator(*w),
+            Principal::Hotline => Actor::Hotline,
         }
     }
 }
@@ -78,6 +82,9 @@ impl Tokens {
         }
         if let Some(d) = &cfg.api.display_token {
             all.push((digest(d.expose()), Principal::Display));
+        }
+        if let Some(t) = &cfg.api.hotline_token {
+            all.push((digest(t.expose()), Principal::Hotline));
         }
         for w in &cfg.windows {
             all.push((digest(w.token.expose()), Principal::Window(w.number)));
@@ -138,6 +145,10 @@ pub(super) fn evaluator_refused() -> ApiError {
     forbidden("评价器令牌只能用于本窗口的评价 (/api/rate/{window})")
 }
 
+pub(super) fn hotline_refused() -> ApiError {
+    forbidden("预约热线令牌只能用于预约接口 (/api/bookings)")
+}
+
 /// Any valid token's holder.
 fn identify(state: &AppState, token: Option<&str>) -> Result<Principal, ApiError> {
     let token = token.ok_or_else(|| {
@@ -173,6 +184,7 @@ impl FromRequestParts<AppState> for Staff {
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
             Principal::Evaluator(_) => Err(evaluator_refused()),
+            Principal::Hotline => Err(hotline_refused()),
         }
     }
 }
@@ -190,6 +202,7 @@ impl FromRequestParts<AppState> for Caller {
         match identify(state, bearer(parts))? {
             Principal::Display => Err(display_refused()),
             Principal::Kiosk(_) => Err(kiosk_refused()),
+            Principal::Hotline => Err(hotline_refused()),
             p => Ok(Caller(p)),
         }
     }
@@ -208,6 +221,7 @@ impl FromRequestParts<AppState> for Manager {
             Principal::Display => Err(display_refused()),
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Evaluator(_) => Err(evaluator_refused()),
+            Principal::Hotline => Err(hotline_refused()),
             _ => Err(forbidden("只有管理员可以使用此接口")),
         }
     }
@@ -228,6 +242,7 @@ impl FromRequestParts<AppState> for Helper {
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
             Principal::Evaluator(_) => Err(evaluator_refused()),
+            Principal::Hotline => Err(hotline_refused()),
         }
     }
 }
@@ -253,6 +268,7 @@ impl FromRequestParts<AppState> for WindowStaff {
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
             Principal::Evaluator(_) => Err(evaluator_refused()),
+            Principal::Hotline => Err(hotline_refused()),
         }
     }
 }
@@ -308,6 +324,7 @@ impl FromRequestParts<AppState> for EvaluatorOf {
             Principal::Helper(_) => Err(helper_refused()),
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Display => Err(display_refused()),
+            Principal::Hotline => Err(hotline_refused()),
         }
     }
 }
@@ -348,6 +365,26 @@ impl FromRequestParts<AppState> for KioskMachine {
     }
 }
 
+/// Who may book, move and cancel appointments: the manager and the
+/// hotline for every service, a window's staff for the services its
+/// window calls (the handlers check the service).
+#[derive(Debug, Clone)]
+pub struct Booker(pub Principal);
+
+impl FromRequestParts<AppState> for Booker {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match identify(state, bearer(parts))? {
+            p @ (Principal::Manager | Principal::Window(_) | Principal::Hotline) => Ok(Booker(p)),
+            Principal::Helper(_) => Err(helper_refused()),
+            Principal::Kiosk(_) => Err(kiosk_refused()),
+            Principal::Display => Err(display_refused()),
+            Principal::Evaluator(_) => Err(evaluator_refused()),
+        }
+    }
+}
+
 /// Query string of the event stream: `?token=` for browsers' EventSource,
 /// which cannot set a header.
 #[derive(Debug, Default, Deserialize)]
@@ -377,6 +414,7 @@ impl FromRequestParts<AppState> for Viewer {
             Principal::Helper(_) => Err(helper_refused()),
             Principal::Kiosk(_) => Err(kiosk_refused()),
             Principal::Evaluator(_) => Err(evaluator_refused()),
+            Principal::Hotline => Err(hotline_refused()),
             _ => Ok(Viewer),
         }
     }

@@ -717,7 +717,8 @@ async fn take(
                 | Actor::Window(_)
                 | Actor::Kiosk(_)
                 | Actor::Evaluator(_)
-                | Actor::Resident,
+                | Actor::Resident
+                | Actor::Hotline,
                 _,
             ) => return Err(forbidden("不能分配案件")),
         }
@@ -1091,6 +1092,7 @@ async fn rate(
             Principal::Display => return Err(super::auth::display_refused()),
             Principal::Kiosk(_) => return Err(super::auth::kiosk_refused()),
             Principal::Evaluator(_) => return Err(super::auth::evaluator_refused()),
+            Principal::Hotline => return Err(super::auth::hotline_refused()),
         };
         let already = h.store().rating(t.id)?.is_some();
         let (rating, comment) =

@@ -125,7 +125,7 @@ pub struct ReprintResult {
     pub error: Option<String>,
 }
 
-fn id_number(raw: &str) -> Result<IdNumber, ApiError> {
+pub(super) fn id_number(raw: &str) -> Result<IdNumber, ApiError> {
     IdNumber::parse(raw).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -27,6 +27,7 @@
 //! `pages.rs`), plain HTML/CSS/JS from `src/web/` embedded in the binary.
 
 mod auth;
+mod bookings;
 mod cases;
 mod error;
 pub mod events;
@@ -196,6 +197,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(stats::routes())
         .merge(pages::routes())
         .merge(login::routes())
+        .merge(bookings::routes())
 }
 
 /// The OpenAPI 3 document of the API, as served at `GET /api/openapi.json`.

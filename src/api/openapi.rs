@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "displays", description = "The event stream for hall displays"),
         (name = "ops", description = "Health, metrics and this document"),
         (name = "login", description = "Windows' login PINs: the manager sets them; a PIN opens a session that acts as the window's token; lock-out after repeated wrong PINs"),
+        (name = "bookings", description = "Appointments: slots and their places, booking for a resident by ID number (kept as a keyed hash), a day's bookings, one booking by code, moving and cancelling; for windows (their services), the manager and the booking hotline"),
         (name = "pages", description = "The browser pages (window console, helper, manager), their assets, and who holds a token"),
     )
 )]

@@ -224,6 +224,7 @@ async fn me(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<M
         Principal::Display => return Err(super::auth::display_refused()),
         Principal::Kiosk(_) => ("kiosk", None, None),
         Principal::Evaluator(w) => ("evaluator", Some(w), None),
+        Principal::Hotline => return Err(super::auth::hotline_refused()),
     };
     let on_duty = match &helper {
         Some(id) => {

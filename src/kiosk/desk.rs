@@ -139,6 +139,13 @@ impl HallDesk {
         }
     }
 
+    /// The keyed hash (hex) of an ID number staff typed: how the hall knows
+    /// a resident without keeping their number (bookings, one person one
+    /// number).
+    pub fn person_of(&self, id: &IdNumber) -> String {
+        hex::encode(self.key.hash(id))
+    }
+
     /// The id of the hall's identity key (its fingerprint, hex), which a
     /// kiosk machine compares with its own copy's.
     pub fn key_id(&self) -> String {
@@ -281,6 +288,7 @@ impl HallDesk {
             request,
             profile,
             schedule: cfg.service(service).map(|s| &s.schedule),
+            appointments: Some(cfg.appointments_of(service)),
         });
         let issued = match asked {
             Err(crate::hall::HallError::NotNow(refusal)) => {
@@ -431,6 +439,8 @@ impl HallDesk {
                 age_band: age_of(id, self.today()).map(AgeBand::of),
             },
             schedule: None,
+            // A booking of today is kept by this priority ticket.
+            appointments: Some(self.cfg().appointments_of(service)),
         })?;
         Ok((check, issued.ticket))
     }

@@ -52,6 +52,8 @@ pub struct TicketShown {
     pub reprint: bool,
     /// Why it was not printed, in plain words, if it was not.
     pub print_problem: Option<String>,
+    /// A word on the resident's booking (in their slot, or missed it).
+    pub note: Option<String>,
 }
 
 /// What the kiosk has to say.
@@ -383,6 +385,9 @@ fn draw_ticket(t: &TicketShown, area: Rect, buf: &mut Buffer) {
         Line::from(Span::styled(format!("前面还有 {} 人", t.ahead), bold)),
         Line::from(""),
     ];
+    if let Some(note) = &t.note {
+        lines.insert(2, Line::from(Span::styled(note.clone(), bold)));
+    }
     match &t.print_problem {
         None => lines.push(Line::from(Span::styled("请取票", bold))),
         Some(p) => lines.push(Line::from(Span::styled(

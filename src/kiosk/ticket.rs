@@ -16,6 +16,9 @@ use crate::queue::Lane;
 /// are visibly different from normal ones.
 pub const PRIORITY_BANNER: &str = "优先服务 · 绿波通道";
 
+/// The banner printed on appointment tickets.
+pub const APPOINTMENT_BANNER: &str = "预约服务";
+
 /// Printed under the QR code, which opens the ticket's progress page.
 pub const QR_CAPTION: &str = "扫码查看排队进度";
 
@@ -40,11 +43,18 @@ pub fn layout(cfg: &KioskSettings, issued: &IssuedTicket) -> TicketLayout {
         .map(|u| format!("{}/t/{}", u.trim_end_matches('/'), t.token));
     TicketLayout {
         hall_name: cfg.hall_name.clone(),
-        banner: (t.lane == Lane::Priority).then(|| PRIORITY_BANNER.to_string()),
+        banner: match t.lane {
+            Lane::Priority => Some(PRIORITY_BANNER.to_string()),
+            Lane::Appointment => Some(APPOINTMENT_BANNER.to_string()),
+            Lane::Normal => None,
+        },
         number: t.number.clone(),
         service_name: service.map(|s| s.name.clone()).unwrap_or_default(),
         ahead: format!("前面还有 {} 人", issued.ahead),
-        details: details(issued, service),
+        details: booking_lines(cfg, t)
+            .into_iter()
+            .chain(details(issued, service))
+            .collect(),
         issued_at,
         qr_caption: qr_payload.is_some().then(|| QR_CAPTION.to_string()),
         qr_payload,
@@ -53,6 +63,23 @@ pub fn layout(cfg: &KioskSettings, issued: &IssuedTicket) -> TicketLayout {
             .chain(cfg.notice.iter().cloned())
             .collect(),
     }
+}
+
+/// An appointment ticket's slot (`预约时段 10:00–10:30`) and that it is
+/// called in its place; a late resident's kind word.
+fn booking_lines(cfg: &KioskSettings, t: &crate::queue::Ticket) -> Vec<String> {
+    let local = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|d| d.with_timezone(&cfg.day().timezone).format("%H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let mut lines = Vec::new();
+    if let (Lane::Appointment, Some(slot)) = (t.lane, t.slot_at) {
+        let end = slot.0 + crate::booking::SLOT_MINUTES * 60_000;
+        lines.push(format!("预约时段 {}–{}", local(slot.0), local(end)));
+    }
+    lines.extend(super::words::booking_note(t).map(str::to_string));
+    lines
 }
 
 /// Under the number: how long, where, what to bring; each left out when

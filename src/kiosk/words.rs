@@ -25,6 +25,21 @@ pub const UNAVAILABLE: &str = "暂时无法取号，请联系工作人员";
 pub const CARD_NOT_BOUND: &str = "此卡尚未绑定，请刷身份证或联系工作人员";
 /// What the resident does when a ticket did not print.
 pub const WRITE_IT_DOWN: &str = "请记下号码或联系工作人员";
+/// An appointment ticket: the resident came in their slot's window.
+pub const BOOKED_IN_TIME: &str = "已按您的预约时间排队";
+/// A booked resident who came after their slot's window: a walk-in ticket.
+pub const BOOKED_LATE: &str = "您已错过预约时段，已按到达时间为您排队，请耐心等候";
+
+/// The word on a ticket's booking: in time (an appointment ticket), or
+/// late (a walk-in ticket of a resident who had booked); nothing for a
+/// walk-in or a priority ticket.
+pub fn booking_note(t: &crate::queue::Ticket) -> Option<&'static str> {
+    match (t.lane, &t.booking) {
+        (Lane::Appointment, _) => Some(BOOKED_IN_TIME),
+        (Lane::Normal, Some(_)) => Some(BOOKED_LATE),
+        _ => None,
+    }
+}
 
 /// What the kiosk shows and says about one resident.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,9 +71,15 @@ pub fn present(outcome: &Outcome, keys: &[(String, String)], service: &str) -> P
                 *reprint,
                 print,
             );
-            let spoken = match &problem {
-                Some(p) => format!("{p}，{WRITE_IT_DOWN}"),
-                None => PROMPT_TAKE_TICKET.to_string(),
+            let note = booking_note(ticket);
+            let spoken = match (&problem, note) {
+                (Some(p), _) => format!("{p}，{WRITE_IT_DOWN}"),
+                (None, Some(BOOKED_LATE)) => format!("{BOOKED_LATE}，{PROMPT_TAKE_TICKET}"),
+                (None, _) => PROMPT_TAKE_TICKET.to_string(),
+            };
+            let sentence = match note {
+                Some(n) => format!("{sentence}。{n}"),
+                None => sentence,
             };
             Presentation {
                 update: Update::Ticket {
@@ -69,6 +90,7 @@ pub fn present(outcome: &Outcome, keys: &[(String, String)], service: &str) -> P
                         ahead: *ahead,
                         reprint: *reprint,
                         print_problem: problem,
+                        note: note.map(str::to_string),
                     },
                     sentence,
                 },
@@ -298,6 +320,7 @@ pub fn every_prompt(samples: &[&str]) -> Vec<String> {
     ] {
         out.push(format!("{}，{WRITE_IT_DOWN}", print_problem(p)));
     }
+    out.push(format!("{BOOKED_LATE}，{PROMPT_TAKE_TICKET}"));
     for n in samples {
         out.push(number_prompt(n, false));
         out.push(number_prompt(n, true));

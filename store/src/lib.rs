@@ -6,6 +6,7 @@
 //! one transaction, on disk. Nothing is ever deleted: a day rollover marks
 //! open tickets expired.
 
+mod bookings;
 mod cases;
 mod facts;
 pub mod hwm;
@@ -20,6 +21,7 @@ mod roster;
 // same here as in the main crate.
 use greenwave_core::queue;
 
+pub use bookings::{Booking, BookingLogEntry};
 pub use cases::{CaseRow, FollowUpCase, Handled, UnhappyRating};
 pub use facts::{AgeBand, CaseFact, End, Profile, RatingFact, Records, TicketSummary};
 pub use outbox::{CardBinding, Pending};

@@ -270,7 +270,7 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tickets_v13 RENAME TO tickets;
     CREATE INDEX tickets_day_state ON tickets (day, state);
     CREATE INDEX tickets_token ON tickets (token);
-    CREATE INDEX tickets_booking ON tickets (booking) WHERE booking IS NOT NULL;
+    CREATE UNIQUE INDEX tickets_booking ON tickets (booking) WHERE booking IS NOT NULL;
     CREATE TRIGGER city_ticket_insert AFTER INSERT ON tickets
         WHEN (SELECT value FROM meta WHERE key = 'city_outbox') = 'on'
         BEGIN INSERT INTO city_outbox (ticket_id) VALUES (NEW.id); END;
