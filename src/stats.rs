@@ -9,6 +9,7 @@
 //! was identified. Cases and ratings, recorded beside the journal, join by
 //! ticket ([`Sources`]).
 
+pub mod bookings;
 pub mod charts;
 
 use std::collections::{BTreeMap, HashMap};
@@ -738,6 +739,7 @@ pub fn to_table(rows: &[Row], by: GroupBy, name: &dyn Fn(&str) -> Option<String>
     let m = |s: f64| format!("{:.1}", s / 60.0);
     let key = |k: &str| match (by, k) {
         (GroupBy::Lane, "priority") => "绿波通道".to_string(),
+        (GroupBy::Lane, "appointment") => "预约".to_string(),
         (GroupBy::Lane, "normal") => "普通".to_string(),
         _ => name(k).unwrap_or_else(|| k.to_string()),
     };

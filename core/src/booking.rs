@@ -48,7 +48,7 @@ pub enum BookingRefusal {
     #[error("该业务不接受预约")]
     NoAppointments,
     /// Not the start of a half-hour slot inside the day's hours.
-    #[error("{date} {time} 不是可预约的时段")]
+    #[error("{date} {} 不是可预约的时段", .time.format("%H:%M"))]
     NotASlot {
         /// Date.
         date: NaiveDate,
@@ -56,7 +56,7 @@ pub enum BookingRefusal {
         time: NaiveTime,
     },
     /// The slot has started or passed.
-    #[error("{date} {time} 的时段已过")]
+    #[error("{date} {} 的时段已过", .time.format("%H:%M"))]
     Past {
         /// Date.
         date: NaiveDate,
@@ -70,7 +70,7 @@ pub enum BookingRefusal {
         days: u32,
     },
     /// Every place of the slot is taken.
-    #[error("{date} {time} 的时段已约满")]
+    #[error("{date} {} 的时段已约满", .time.format("%H:%M"))]
     Full {
         /// Date.
         date: NaiveDate,

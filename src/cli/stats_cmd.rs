@@ -50,6 +50,10 @@ pub struct StatsArgs {
     /// Write to this file instead of standard output (needed for xlsx)
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The appointments instead, per day: booked, kept, late, missed,
+    /// cancelled, still ahead, and the walk-ins (table, csv or json)
+    #[arg(long)]
+    pub appointments: bool,
 }
 
 pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCode> {
@@ -66,6 +70,9 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
         let written = crate::export::write_days(&dir, &src, hall)?;
         println!("已导出 {} 天的统计到 {}", written.len(), dir.display());
         return Ok(ExitCode::SUCCESS);
+    }
+    if a.appointments {
+        return appointments(&cfg, &store, &records, &a);
     }
     if a.format == Format::Xlsx && a.out.is_none() {
         anyhow::bail!("--format xlsx writes a file: add --out FILE.xlsx");
@@ -100,6 +107,45 @@ pub(super) fn run(config: Option<&Path>, a: StatsArgs) -> anyhow::Result<ExitCod
             eprintln!("已写入 {}", p.display());
         }
         None => std::io::Write::write_all(&mut std::io::stdout(), &out)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--appointments`: the bookings of the period against its tickets.
+fn appointments(
+    cfg: &Config,
+    store: &Store,
+    records: &crate::store::Records,
+    a: &StatsArgs,
+) -> anyhow::Result<ExitCode> {
+    use crate::stats::bookings::{booking_rows, to_csv, to_table};
+    let now = chrono::Utc::now()
+        .with_timezone(&cfg.day.timezone)
+        .naive_local();
+    let first = records.tickets.iter().map(|t| t.day).min();
+    let from = a.from.or(first).unwrap_or(now.date());
+    let to = a.to.unwrap_or(now.date() + chrono::Duration::days(90));
+    let bookings = store.bookings_between(from, to)?;
+    let rows = booking_rows(
+        &bookings,
+        &records.tickets,
+        &|s| cfg.appointments_of(s),
+        now,
+        (from, to),
+    );
+    let text = match a.format {
+        Format::Table => to_table(&rows),
+        Format::Csv if a.excel => excel_csv(&to_csv(&rows)),
+        Format::Csv => to_csv(&rows),
+        Format::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        Format::Xlsx => anyhow::bail!("--appointments prints a table, csv or json"),
+    };
+    match &a.out {
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            eprintln!("已写入 {}", p.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
 }
