@@ -75,7 +75,7 @@ async fn ingest(db: &mut CityDb) -> (NaiveDate, NaiveDate) {
                 id += per_day as u64;
                 let ids: HashSet<_> = r.tickets.iter().map(|t| t.id).collect();
                 rows.extend(city_tickets(&r, &ids));
-                daily.extend(daily_rows(&r));
+                daily.extend(daily_rows(&r, chrono_tz::Asia::Shanghai));
                 chunk_days.push(day);
             }
             tickets += rows.len();
@@ -230,7 +230,7 @@ async fn busy_day(db: &mut CityDb) {
             .commit(day, &greenwave::hall::Actor::System, &pending)
             .unwrap();
         let t = process_cpu();
-        let batch = push::read_batch(&store, 5000).unwrap();
+        let batch = push::read_batch(&store, 5000, chrono_tz::Asia::Shanghai).unwrap();
         push::send(db, "busy-hall", "繁忙大厅", &batch)
             .await
             .unwrap();

@@ -142,6 +142,12 @@ pub struct Row {
     /// The figures.
     #[serde(flatten)]
     pub figures: Figures,
+    /// Grouped by hour only (`--by hour`): tickets still waiting (issued,
+    /// not yet first called, not withdrawn) at the end of this hour, summed
+    /// over the period's days ([`charts::hourly`], the manager's chart's
+    /// own count); none on the total row and in other groupings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_at_end: Option<usize>,
 }
 
 /// Every ticket's summary from the event journal, in issue order.
@@ -359,8 +365,12 @@ pub fn figures(
         .map(|(key, ls)| Row {
             key,
             figures: summarise(&ls),
+            waiting_at_end: None,
         })
         .collect();
+    if by == GroupBy::Hour {
+        add_waiting_at_hour_ends(&mut rows, src, from, to);
+    }
     if by == GroupBy::Window {
         // Windows in numeric order, "-" last.
         rows.sort_by_key(|r| r.key.parse::<u32>().unwrap_or(u32::MAX));
@@ -372,12 +382,53 @@ pub fn figures(
     rows.push(Row {
         key: "合计".into(),
         figures: summarise(&all),
+        waiting_at_end: None,
     });
     rows
 }
 
-/// `09:00`: the local hour of an instant.
-fn hour_of_day(t: crate::queue::Timestamp, tz: Option<chrono_tz::Tz>) -> String {
+/// Sets each hour row's tickets waiting at the end of the hour, from the
+/// manager's chart's own count ([`charts::hourly`]) per day of the period,
+/// summed over the days; an hour in which nobody took a ticket but people
+/// were still waiting gets a row of its own (nothing issued).
+fn add_waiting_at_hour_ends(
+    rows: &mut Vec<Row>,
+    src: &Sources<'_>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) {
+    let tz = src.tz.unwrap_or(chrono_tz::UTC);
+    let mut waiting: BTreeMap<String, usize> = BTreeMap::new();
+    // Tickets come in issue order: a day's tickets are one run.
+    for day in src.tickets.chunk_by(|a, b| a.day == b.day) {
+        let d = day[0].day;
+        if from.is_some_and(|f| d < f) || to.is_some_and(|t| d > t) {
+            continue;
+        }
+        for h in charts::hourly(day, d, tz) {
+            *waiting.entry(format!("{:02}:00", h.hour)).or_default() +=
+                h.waiting.iter().sum::<usize>();
+        }
+    }
+    for r in rows.iter_mut() {
+        r.waiting_at_end = Some(waiting.remove(&r.key).unwrap_or(0));
+    }
+    rows.extend(
+        waiting
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(key, n)| Row {
+                key,
+                figures: Figures::default(),
+                waiting_at_end: Some(n),
+            }),
+    );
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+}
+
+/// `09:00`: the local hour of an instant in `tz` (UTC without), the key
+/// of `--by hour` and of the city's hour rows.
+pub fn hour_of_day(t: crate::queue::Timestamp, tz: Option<chrono_tz::Tz>) -> String {
     use chrono::Timelike;
     let at = chrono::DateTime::from_timestamp_millis(t.0).unwrap_or_default();
     let hour = match tz {
@@ -597,10 +648,18 @@ struct DailyKeyColumns<'a> {
 /// One CSV row: its key columns, then the figures'.
 type CsvRow<K> = (K, FigureColumns);
 
-/// The header line of rows with key columns `K`: the fields' names.
-fn csv_header_of<K: Serialize + Default>() -> String {
+/// The trailing column of `greenwave stats --by hour --format csv`.
+#[derive(Debug, Default, Serialize)]
+struct HourColumns {
+    /// Empty on the total row.
+    waiting_at_end: Option<usize>,
+}
+
+/// The header line of rows `R` (key columns, then the figures'): the
+/// fields' names.
+fn csv_header_of<R: Serialize + Default>() -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.serialize(CsvRow::<K>::default())
+    w.serialize(R::default())
         .expect("CSV rows are flat structs");
     let text =
         String::from_utf8(w.into_inner().expect("writing to memory")).expect("the header is UTF-8");
@@ -610,29 +669,47 @@ fn csv_header_of<K: Serialize + Default>() -> String {
 /// The header of `greenwave stats --format csv`: `key`, then the figures'
 /// columns.
 pub fn csv_header() -> String {
-    csv_header_of::<KeyColumns>()
+    csv_header_of::<CsvRow<KeyColumns>>()
+}
+
+/// The header of `greenwave stats --by hour --format csv`: [`csv_header`],
+/// then `waiting_at_end`.
+pub fn hour_csv_header() -> String {
+    csv_header_of::<(KeyColumns, FigureColumns, HourColumns)>()
 }
 
 /// The header of the daily export: `hall,day,group,key`, then the
 /// figures' columns.
 pub fn daily_csv_header() -> String {
-    csv_header_of::<DailyKeyColumns>()
+    csv_header_of::<CsvRow<DailyKeyColumns>>()
 }
 
 /// The header line, then `rows`, as CSV (`\n` line ends; a field is
 /// quoted when it holds a comma, a quote or a line break).
-fn csv_text<K: Serialize + Default>(rows: impl IntoIterator<Item = CsvRow<K>>) -> String {
+fn csv_text<R: Serialize + Default>(rows: impl IntoIterator<Item = R>) -> String {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
-        .from_writer(format!("{}\n", csv_header_of::<K>()).into_bytes());
+        .from_writer(format!("{}\n", csv_header_of::<R>()).into_bytes());
     for row in rows {
         w.serialize(row).expect("CSV rows are flat structs");
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 text")
 }
 
-/// Rows as CSV with [`csv_header`].
+/// Rows as CSV with [`csv_header`]; rows grouped by hour (those with
+/// [`Row::waiting_at_end`]) with [`hour_csv_header`].
 pub fn to_csv(rows: &[Row]) -> String {
+    if rows.iter().any(|r| r.waiting_at_end.is_some()) {
+        return csv_text(rows.iter().map(|r| {
+            (
+                KeyColumns { key: &r.key },
+                FigureColumns::from(&r.figures),
+                HourColumns {
+                    waiting_at_end: r.waiting_at_end,
+                },
+            )
+        }));
+    }
     csv_text(
         rows.iter()
             .map(|r| (KeyColumns { key: &r.key }, FigureColumns::from(&r.figures))),
@@ -759,6 +836,9 @@ pub fn to_table(rows: &[Row], by: GroupBy, name: &dyn Fn(&str) -> Option<String>
         "办理均值",
         "办理P90",
     ])];
+    if by == GroupBy::Hour {
+        queue[0].push("时末等候".to_string());
+    }
     let mut mechanism = vec![head(&[
         "分组",
         "绿波办结",
@@ -789,6 +869,10 @@ pub fn to_table(rows: &[Row], by: GroupBy, name: &dyn Fn(&str) -> Option<String>
             m(f.service.mean_s),
             m(f.service.p90_s),
         ]);
+        if by == GroupBy::Hour {
+            let row = queue.last_mut().expect("pushed above");
+            row.push(r.waiting_at_end.map_or("—".to_string(), |n| n.to_string()));
+        }
         let resident_rate = f
             .resident
             .satisfaction_rate
@@ -830,6 +914,7 @@ resident_dissatisfied,resident_very_dissatisfied,resident_satisfaction_rate";
     #[test]
     fn the_header_lines_are_pinned() {
         assert_eq!(csv_header(), format!("key,{FIGURES}"));
+        assert_eq!(hour_csv_header(), format!("key,{FIGURES},waiting_at_end"));
         assert_eq!(daily_csv_header(), format!("hall,day,group,key,{FIGURES}"));
         assert_eq!(to_csv(&[]), format!("key,{FIGURES}\n"));
     }
@@ -846,6 +931,7 @@ resident_dissatisfied,resident_very_dissatisfied,resident_satisfaction_rate";
         let csv = to_csv(&[Row {
             key: "civil".into(),
             figures: f,
+            waiting_at_end: None,
         }]);
         assert_eq!(
             csv.lines().nth(1),
@@ -861,6 +947,7 @@ resident_dissatisfied,resident_very_dissatisfied,resident_satisfaction_rate";
         let row = |key: &str| Row {
             key: key.into(),
             figures: Figures::default(),
+            waiting_at_end: None,
         };
         let keys = |csv: String| -> Vec<String> {
             let mut r = csv::Reader::from_reader(csv.as_bytes());

@@ -49,7 +49,7 @@ pub fn heading(column: &str) -> &str {
         .map_or(column, |(_, h)| h)
 }
 
-const HEADINGS: [(&str, &str); 44] = [
+const HEADINGS: [(&str, &str); 45] = [
     ("hall", "大厅"),
     ("day", "日期"),
     ("group", "分组方式"),
@@ -89,6 +89,7 @@ const HEADINGS: [(&str, &str); 44] = [
     ("resident_dissatisfied", "不满意"),
     ("resident_very_dissatisfied", "非常不满意"),
     ("resident_satisfaction_rate", "群众满意率"),
+    ("waiting_at_end", "时末等候"),
     ("resident_satisfaction", "群众满意率"),
     ("staff_ratings", "录入评价"),
     ("wait_mean_min", "平均等候(分)"),

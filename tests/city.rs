@@ -335,6 +335,127 @@ fn the_city_counts_what_the_hall_counts_and_nothing_personal_leaves_it() {
     );
 }
 
+/// The hours of a payout day across the city (issue 20): a hall's day,
+/// written through the hall with a hand-moved clock (Shanghai time), comes
+/// back from `city report --by hour` hour by hour as the hall's own `stats
+/// --by hour` has it:
+/// - A001 normal, issued 09:10, called 10:05, served 10:20;
+/// - GA001 priority, issued 09:20, called 09:30, served 09:45;
+/// - A002 normal, issued 09:40, called 10:25 (a no-show);
+/// - A003 normal, issued 10:15; A004 normal, issued 11:30, never called.
+///
+/// A city pushed by a greenwave that had no hour rows gets them when the
+/// hall next connects.
+#[test]
+fn the_city_reports_a_halls_day_hour_by_hour() {
+    use chrono::TimeZone;
+    use greenwave::config::Config;
+    use greenwave::hall::{Actor, Clock, Hall, ManualClock};
+    use greenwave::queue::{Lane, Timestamp};
+    use std::sync::Arc;
+    let pg = Postgres::start();
+    let hall = hall("hall-h", "南城大厅", &pg, Roster::Listing(&[id(31)]), "");
+    let cfg = Config::load(&hall.config).unwrap();
+    let day = (chrono::Utc::now() - chrono::Duration::days(2))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let at = |h: u32, m: u32| {
+        let local = day.and_hms_opt(h, m, 0).unwrap();
+        let utc = chrono_tz::Asia::Shanghai
+            .from_local_datetime(&local)
+            .unwrap();
+        Timestamp(utc.timestamp_millis())
+    };
+    let clock = Arc::new(ManualClock::new(at(9, 10)));
+    {
+        let mut h = Hall::open(&cfg, clock.clone() as Arc<dyn Clock>).unwrap();
+        let staff = Actor::Window(1);
+        let mut step = |hm: (u32, u32), f: &mut dyn FnMut(&mut Hall)| {
+            clock.set(at(hm.0, hm.1));
+            f(&mut h);
+        };
+        step((9, 10), &mut |h| {
+            drop(h.issue("civil", Lane::Normal).unwrap())
+        });
+        step((9, 20), &mut |h| {
+            drop(h.issue("civil", Lane::Priority).unwrap())
+        });
+        step((9, 30), &mut |h| drop(h.call_next(1).unwrap()));
+        step((9, 40), &mut |h| {
+            drop(h.issue("civil", Lane::Normal).unwrap())
+        });
+        step((9, 45), &mut |h| {
+            drop(h.exec(&staff, |q, now| q.finish(1, now)).unwrap())
+        });
+        step((10, 5), &mut |h| drop(h.call_next(1).unwrap()));
+        step((10, 15), &mut |h| {
+            drop(h.issue("civil", Lane::Normal).unwrap())
+        });
+        step((10, 20), &mut |h| {
+            drop(h.exec(&staff, |q, now| q.finish(1, now)).unwrap())
+        });
+        step((10, 25), &mut |h| drop(h.call_next(1).unwrap()));
+        step((10, 30), &mut |h| {
+            drop(h.exec(&staff, |q, now| q.no_show(1, now)).unwrap())
+        });
+        step((11, 30), &mut |h| {
+            drop(h.issue("civil", Lane::Normal).unwrap())
+        });
+    }
+    let d = hall.start();
+    let hours = |pg: &Postgres| -> Vec<(String, i64, i64, i64, i64)> {
+        city_report(pg, "hour")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let n = |f: &str| r[f].as_i64().unwrap();
+                let key = r["key"].as_str().unwrap().to_string();
+                (key, n("issued"), n("priority"), n("served"), n("no_show"))
+            })
+            .collect()
+    };
+    let want = vec![
+        ("09:00".to_string(), 3, 1, 2, 1),
+        ("10:00".to_string(), 1, 0, 0, 0),
+        ("11:00".to_string(), 1, 0, 0, 0),
+        ("合计".to_string(), 5, 1, 2, 1),
+    ];
+    until(Duration::from_secs(20), "the city's hours", || {
+        let got = hours(&pg);
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    });
+    same_figures(&city_report(&pg, "hour"), &hall_stats(&hall, "hour")).unwrap();
+    // Per hour and lane on the hall's side of the city database.
+    assert_eq!(
+        pg.psql(
+            "SELECT string_agg(key || '=' || counts[1], ' ' ORDER BY key) FROM daily
+              WHERE hall = 'hall-h' AND dim = 'hour'"
+        ),
+        "09:00 normal=2 09:00 priority=1 10:00 normal=1 11:00 normal=1"
+    );
+
+    // A city that holds the day without hour rows (pushed before they
+    // existed): the hall sends the day again when it next connects.
+    drop(d);
+    pg.psql("DELETE FROM daily WHERE dim = 'hour'");
+    assert_eq!(hours(&pg), vec![("合计".to_string(), 0, 0, 0, 0)]);
+    let d = hall.start();
+    until(Duration::from_secs(20), "the hours pushed again", || {
+        let got = hours(&pg);
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!("{got:?}"))
+        }
+    });
+    drop(d);
+}
+
 fn sqlite(data_dir: &Path, sql: &str) -> String {
     let out = Command::new("sqlite3")
         .arg(data_dir.join("greenwave.db"))

@@ -34,7 +34,7 @@ async fn seed(url: &str, to: NaiveDate) {
             id += n as u64;
             let ids: HashSet<_> = records.tickets.iter().map(|t| t.id).collect();
             let tickets = greenwave::city::city_tickets(&records, &ids);
-            let daily = greenwave::city::daily_rows(&records);
+            let daily = greenwave::city::daily_rows(&records, chrono_tz::Asia::Shanghai);
             db.push(&Push {
                 hall: code,
                 name,

@@ -668,3 +668,112 @@ fn figures_by_hour_follow_the_halls_clock() {
         ]
     );
 }
+
+/// `--by hour` says how many people were still waiting at the end of each
+/// hour (issued, not yet called, not withdrawn), the manager's chart's own
+/// count: the payout day's backlog hour by hour, on a day written through
+/// the hall with a hand-moved clock (Shanghai time):
+/// - A001 normal, issued 09:10, called 10:30, served 10:45;
+/// - GA001 priority, issued 09:20, called 09:40, served 09:50;
+/// - A002 normal, issued 09:55, called 12:10;
+/// - A003 normal, issued 11:05, never called.
+///
+/// At 10:00 A001 and A002 wait (2), at 11:00 A002 (1), at 12:00 A002 and
+/// A003 (2), at 13:00 A003 (1); nobody took a ticket in the 10:00 and
+/// 12:00 hours, which still have their rows.
+#[test]
+fn the_cli_says_who_was_still_waiting_at_the_end_of_each_hour() {
+    use chrono::TimeZone;
+    use greenwave::config::Config;
+    use greenwave::hall::{Actor, Clock, Hall, ManualClock};
+    use std::sync::Arc;
+    let hall = common::TestHall::new("");
+    let cfg = Config::load(&hall.config).unwrap();
+    let day = (chrono::Utc::now() - chrono::Duration::days(2))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let at = |h: u32, m: u32| {
+        let local = day.and_hms_opt(h, m, 0).unwrap();
+        let utc = chrono_tz::Asia::Shanghai
+            .from_local_datetime(&local)
+            .unwrap()
+            .timestamp_millis();
+        Timestamp(utc)
+    };
+    let clock = Arc::new(ManualClock::new(at(9, 10)));
+    {
+        let mut h = Hall::open(&cfg, clock.clone() as Arc<dyn Clock>).unwrap();
+        let staff = Actor::Window(1);
+        h.issue("civil", Lane::Normal).unwrap();
+        clock.set(at(9, 20));
+        h.issue("civil", Lane::Priority).unwrap();
+        clock.set(at(9, 40));
+        assert_eq!(h.call_next(1).unwrap().lane, Lane::Priority);
+        clock.set(at(9, 50));
+        h.exec(&staff, |q, now| q.finish(1, now)).unwrap();
+        clock.set(at(9, 55));
+        h.issue("civil", Lane::Normal).unwrap();
+        clock.set(at(10, 30));
+        h.call_next(1).unwrap();
+        clock.set(at(10, 45));
+        h.exec(&staff, |q, now| q.finish(1, now)).unwrap();
+        clock.set(at(11, 5));
+        h.issue("civil", Lane::Normal).unwrap();
+        clock.set(at(12, 10));
+        h.call_next(1).unwrap();
+        assert_eq!(h.queue().day(), day);
+    }
+    let period = ["--from", &day.to_string(), "--to", &day.to_string()];
+    let (st, out, err) =
+        hall.cli(&[&["stats", "--by", "hour", "--format", "csv"][..], &period].concat());
+    assert!(st.success(), "{err}");
+    let mut lines = out.lines();
+    let header = lines.next().unwrap();
+    assert_eq!(header, format!("{},waiting_at_end", csv_header()));
+    let got: Vec<(String, String, String)> = lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let last = cells.last().unwrap().to_string();
+            (cells[0].to_string(), cells[1].to_string(), last)
+        })
+        .collect();
+    let want = [
+        ("09:00", "3", "2"),
+        ("10:00", "0", "1"),
+        ("11:00", "1", "2"),
+        ("12:00", "0", "1"),
+        ("合计", "4", ""),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(got, want, "{out}");
+
+    // The table: the heading and the figures in its last column.
+    let (st, out, _) = hall.cli(&[&["stats", "--by", "hour"][..], &period].concat());
+    assert!(st.success());
+    let queue = out.split("（时间单位").next().unwrap();
+    let last_cells: Vec<&str> = queue
+        .lines()
+        .map(|l| l.split_whitespace().last().unwrap())
+        .collect();
+    assert_eq!(last_cells, ["时末等候", "2", "1", "2", "1", "—"], "{out}");
+    // Excel's CSV and JSON name it too.
+    let (_, out, _) = hall.cli(
+        &[
+            &["stats", "--by", "hour", "--format", "csv", "--excel"][..],
+            &period,
+        ]
+        .concat(),
+    );
+    assert!(out.lines().next().unwrap().ends_with(",时末等候"), "{out}");
+    let (_, out, _) =
+        hall.cli(&[&["stats", "--by", "hour", "--format", "json"][..], &period].concat());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[2]["waiting_at_end"], 2, "{out}");
+    assert!(
+        v[4].get("waiting_at_end").is_none(),
+        "none on the total: {out}"
+    );
+}

@@ -85,6 +85,13 @@ const MIGRATIONS: &[&str] = &[
         changed   BIGINT NOT NULL DEFAULT nextval('bindings_changed')
     );
     CREATE INDEX bindings_by_change ON bindings (changed);",
+    // 2: the hour of the day as a daily dimension (key `09:00 priority`: the
+    // local hour the tickets were issued in and their lane). Days pushed
+    // before have no hour rows; a hall sends them again when it connects
+    // (`CityDb::days_without`).
+    "ALTER TABLE daily DROP CONSTRAINT daily_dim_check;
+     ALTER TABLE daily ADD CONSTRAINT daily_dim_check
+       CHECK (dim IN ('service', 'lane', 'way', 'category', 'age', 'hour'));",
 ];
 
 /// What went wrong with the city database.
@@ -175,10 +182,11 @@ impl Tally {
 /// (`-`: none, e.g. the category of a normal ticket).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DailyKey {
-    /// `service`, `lane`, `way`, `category` or `age`.
+    /// `service`, `lane`, `way`, `category`, `age` or `hour`.
     pub dim: &'static str,
-    /// The value: a service code, `priority`/`normal`, a way, a category,
-    /// an age band, or `-`.
+    /// The value: a service code, a lane (`priority`, `normal`, ...), a
+    /// way, a category, an age band, `-`, or for `hour` the local hour the
+    /// tickets were issued in and their lane (`09:00 priority`).
     pub key: String,
 }
 
@@ -299,6 +307,11 @@ pub enum CityBy {
     Way,
     /// Per lane.
     Lane,
+    /// Per hour of the day the tickets were issued in (`09:00`, the hall's
+    /// local time), the lanes together.
+    Hour,
+    /// Per hour of the day and lane (`09:00 priority`).
+    HourLane,
 }
 
 impl CityBy {
@@ -313,6 +326,8 @@ impl CityBy {
             CityBy::Age => ("d.key", "age"),
             CityBy::Way => ("d.key", "way"),
             CityBy::Lane => ("d.key", "lane"),
+            CityBy::Hour => ("split_part(d.key, ' ', 1)", "hour"),
+            CityBy::HourLane => ("d.key", "hour"),
         }
     }
 }
@@ -457,6 +472,22 @@ impl CityDb {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The days of `hall` the city holds daily rows of, but none of
+    /// dimension `dim` (days pushed before `dim` was a dimension), in
+    /// order.
+    pub async fn days_without(&self, hall: &str, dim: &str) -> Result<Vec<NaiveDate>, CityError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT day FROM daily WHERE hall = $1 AND dim = 'lane'
+                 EXCEPT SELECT day FROM daily WHERE hall = $1 AND dim = $2
+                 ORDER BY day",
+                &[&hall, &dim],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     /// The bindings other halls made, changed after `after` (a cursor the

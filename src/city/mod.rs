@@ -31,16 +31,25 @@ type KeyOf<'a> = dyn Fn(&TicketSummary) -> String + 'a;
 
 /// The daily rows of the days in `records` (which must hold whole days):
 /// per day, one row per value of each dimension (service, lane, way,
-/// category, age band), each computed by the statistics' own function.
-pub fn daily_rows(records: &Records) -> Vec<DailyRow> {
-    let src = Sources::of(records);
+/// category, age band, and the hour of the day with the lane), each
+/// computed by the statistics' own function. `tz` is the hall's time zone:
+/// the hour rows' keys are `09:00 priority` (the hour the tickets were
+/// issued in, [`crate::stats::hour_of_day`] as `greenwave stats --by hour`
+/// has it, a space, the lane), so the city's hours are the hall's.
+pub fn daily_rows(records: &Records, tz: chrono_tz::Tz) -> Vec<DailyRow> {
+    let src = Sources::of(records).in_tz(tz);
     let or_dash = |s: Option<&str>| s.unwrap_or("-").to_string();
-    let dims: [(&'static str, &KeyOf); 5] = [
+    let hour = |t: &TicketSummary| {
+        let h = crate::stats::hour_of_day(t.issued_at, Some(tz));
+        format!("{h} {}", t.lane.as_str())
+    };
+    let dims: [(&'static str, &KeyOf); 6] = [
         ("service", &|t| t.service.to_string()),
         ("lane", &|t| t.lane.as_str().to_string()),
         ("way", &|t| or_dash(t.identified.map(|w| w.as_str()))),
         ("category", &|t| or_dash(t.profile.category.as_deref())),
         ("age", &|t| or_dash(t.profile.age_band.map(|b| b.as_str()))),
+        ("hour", &hour),
     ];
     let mut out = Vec::new();
     for (dim, key) in dims {

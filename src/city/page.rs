@@ -1,6 +1,8 @@
 //! `greenwave city serve`: the bureau's read-only page. One HTML page with
-//! the figures across halls for a period, three charts drawn by the server
-//! ([`crate::svg`]), and which halls' roster is behind. No script, no
+//! the figures across halls for a period, four charts drawn by the server
+//! ([`crate::svg`]: priority services per day, satisfaction, tickets issued
+//! and served by the hour of the day per lane, the roster behind), and
+//! which halls' roster is behind. No script, no
 //! external asset, no personal data (the city database holds none).
 
 use std::collections::BTreeMap;
@@ -15,7 +17,7 @@ use chrono::{Duration, NaiveDate};
 use tokio::sync::Mutex;
 
 use super::report::{rows, CityRow};
-use crate::citydb::{CityBy, CityDb, HallStatus};
+use crate::citydb::{CityBy, CityDb, HallStatus, Tally};
 use crate::svg::{self, esc, Bar, Series};
 
 /// The page's period (`?from=YYYY-MM-DD&to=YYYY-MM-DD`).
@@ -38,6 +40,9 @@ pub struct Model {
     pub daily: Vec<(String, NaiveDate, i64)>,
     /// The halls.
     pub halls: Vec<HallStatus>,
+    /// Summed over the halls and days, per hour of the day and lane
+    /// (`09:00 priority`, [`CityBy::HourLane`]).
+    pub hours: Vec<(String, Tally)>,
 }
 
 type Db = Arc<Mutex<CityDb>>;
@@ -69,12 +74,14 @@ async fn page(State(db): State<Db>, Query(p): Query<Period>) -> Response {
         let by_hall = rows(&db.report(from, to, CityBy::Hall).await?);
         let daily = db.priority_served_per_hall_day(from, to).await?;
         let halls = db.halls().await?;
+        let hours = db.report(from, to, CityBy::HourLane).await?;
         Ok::<_, crate::citydb::CityError>(Model {
             from,
             to,
             by_hall,
             daily,
             halls,
+            hours,
         })
     };
     match read.await {
@@ -119,6 +126,10 @@ pub fn render(m: &Model) -> String {
     h += &format!(
         "<section><h2>群众满意率（各大厅）</h2>{}</section>",
         satisfaction_chart(m)
+    );
+    h += &format!(
+        "<section id=\"hours\"><h2>各时段取号与办结（全市，按取号时间）</h2>{}</section>",
+        hours_part(m)
     );
     h += &format!(
         "<section id=\"roster\"><h2>低收入名单版本</h2>{}</section>",
@@ -179,6 +190,60 @@ fn daily_chart(m: &Model) -> String {
     }
     let labels: Vec<String> = days.iter().map(|d| d.format("%m-%d").to_string()).collect();
     svg::lines("每日绿波办结", &labels, &series)
+}
+
+/// The hours of the day across the city: per lane, the tickets issued in
+/// each hour and how many of them were served to the end (a line each),
+/// then the same as a table. Hours from the first to the last with
+/// tickets; lanes as the data has them.
+fn hours_part(m: &Model) -> String {
+    let mut per: BTreeMap<(u32, &str), Tally> = BTreeMap::new();
+    for (key, t) in &m.hours {
+        let (hour, lane) = key.split_once(' ').unwrap_or((key.as_str(), "-"));
+        let Some(h) = hour.get(..2).and_then(|h| h.parse::<u32>().ok()) else {
+            continue;
+        };
+        per.entry((h, lane)).or_default().add(t);
+    }
+    let (Some(first), Some(last)) = (per.keys().map(|k| k.0).min(), per.keys().map(|k| k.0).max())
+    else {
+        return "<p>这段时间没有数据。</p>".into();
+    };
+    let mut lanes: Vec<&str> = per.keys().map(|k| k.1).collect();
+    lanes.sort_by_key(|l| (*l != "priority", *l));
+    lanes.dedup();
+    let hours: Vec<u32> = (first..=last).collect();
+    let count = |h: u32, lane: &str, what: &str| per.get(&(h, lane)).map_or(0, |t| t.get(what));
+    let mut series = Vec::new();
+    for (what, word) in [("issued", "取号"), ("served", "办结")] {
+        for lane in &lanes {
+            series.push(Series {
+                name: format!("{word} · {}", lane_name(lane)),
+                values: hours.iter().map(|h| count(*h, lane, what) as f64).collect(),
+            });
+        }
+    }
+    let labels: Vec<String> = hours.iter().map(|h| format!("{h:02}:00")).collect();
+    let mut t = String::from("<table id=\"hours-table\"><thead><tr><th>时段</th>");
+    for s in &series {
+        let _ = write!(t, "<th>{}</th>", esc(&s.name));
+    }
+    t += "</tr></thead><tbody>";
+    for (i, label) in labels.iter().enumerate() {
+        let _ = write!(t, "<tr><td>{label}</td>");
+        for s in &series {
+            let _ = write!(t, "<td>{}</td>", s.values[i]);
+        }
+        t += "</tr>";
+    }
+    t += "</tbody></table>";
+    svg::lines("各时段取号与办结", &labels, &series) + &t
+}
+
+/// A lane as the bureau knows it (`绿波通道`, `普通`), its code when this
+/// greenwave does not know it.
+fn lane_name(code: &str) -> String {
+    crate::queue::Lane::parse(code).map_or_else(|| code.to_string(), |l| l.label().to_string())
 }
 
 /// Worst first; under 80 % in red.

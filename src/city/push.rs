@@ -31,8 +31,9 @@ pub struct Batch {
     pub cards: Vec<CardBinding>,
 }
 
-/// Reads the next batch after the store's cursor.
-pub fn read_batch(store: &Store, limit: usize) -> anyhow::Result<Batch> {
+/// Reads the next batch after the store's cursor; `tz` is the hall's time
+/// zone (the hours of the daily rows).
+pub fn read_batch(store: &Store, limit: usize, tz: chrono_tz::Tz) -> anyhow::Result<Batch> {
     let cursor = store.city_cursor()?;
     let pending = store.city_pending(cursor, limit)?;
     let ids: HashSet<_> = pending.tickets.iter().copied().collect();
@@ -45,7 +46,7 @@ pub fn read_batch(store: &Store, limit: usize) -> anyhow::Result<Batch> {
     for day in &pending.days {
         let records = store.stats_records(Some(*day), Some(*day))?;
         batch.tickets.extend(super::city_tickets(&records, &ids));
-        batch.daily.extend(super::daily_rows(&records));
+        batch.daily.extend(super::daily_rows(&records, tz));
     }
     batch.roster = store.roster_state()?.map(|s| InstalledRoster {
         version: s.version as i64,

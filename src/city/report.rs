@@ -95,8 +95,8 @@ impl CityFigures {
 /// One row of the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CityRow {
-    /// The group (hall name, day, service, category, age band, way, lane),
-    /// `合计` for the total.
+    /// The group (hall name, day, service, category, age band, way, lane,
+    /// hour of the day), `合计` for the total.
     pub key: String,
     /// Its figures.
     #[serde(flatten)]

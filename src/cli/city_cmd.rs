@@ -46,6 +46,9 @@ pub enum By {
     Way,
     /// Per lane.
     Lane,
+    /// Per hour of the day the tickets were issued in (09:00 for
+    /// 09:00–09:59, each hall's local time, all days of the period together).
+    Hour,
 }
 
 impl From<By> for CityBy {
@@ -58,6 +61,7 @@ impl From<By> for CityBy {
             By::Age => CityBy::Age,
             By::Way => CityBy::Way,
             By::Lane => CityBy::Lane,
+            By::Hour => CityBy::Hour,
         }
     }
 }
@@ -187,6 +191,7 @@ fn by_name(by: &str) -> &'static str {
         "age" => "年龄段",
         "way" => "识别方式",
         "lane" => "通道",
+        "hour" => "小时",
         _ => "分组",
     }
 }

@@ -349,6 +349,7 @@ const PAGES: &[(&[&str], Page)] = &[
         files: &[DB, ("greenwave-stats-YYYY-MM-DD.csv", "One file per service day, written into --daily-csv DIR.")],
         examples: &[
             ("This month's figures per service:", "sudo greenwave stats --from 2026-12-01 --by service"),
+            ("A payout day hour by hour, with who was still waiting at the end of each hour:", "sudo greenwave stats --from 2026-12-10 --to 2026-12-10 --by hour"),
             ("An Excel workbook:", "sudo greenwave stats --format xlsx --out figures.xlsx"),
             ("The daily export, for Excel on a Chinese Windows:", "sudo greenwave stats --daily-csv /tmp/export --excel"),
         ],
@@ -359,6 +360,7 @@ const PAGES: &[(&[&str], Page)] = &[
         config: true,
         examples: &[
             ("The figures across halls per hall, from the city database:", "GREENWAVE_CITY_DATABASE_URL=postgres://bureau@db/city greenwave city report --from 2026-12-01 --to 2026-12-31 --by hall"),
+            ("A payout day across the city, hour by hour:", "greenwave city report --from 2026-12-10 --to 2026-12-10 --by hour"),
             ("The bureau's read-only page:", "greenwave city serve --listen 127.0.0.1:8090"),
         ],
         see_also: &["greenwave-stats"],

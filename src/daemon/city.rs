@@ -22,6 +22,8 @@ pub struct Deps {
     pub city: CityConfig,
     /// The hall's name, as the bureau reads it.
     pub hall_name: String,
+    /// The hall's time zone (the hours of the daily rows).
+    pub tz: chrono_tz::Tz,
 }
 
 /// How long a connection attempt may take.
@@ -72,10 +74,15 @@ pub async fn run(deps: Deps, cancel: CancellationToken) {
 
 /// On each connection: if the city has less of this hall than the hall
 /// believes it sent, the city lost commits it had acknowledged; the hall
-/// sends everything again.
+/// sends everything again. If the city has days of this hall without their
+/// hour rows (pushed before the hour of the day was a daily dimension),
+/// the hall sends those days' tickets again, which replaces the days'
+/// daily rows with all of today's dimensions.
 async fn resend_if_lost(db: &CityDb, deps: &Deps) -> anyhow::Result<()> {
     let city_has = db.pushed_seq(&deps.city.hall).await?;
+    let without_hours = db.days_without(&deps.city.hall, "hour").await?;
     let path = deps.db.clone();
+    let days = without_hours.clone();
     let resent = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
         let store = Store::open(&path)?;
         let sent = store.city_cursor()?;
@@ -83,6 +90,7 @@ async fn resend_if_lost(db: &CityDb, deps: &Deps) -> anyhow::Result<()> {
             store.city_resend_all()?;
             return Ok(true);
         }
+        store.city_resend_days(&days)?;
         Ok(false)
     })
     .await??;
@@ -90,6 +98,11 @@ async fn resend_if_lost(db: &CityDb, deps: &Deps) -> anyhow::Result<()> {
         tracing::warn!(
             city_has,
             "the city database has less of this hall than was pushed (restored or crashed); pushing the hall's history again"
+        );
+    } else if !without_hours.is_empty() {
+        tracing::info!(
+            days = without_hours.len(),
+            "the city database has days of this hall without hourly figures; pushing those days again"
         );
     }
     Ok(())
@@ -106,10 +119,10 @@ async fn cycle(deps: &Deps, conn: &mut Option<CityDb>) -> anyhow::Result<bool> {
         *conn = Some(db);
     }
     let db = conn.as_mut().expect("connected above");
-    let (path, limit) = (deps.db.clone(), deps.city.push_batch);
+    let (path, limit, tz) = (deps.db.clone(), deps.city.push_batch, deps.tz);
     let batch: Batch = tokio::task::spawn_blocking(move || {
         let store = Store::open(&path)?;
-        push::read_batch(&store, limit)
+        push::read_batch(&store, limit, tz)
     })
     .await??;
     push::send(db, &deps.city.hall, &deps.hall_name, &batch).await?;

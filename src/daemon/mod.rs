@@ -292,6 +292,7 @@ fn start_workers(
             db: db.clone(),
             city,
             hall_name: cfg.hall_name.clone(),
+            tz: cfg.day.timezone,
         };
         sup.task("city push", city::run(deps, sup.token()));
     } else {

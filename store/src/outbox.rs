@@ -73,6 +73,22 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Puts the tickets of `days` in the outbox again (the city holds
+    /// those days without some of their daily rows, e.g. a dimension added
+    /// since they were pushed): their push replaces the days' rows.
+    pub fn city_resend_days(&self, days: &[NaiveDate]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO city_outbox (ticket_id) SELECT id FROM tickets WHERE day = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        for day in days {
+            stmt.execute([day.to_string()]).map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
     /// Switches the outbox off and empties it (a hall that leaves the city
     /// keeps no growing table; joining again pushes everything again,
     /// which the city takes idempotently).

@@ -44,13 +44,27 @@ try {
 
   step('the charts: drawn by the server, one line per hall, worst satisfaction first in red');
   const svgs = await page.locator('svg').count();
-  check(svgs === 3, `three charts: ${svgs}`);
+  check(svgs === 4, `four charts: ${svgs}`);
   const lines = await page.locator('section:has(h2:text("每日绿波办结")) polyline').count();
   check(lines === 4, `one line per hall: ${lines}`);
   const firstBar = await page.locator('section:has(h2:text("群众满意率")) svg text').first().textContent();
   check(firstBar === '朝阳区政务服务大厅', `the least satisfied hall first: ${firstBar}`);
   const red = await page.locator('section:has(h2:text("群众满意率")) rect[fill="#c0392b"]').count();
   check(red === 1, `one hall under 80 % in red: ${red}`);
+
+  step('the hours of the day across the city: issued and served per lane, adding up to the halls');
+  const hours = page.locator('#hours');
+  const heads = await hours.locator('th').allTextContents();
+  check(heads[0] === '时段' && heads.includes('取号 · 绿波通道') && heads.includes('办结 · 普通'), `the hours' columns: ${heads}`);
+  const hourLines = await hours.locator('polyline').count();
+  check(hourLines === heads.length - 1, `one line per column: ${hourLines}`);
+  const hourRows = await hours.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  check(hourRows.length >= 7 && hourRows[0][0].endsWith(':00'), `a working day's hours: ${hourRows.map((r) => r[0])}`);
+  const issuedCols = heads.map((h, i) => (h.startsWith('取号') ? i : -1)).filter((i) => i > 0);
+  const issuedByHour = hourRows.reduce((a, r) => a + issuedCols.reduce((b, i) => b + Number(r[i]), 0), 0);
+  const totalIssued = Number((await page.locator('#halls-table tr.total td').nth(1).textContent()));
+  check(issuedByHour === totalIssued, `the hours add up to the city's tickets: ${issuedByHour} vs ${totalIssued}`);
+  await hours.screenshot({ path: `${shots}/city-hours.png` });
 
   step('the halls whose roster is behind');
   const roster = await text(page, '#roster');
