@@ -398,8 +398,9 @@ fn the_city_reports_a_halls_day_hour_by_hour() {
         step((10, 30), &mut |h| {
             drop(h.exec(&staff, |q, now| q.no_show(1, now)).unwrap())
         });
+        // A booked resident's ticket: the city takes the third lane.
         step((11, 30), &mut |h| {
-            drop(h.issue("civil", Lane::Normal).unwrap())
+            drop(h.issue("civil", Lane::Appointment).unwrap())
         });
     }
     let d = hall.start();
@@ -436,7 +437,7 @@ fn the_city_reports_a_halls_day_hour_by_hour() {
             "SELECT string_agg(key || '=' || counts[1], ' ' ORDER BY key) FROM daily
               WHERE hall = 'hall-h' AND dim = 'hour'"
         ),
-        "09:00 normal=2 09:00 priority=1 10:00 normal=1 11:00 normal=1"
+        "09:00 normal=2 09:00 priority=1 10:00 normal=1 11:00 appointment=1"
     );
 
     // A city that holds the day without hour rows (pushed before they

@@ -92,6 +92,10 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE daily DROP CONSTRAINT daily_dim_check;
      ALTER TABLE daily ADD CONSTRAINT daily_dim_check
        CHECK (dim IN ('service', 'lane', 'way', 'category', 'age', 'hour'));",
+    // 3: the appointment lane (`Y` tickets of booked residents).
+    "ALTER TABLE tickets DROP CONSTRAINT tickets_lane_check;
+     ALTER TABLE tickets ADD CONSTRAINT tickets_lane_check
+       CHECK (lane IN ('priority', 'appointment', 'normal'));",
 ];
 
 /// What went wrong with the city database.
@@ -210,7 +214,7 @@ pub struct CityTicket {
     pub ticket: i64,
     /// Service code.
     pub service: String,
-    /// `priority` or `normal`.
+    /// `priority`, `appointment` or `normal`.
     pub lane: &'static str,
     /// `id_card`, `priority_card`, `manual`.
     pub way: Option<&'static str>,
