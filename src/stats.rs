@@ -163,6 +163,7 @@ pub fn summaries_from_journal(journal: &[JournalEntry]) -> Vec<TicketSummary> {
                 lane: ticket.lane,
                 service: ticket.origin_service.as_str().into(),
                 issued_at: ticket.issued_at,
+                slot_at: ticket.slot_at,
                 first_called_at: None,
                 started_at: None,
                 finished_at: None,
@@ -498,7 +499,7 @@ fn summarise(lives: &[&Life]) -> Figures {
         wait: Dist::of(
             lives
                 .iter()
-                .filter_map(|l| Some(secs(l.t.issued_at, l.t.first_called_at?)))
+                .filter_map(|l| Some(secs(l.t.due_at(), l.t.first_called_at?)))
                 .collect(),
         ),
         service: Dist::of(

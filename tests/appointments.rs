@@ -345,6 +345,20 @@ fn a_morning_of_appointments_at_the_kiosk() {
     assert_eq!(n("missed") + n("pending"), 1, "{day}");
     // Six tickets, three of them on bookings.
     assert_eq!(n("walk_ins"), 3, "{day}");
+    // The appointment lane's wait counts from the slot (10:00), not from
+    // the arrival (09:40): called at 10:10, it waited ten minutes.
+    let (st, out, err) = dir.cli(&[
+        "stats", "--by", "lane", "--format", "json", "--from", "2026-12-07", "--to", "2026-12-07",
+    ]);
+    assert!(st.success(), "{err}");
+    let lanes: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let ya = lanes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "appointment")
+        .expect("an appointment row");
+    assert_eq!(ya["wait"]["max_s"].as_f64(), Some(600.0), "{ya}");
     let (st, table, _) = dir.cli(&["stats", "--appointments", "--from", "2026-12-07"]);
     assert!(st.success());
     assert!(table.starts_with("日期"), "{table}");

@@ -63,6 +63,7 @@ pub fn hall_day(
             },
             service: services[rng.below(4) as usize].clone(),
             issued_at: Timestamp(issued),
+            slot_at: None,
             first_called_at: called,
             started_at: started,
             finished_at: finished,

@@ -162,6 +162,7 @@ mod tests {
             lane,
             service: "civil".into(),
             issued_at: at(issued),
+            slot_at: None,
             first_called_at: called.map(at),
             started_at: called.map(at),
             finished_at: done.map(at),

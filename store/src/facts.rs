@@ -49,6 +49,9 @@ pub struct TicketSummary {
     pub service: std::sync::Arc<str>,
     /// Issue time.
     pub issued_at: Timestamp,
+    /// An appointment ticket's slot start: its wait counts from the later
+    /// of the two (arriving early is not waiting on the hall).
+    pub slot_at: Option<Timestamp>,
     /// First call.
     pub first_called_at: Option<Timestamp>,
     /// Last start of service.
@@ -147,6 +150,12 @@ pub enum End {
 }
 
 impl TicketSummary {
+    /// Since when the resident waited on the hall: the later of the issue
+    /// and the slot.
+    pub fn due_at(&self) -> Timestamp {
+        self.slot_at.map_or(self.issued_at, |s| s.max(self.issued_at))
+    }
+
     /// The summary of a ticket as it stands.
     pub fn of(t: &greenwave_core::queue::Ticket) -> TicketSummary {
         use greenwave_core::queue::TicketState;
@@ -163,6 +172,7 @@ impl TicketSummary {
             lane: t.lane,
             service: t.origin_service.as_str().into(),
             issued_at: t.issued_at,
+            slot_at: t.slot_at,
             first_called_at: t.first_called_at,
             started_at: t.started_at,
             finished_at: if end == Some(End::Done) {

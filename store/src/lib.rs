@@ -385,7 +385,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, day, lane, origin_service, issued_at, first_called_at, started_at,
-                        closed_at, window, transfers, state, identified, category, age_band
+                        closed_at, window, transfers, state, identified, category, age_band,
+                        slot_at
                    FROM tickets WHERE day >= ?1 AND day <= ?2 ORDER BY id",
             )
             .map_err(|e| self.err(e))?;
@@ -446,6 +447,7 @@ impl Store {
                 lane: Lane::parse(lane).ok_or_else(|| bad("lane", lane))?,
                 service,
                 issued_at: Timestamp(r.get(4).map_err(|e| self.err(e))?),
+                slot_at: ts(14)?,
                 first_called_at: ts(5)?,
                 started_at: ts(6)?,
                 finished_at: if end == Some(End::Done) { ts(7)? } else { None },
