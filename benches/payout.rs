@@ -5,10 +5,15 @@
 //! (`greenwave_core::schedule::admit`, the daemon's own rule) and tells
 //! the others when to come back, which they do; `windows` windows call by
 //! the real call policy (`greenwave_core::queue::Queue`, the streak and
-//! max-wait rules) and serve for a random time. Reports, per scenario and
-//! lane, the wait in line (ticket → first call) and the time in the hall
-//! (first arrival → first call, the door included) as p50 / p90 / max in
-//! minutes, and how often people were turned away.
+//! max-wait rules, three lanes) and serve for a random time. In the
+//! appointments scenario a share of the residents book the first free
+//! half-hour slot (`greenwave_core::booking::slots`) at or after the time
+//! they would have come, and come 0–25 minutes before it: they get a `Y`
+//! ticket placed at the slot (priority residents keep their lane). Reports,
+//! per scenario and lane, the wait in line (ticket, or slot when later →
+//! first call) and the time in the hall (first arrival → first call, the
+//! door included) as p50 / p90 / max in minutes, and how often people
+//! were turned away.
 //!
 //!   cargo bench --bench payout
 //!
@@ -16,7 +21,9 @@
 //! [2800], GW_SIM_DAYS [3], GW_SIM_WINDOWS [12], GW_SIM_SERVICE_MIN [5,
 //! the mean service time], GW_SIM_PRIORITY [0.35, the share of priority
 //! residents], GW_SIM_HOURLY [100, the hourly limit of the scenario that
-//! has one], GW_SIM_SEED [7]. Pure computation: no daemon, no clock.
+//! has one], GW_SIM_BOOKED [0.5, the share who book in the appointments
+//! scenario], GW_SIM_CAPACITY [30, appointments per half-hour slot],
+//! GW_SIM_SEED [7]. Pure computation: no daemon, no clock.
 //!
 //! "In the hall" counts from the arrival at which the resident stayed:
 //! waiting at the door before opening counts; a resident told to come back
@@ -26,6 +33,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, NaiveTime, Timelike};
+use greenwave_core::booking::slots;
 use greenwave_core::queue::{
     CallPolicy, Lane, Queue, QueueConfig, ServiceDef, TicketId, Timestamp, WindowDef,
 };
@@ -51,6 +59,8 @@ struct Settings {
     service_min: f64,
     priority: f64,
     hourly: u32,
+    booked: f64,
+    capacity: u32,
     seed: u64,
 }
 
@@ -62,6 +72,8 @@ struct Resident {
     minute: u32,
     lane: Lane,
     service_min: u32,
+    /// The booked slot (day, minute), in the appointments scenario.
+    slot: Option<(u32, u32)>,
 }
 
 /// When people come: half on the first day, then fewer; in a day, most in
@@ -94,9 +106,42 @@ fn arrivals(s: &Settings) -> Vec<Resident> {
                     Lane::Normal
                 },
                 service_min: service.clamp(2.0, 30.0).round() as u32,
+                slot: None,
             }
         })
         .collect()
+}
+
+/// The appointments scenario's people: a share of them book the first
+/// slot with a free place at or after the time they would have come, and
+/// come 0–25 minutes before it.
+fn with_bookings(s: &Settings, people: &[Resident], sched: &Schedule) -> Vec<Resident> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(s.seed + 1);
+    let start = NaiveDate::from_ymd_opt(2026, 12, 14).expect("a date");
+    let mut taken: BTreeMap<(u32, u32), u32> = BTreeMap::new();
+    let mut order: Vec<usize> = (0..people.len()).collect();
+    order.sort_by_key(|&i| (people[i].day, people[i].minute));
+    let mut out = people.to_vec();
+    for i in order {
+        if !rng.random_bool(s.booked) {
+            continue;
+        }
+        let want = (people[i].day, people[i].minute);
+        let free = (want.0..want.0 + 14).find_map(|day| {
+            let date = start + Duration::days(i64::from(day));
+            slots(sched, date)
+                .into_iter()
+                .map(|t| (day, t.hour() * 60 + t.minute()))
+                .find(|&slot| slot >= want && taken.get(&slot).copied().unwrap_or(0) < s.capacity)
+        });
+        if let Some(slot) = free {
+            *taken.entry(slot).or_default() += 1;
+            out[i].slot = Some(slot);
+            out[i].day = slot.0;
+            out[i].minute = slot.1 - rng.random_range(0..=25);
+        }
+    }
+    out
 }
 
 fn schedule(hourly: Option<u32>) -> Schedule {
@@ -134,6 +179,8 @@ struct Visit {
     first: i64,
     day: u32,
     minute: u32,
+    /// Coming for a booked slot.
+    booked: bool,
 }
 
 /// Milliseconds since the first day's midnight.
@@ -179,11 +226,15 @@ fn simulate(s: &Settings, people: &[Resident], sched: &Schedule) -> Outcome {
                 first: at(r.day, r.minute),
                 day: r.day,
                 minute: r.minute,
+                booked: r.slot.is_some(),
             })
             .collect(),
     };
     let mut next_id = 1;
-    for day in 0..s.days + 2 {
+    // Bookings may lie past the payout days: the days run until everyone
+    // had their turn (and two more, for those sent home at closing).
+    let last = people.iter().map(|r| r.day).max().unwrap_or(0).max(s.days);
+    for day in 0..last + 2 {
         next_id = sim.run_day(day, next_id);
     }
     sim.out.unserved += sim.pending.len();
@@ -241,6 +292,7 @@ impl Sim<'_> {
                     first: at(day + 1, 8 * 60 + 30),
                     day: day + 1,
                     minute: 8 * 60 + 30,
+                    booked: false,
                 });
             }
         }
@@ -257,6 +309,22 @@ impl Sim<'_> {
         let now = Timestamp(at(d.day, minute));
         let time = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).expect("a time");
         let lane = self.people[v.who].lane;
+        if let (Some(slot), true) = (self.people[v.who].slot, v.booked) {
+            // In their slot's window: a Y ticket at the slot, or a
+            // priority one (green-wave residents keep their lane).
+            let ev = match lane {
+                Lane::Priority => d.q.issue("civil", lane, now),
+                _ => {
+                    let slot = Timestamp(at(slot.0, slot.1));
+                    d.q.issue_booked("civil", slot, "000000", now, String::new(), None)
+                }
+            }
+            .expect("issue");
+            d.q.apply(&ev);
+            let id = ev.ticket_id().expect("a ticket");
+            d.holders.insert(id, (v.who, v.first, now.0));
+            return;
+        }
         let hour_start = Timestamp(at(d.day, minute - time.minute()));
         let counts = Counts::of(d.q.tickets(), "civil", hour_start);
         let refusal = match admit(self.sched, lane, d.date, time, counts) {
@@ -285,6 +353,7 @@ impl Sim<'_> {
             day,
             minute,
             first,
+            booked: false,
             ..v
         };
         if day == d.day {
@@ -313,13 +382,14 @@ impl Sim<'_> {
         let id = ev.ticket_id().expect("a ticket");
         let ev = d.q.start(w, now).expect("start");
         d.q.apply(&ev);
-        let (who, first, issued) = d.holders[&id];
-        let lane = lane_name(self.people[who].lane);
+        let (who, first, _) = d.holders[&id];
+        let t = d.q.ticket(id).expect("a called ticket");
+        let lane = lane_name(t.lane);
         self.out
             .wait
             .entry(lane)
             .or_default()
-            .push((now.0 - issued) / MIN);
+            .push((now.0 - t.due_at().0).max(0) / MIN);
         self.out
             .in_hall
             .entry(lane)
@@ -361,6 +431,8 @@ fn main() {
         service_min: setting("GW_SIM_SERVICE_MIN", 5.0),
         priority: setting("GW_SIM_PRIORITY", 0.35),
         hourly: setting("GW_SIM_HOURLY", 100),
+        booked: setting("GW_SIM_BOOKED", 0.5),
+        capacity: setting("GW_SIM_CAPACITY", 30),
         seed: setting("GW_SIM_SEED", 7),
     };
     let people = arrivals(&s);
@@ -375,7 +447,7 @@ fn main() {
         s.seed
     );
     println!(
-        "{:<22} {:<9} {:>6} {:>22} {:>22} {:>11} {:>9}",
+        "{:<26} {:<11} {:>6} {:>22} {:>22} {:>11} {:>9}",
         "scenario",
         "lane",
         "called",
@@ -385,16 +457,24 @@ fn main() {
         "unserved"
     );
     let hourly_name = format!("hourly_limit = {}", s.hourly);
-    for (name, sched) in [
-        ("hours only", schedule(None)),
-        (hourly_name.as_str(), schedule(Some(s.hourly))),
+    let booked_name = format!("{:.0} % book, {} a slot", s.booked * 100.0, s.capacity);
+    let booked = with_bookings(&s, &people, &schedule(None));
+    let both_name = format!("… and hourly_limit = {}", s.hourly / 2);
+    for (name, sched, people) in [
+        ("hours only", schedule(None), &people),
+        (hourly_name.as_str(), schedule(Some(s.hourly)), &people),
+        (booked_name.as_str(), schedule(None), &booked),
+        (both_name.as_str(), schedule(Some(s.hourly / 2)), &booked),
     ] {
-        let mut o = simulate(&s, &people, &sched);
-        for lane in ["priority", "normal"] {
+        let mut o = simulate(&s, people, &sched);
+        for lane in ["priority", "appointment", "normal"] {
+            if !o.wait.contains_key(lane) {
+                continue;
+            }
             let mut wait = o.wait.remove(lane).unwrap_or_default();
             let mut hall = o.in_hall.remove(lane).unwrap_or_default();
             println!(
-                "{:<22} {:<9} {:>6} {:>22} {:>22} {:>11} {:>9}",
+                "{:<26} {:<11} {:>6} {:>22} {:>22} {:>11} {:>9}",
                 name,
                 lane,
                 wait.len(),

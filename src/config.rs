@@ -1245,7 +1245,10 @@ fn service_config(
         ));
     }
     if appointments > 100 {
-        return Err((k.key("appointments"), "must be at most 100 per half hour".into()));
+        return Err((
+            k.key("appointments"),
+            "must be at most 100 per half hour".into(),
+        ));
     }
     Ok(Service {
         code: s.code,

@@ -200,9 +200,18 @@ fn a_slot_takes_its_capacity_and_a_resident_one_booking_a_day() {
         .hall
         .lock()
         .unwrap()
-        .move_booking(&Actor::Manager, &c_code, (monday(), at(11, 30)), &rules, &schedule)
+        .move_booking(
+            &Actor::Manager,
+            &c_code,
+            (monday(), at(11, 30)),
+            &rules,
+            &schedule,
+        )
         .unwrap();
-    assert_eq!((moved.code.as_str(), moved.slot), (c_code.as_str(), at(11, 30)));
+    assert_eq!(
+        (moved.code.as_str(), moved.slot),
+        (c_code.as_str(), at(11, 30))
+    );
     let log = m.hall.lock().unwrap().store().booking_log(&c_code).unwrap();
     let who: Vec<(&str, &str)> = log
         .iter()
@@ -233,9 +242,7 @@ fn a_morning_of_appointments_at_the_kiosk() {
     // or printed.
     m.set(9, 10);
     match m.swipe(&booked) {
-        Outcome::NotNow {
-            refusal, today, ..
-        } => {
+        Outcome::NotNow { refusal, today, .. } => {
             assert_eq!(
                 refusal,
                 Refusal::EarlyForBooking {
@@ -256,12 +263,23 @@ fn a_morning_of_appointments_at_the_kiosk() {
     assert!(m.printer.control().jobs().is_empty(), "nothing printed");
 
     m.set(9, 15);
-    assert_eq!(number(&m.swipe(&walk_ins[0])), ("A001".into(), Lane::Normal));
+    assert_eq!(
+        number(&m.swipe(&walk_ins[0])),
+        ("A001".into(), Lane::Normal)
+    );
     // 09:40, in the window: a Y ticket, printed with its slot.
     m.set(9, 40);
-    assert_eq!(number(&m.swipe(&booked)), ("YA001".into(), Lane::Appointment));
+    assert_eq!(
+        number(&m.swipe(&booked)),
+        ("YA001".into(), Lane::Appointment)
+    );
     let slip = m.printed(2);
-    for line in ["预约服务", "YA001", "预约时段 10:00–10:30", "已按您的预约时间排队"] {
+    for line in [
+        "预约服务",
+        "YA001",
+        "预约时段 10:00–10:30",
+        "已按您的预约时间排队",
+    ] {
         assert!(slip.contains(line), "{line} not on the ticket:\n{slip}");
     }
     // 09:50, five minutes past the 09:30 slot's window: a walk-in ticket
@@ -270,7 +288,11 @@ fn a_morning_of_appointments_at_the_kiosk() {
     let o = m.swipe(&late);
     assert_eq!(number(&o), ("A002".into(), Lane::Normal));
     let shown = greenwave::kiosk::words::present(&o, &[], "民政救助");
-    assert!(shown.spoken.starts_with("您已错过预约时段"), "{}", shown.spoken);
+    assert!(
+        shown.spoken.starts_with("您已错过预约时段"),
+        "{}",
+        shown.spoken
+    );
     assert!(m.printed(3).contains("您已错过预约时段"));
     m.set(9, 55);
     assert_eq!(number(&m.swipe(&walk_ins[1])).0, "A003");
@@ -282,7 +304,10 @@ fn a_morning_of_appointments_at_the_kiosk() {
     assert_eq!(number(&m.swipe(&elder)), ("GA001".into(), Lane::Priority));
     // A second swipe gives the same ticket again, not a second one.
     let again = m.swipe(&booked);
-    assert!(matches!(&again, Outcome::Ticket { reprint: true, .. }), "{again:?}");
+    assert!(
+        matches!(&again, Outcome::Ticket { reprint: true, .. }),
+        "{again:?}"
+    );
 
     // The calls: priority first; then by place: those who came before
     // 10:00, the appointment at 10:00, then the walk-in of 10:05.
@@ -314,7 +339,9 @@ fn a_morning_of_appointments_at_the_kiosk() {
         .slot_at;
     drop(m);
     let cfg = Config::load(&dir.config).unwrap();
-    let clock = Arc::new(ManualClock::new(Timestamp(MONDAY_0900 + 150 * MIN as i64 * 1000)));
+    let clock = Arc::new(ManualClock::new(Timestamp(
+        MONDAY_0900 + 150 * MIN as i64 * 1000,
+    )));
     let h = Hall::open(&cfg, clock).unwrap();
     let ya = h.queue().ticket_by_number("YA001").unwrap();
     assert_eq!(ya.slot_at, ya_slot);
@@ -348,7 +375,15 @@ fn a_morning_of_appointments_at_the_kiosk() {
     // The appointment lane's wait counts from the slot (10:00), not from
     // the arrival (09:40): called at 10:10, it waited ten minutes.
     let (st, out, err) = dir.cli(&[
-        "stats", "--by", "lane", "--format", "json", "--from", "2026-12-07", "--to", "2026-12-07",
+        "stats",
+        "--by",
+        "lane",
+        "--format",
+        "json",
+        "--from",
+        "2026-12-07",
+        "--to",
+        "2026-12-07",
     ]);
     assert!(st.success(), "{err}");
     let lanes: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -396,24 +431,48 @@ fn the_booking_routes_book_move_and_cancel_for_whoever_may() {
     assert_eq!(made["status"], "booked");
     assert_eq!(made["booked_by"], "hotline");
     let masked = made["id_masked"].as_str().unwrap();
-    assert!(masked.starts_with("1101") && masked.contains("**********"), "{masked}");
+    assert!(
+        masked.starts_with("1101") && masked.contains("**********"),
+        "{masked}"
+    );
     let (st, _) = book(&common::window_token(1), &b, "09:00");
     assert_eq!(st, 201, "a window books for its own service");
     let (st, full) = book(MANAGER, &c, "09:00");
-    assert_eq!((st, full["code"].as_str()), (409, Some("slot_full")), "{full}");
+    assert_eq!(
+        (st, full["code"].as_str()),
+        (409, Some("slot_full")),
+        "{full}"
+    );
     assert_eq!(full["error"], format!("{tomorrow} 09:00 的时段已约满"));
     let (st, twice) = book(HOTLINE, &a, "10:00");
-    assert_eq!((st, twice["code"].as_str()), (409, Some("already_booked")), "{twice}");
+    assert_eq!(
+        (st, twice["code"].as_str()),
+        (409, Some("already_booked")),
+        "{twice}"
+    );
     assert!(twice["error"].as_str().unwrap().contains(&code), "{twice}");
     let (st, off) = book(HOTLINE, &c, "09:10");
-    assert_eq!((st, off["code"].as_str()), (422, Some("not_a_slot")), "{off}");
+    assert_eq!(
+        (st, off["code"].as_str()),
+        (422, Some("not_a_slot")),
+        "{off}"
+    );
 
-    let (st, slots) = d.get(&format!("/api/bookings/slots?service=civil&day={tomorrow}"), HOTLINE);
+    let (st, slots) = d.get(
+        &format!("/api/bookings/slots?service=civil&day={tomorrow}"),
+        HOTLINE,
+    );
     assert_eq!(st, 200, "{slots}");
     let first = &slots["slots"][0];
-    assert_eq!((first["start"].as_str(), first["booked"].as_u64()), (Some("08:30"), Some(0)));
+    assert_eq!(
+        (first["start"].as_str(), first["booked"].as_u64()),
+        (Some("08:30"), Some(0))
+    );
     let nine = &slots["slots"][1];
-    assert_eq!((nine["booked"].as_u64(), nine["open"].as_bool()), (Some(2), Some(false)));
+    assert_eq!(
+        (nine["booked"].as_u64(), nine["open"].as_bool()),
+        (Some(2), Some(false))
+    );
     assert_eq!(slots["slots"].as_array().unwrap().len(), 7, "08:30 … 11:30");
 
     // The hotline books and nothing else.
@@ -427,10 +486,18 @@ fn the_booking_routes_book_move_and_cancel_for_whoever_may() {
         MANAGER,
         json!({ "day": tomorrow, "slot": "10:30" }),
     );
-    assert_eq!((st, moved["slot"].as_str()), (200, Some("10:30")), "{moved}");
+    assert_eq!(
+        (st, moved["slot"].as_str()),
+        (200, Some("10:30")),
+        "{moved}"
+    );
     let (st, _) = book(MANAGER, &c, "09:00");
     assert_eq!(st, 201, "the moved booking freed its place");
-    let (st, found) = d.post("/api/bookings/find", HOTLINE, json!({ "id_number": a.expose() }));
+    let (st, found) = d.post(
+        "/api/bookings/find",
+        HOTLINE,
+        json!({ "id_number": a.expose() }),
+    );
     assert_eq!(st, 200, "{found}");
     assert_eq!(found[0]["code"].as_str(), Some(code.as_str()));
     let (st, gone) = d.post(
@@ -438,9 +505,16 @@ fn the_booking_routes_book_move_and_cancel_for_whoever_may() {
         HOTLINE,
         json!({ "reason": "居民来电取消" }),
     );
-    assert_eq!((st, gone["status"].as_str()), (200, Some("cancelled")), "{gone}");
+    assert_eq!(
+        (st, gone["status"].as_str()),
+        (200, Some("cancelled")),
+        "{gone}"
+    );
     let (st, again) = d.post(&format!("/api/bookings/{code}/cancel"), HOTLINE, json!({}));
-    assert_eq!((st, again["code"].as_str()), (409, Some("booking_cancelled")));
+    assert_eq!(
+        (st, again["code"].as_str()),
+        (409, Some("booking_cancelled"))
+    );
     let (st, one) = d.get(&format!("/api/bookings/{code}"), MANAGER);
     assert_eq!(st, 200, "{one}");
     let history: Vec<(&str, &str)> = one["history"]
@@ -451,7 +525,11 @@ fn the_booking_routes_book_move_and_cancel_for_whoever_may() {
         .collect();
     assert_eq!(
         history,
-        [("hotline", "booked"), ("manager", "moved"), ("hotline", "cancelled")]
+        [
+            ("hotline", "booked"),
+            ("manager", "moved"),
+            ("hotline", "cancelled")
+        ]
     );
     let (st, list) = d.get(&format!("/api/bookings?day={tomorrow}"), MANAGER);
     assert_eq!(st, 200);

@@ -84,12 +84,14 @@ fn hall() -> Board {
                 name: "民政救助".into(),
                 priority_waiting: 0,
                 normal_waiting: 0,
+                appointment_waiting: 0,
             },
             ServiceCounts {
                 code: "medical".into(),
                 name: "医疗保险业务办理".into(),
                 priority_waiting: 0,
                 normal_waiting: 0,
+                appointment_waiting: 0,
             },
         ],
         waiting: vec![

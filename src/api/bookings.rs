@@ -455,7 +455,12 @@ async fn find(
 }
 
 /// The booking of `code`, if `who` may see it.
-fn visible(cfg: &Config, who: &Principal, b: Option<Booking>, code: &str) -> Result<Booking, ApiError> {
+fn visible(
+    cfg: &Config,
+    who: &Principal,
+    b: Option<Booking>,
+    code: &str,
+) -> Result<Booking, ApiError> {
     let b = b.ok_or_else(|| ApiError::from(BookingError::Unknown(code.to_string())))?;
     service_for(cfg, who, &b.service)?;
     Ok(b)
@@ -522,7 +527,10 @@ async fn move_booking(
     let cfg = state.cfg.clone();
     super::locked(state.hall.clone(), move |h| -> Result<_, ApiError> {
         let b = visible(&cfg, &who, h.store().booking(&code)?, &code)?;
-        let schedule = &cfg.service(&b.service).map(|s| s.schedule.clone()).unwrap_or_default();
+        let schedule = &cfg
+            .service(&b.service)
+            .map(|s| s.schedule.clone())
+            .unwrap_or_default();
         let rules = cfg.appointments_of(&b.service);
         let moved = h.move_booking(&who.actor(), &code, (m.day, slot), &rules, schedule)?;
         Ok(Json(BookingView::of(&moved, &cfg, h.local_now())))
@@ -550,7 +558,10 @@ async fn cancel(
     body: Result<Json<CancelBody>, JsonRejection>,
 ) -> Result<Json<BookingView>, ApiError> {
     let Json(c) = body.map_err(bad_json)?;
-    let reason = c.reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    let reason = c
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
     if reason.as_ref().is_some_and(|r| r.chars().count() > 100) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

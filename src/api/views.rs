@@ -141,6 +141,13 @@ pub struct ServiceCounts {
     pub priority_waiting: usize,
     /// Waiting in the normal lane.
     pub normal_waiting: usize,
+    /// Waiting in the appointment lane (absent while none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub appointment_waiting: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The whole queue.
@@ -233,6 +240,7 @@ impl QueueView {
                     name: s.name.clone(),
                     priority_waiting: q.waiting_count(&s.code, Lane::Priority),
                     normal_waiting: q.waiting_count(&s.code, Lane::Normal),
+                    appointment_waiting: q.waiting_count(&s.code, Lane::Appointment),
                 })
                 .collect(),
             waiting: q

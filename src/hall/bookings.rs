@@ -79,7 +79,10 @@ impl Hall {
             .timezone
             .from_local_datetime(&local)
             .earliest()
-            .map_or_else(|| local.and_utc().timestamp_millis(), |t| t.timestamp_millis());
+            .map_or_else(
+                || local.and_utc().timestamp_millis(),
+                |t| t.timestamp_millis(),
+            );
         Timestamp(at)
     }
 
@@ -240,8 +243,14 @@ impl Hall {
                 if let Some(s) = ask.schedule {
                     self.admit(s, ask.service, Lane::Priority, now)?;
                 }
-                self.queue
-                    .issue_with(ask.service, Lane::Priority, now, token, person, ask.identified)?
+                self.queue.issue_with(
+                    ask.service,
+                    Lane::Priority,
+                    now,
+                    token,
+                    person,
+                    ask.identified,
+                )?
             }
             (_, Arrival::Early { from }) => {
                 return Err(HallError::NotNow(Refusal::EarlyForBooking {
@@ -251,9 +260,14 @@ impl Hall {
             }
             (_, Arrival::InTime) => {
                 let at = self.instant(slot);
-                return Ok(self
-                    .queue
-                    .issue_booked(ask.service, at, &b.code, now, token, person)?);
+                return Ok(self.queue.issue_booked(
+                    ask.service,
+                    at,
+                    &b.code,
+                    now,
+                    token,
+                    person,
+                )?);
             }
             // Too late: a walk-in ticket, outside the walk-ins' limits
             // (the hall owed them a place), inside the hours.

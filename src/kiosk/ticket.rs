@@ -70,7 +70,11 @@ pub fn layout(cfg: &KioskSettings, issued: &IssuedTicket) -> TicketLayout {
 fn booking_lines(cfg: &KioskSettings, t: &crate::queue::Ticket) -> Vec<String> {
     let local = |ms: i64| {
         chrono::DateTime::from_timestamp_millis(ms)
-            .map(|d| d.with_timezone(&cfg.day().timezone).format("%H:%M").to_string())
+            .map(|d| {
+                d.with_timezone(&cfg.day().timezone)
+                    .format("%H:%M")
+                    .to_string()
+            })
             .unwrap_or_default()
     };
     let mut lines = Vec::new();

@@ -61,7 +61,13 @@ pub fn booking_rows(
     let within = |d: NaiveDate| from <= d && d <= to;
     for b in bookings.iter().filter(|b| within(b.day)) {
         let lane = b.ticket.as_ref().and_then(|(_, l)| Lane::parse(l));
-        let s = status(&rules(&b.service), b.cancelled, lane, b.day.and_time(b.slot), now);
+        let s = status(
+            &rules(&b.service),
+            b.cancelled,
+            lane,
+            b.day.and_time(b.slot),
+            now,
+        );
         days.entry(b.day).or_default().add(s);
     }
     for t in tickets.iter().filter(|t| within(t.day)) {
@@ -95,7 +101,14 @@ pub fn booking_rows(
 
 /// The column headings, in order.
 pub const HEADINGS: [&str; 8] = [
-    "日期", "预约", "按时到", "迟到", "未到", "已取消", "待到", "现场取号",
+    "日期",
+    "预约",
+    "按时到",
+    "迟到",
+    "未到",
+    "已取消",
+    "待到",
+    "现场取号",
 ];
 
 fn cells(r: &BookingRow) -> Vec<String> {
@@ -201,7 +214,14 @@ mod tests {
         let rows = booking_rows(&bookings, &tickets, &rules, now, (d7, d8));
         let day7 = &rows[0];
         assert_eq!(
-            (day7.booked, day7.kept, day7.late, day7.missed, day7.cancelled, day7.pending),
+            (
+                day7.booked,
+                day7.kept,
+                day7.late,
+                day7.missed,
+                day7.cancelled,
+                day7.pending
+            ),
             (6, 2, 1, 1, 1, 1)
         );
         // Ten tickets, three of them on bookings.

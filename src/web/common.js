@@ -105,7 +105,9 @@ const GW = (() => {
   }
 
   function laneBadge(lane) {
-    return lane === 'priority' ? el('span', { class: 'badge green', title: '绿波通道' }, '绿波') : null;
+    if (lane === 'priority') return el('span', { class: 'badge green', title: '绿波通道' }, '绿波');
+    if (lane === 'appointment') return el('span', { class: 'badge blue', title: '预约号，按预约时段排队' }, '预约');
+    return null;
   }
 
   // The queue's event stream, kept open: EventSource reconnects by itself

@@ -41,7 +41,7 @@
           { class: t.lane === 'priority' ? 'priority' : '', dataset: { number: t.number } },
           el('td', { class: 'num' }, el('strong', {}, t.number)),
           el('td', {}, t.service_name, t.target_window ? ` → ${t.target_window} 号窗口` : ''),
-          el('td', {}, t.lane === 'priority' ? GW.laneBadge(t.lane) : '普通'),
+          el('td', {}, GW.laneBadge(t.lane) || '普通'),
           el('td', { class: 'num wait', dataset: { since: t.issued_at_ms } }, GW.minutes(GW.now() - t.issued_at_ms)),
         ),
       ),
@@ -238,7 +238,7 @@
     svc.replaceChildren(...myServices().map((c) => el('option', { value: c }, serviceName(c))));
     $('manual-id').value = '';
     $('manual-mode').value = 'issue';
-    $('manual-ticket').value = current && current.ticket.lane === 'normal' ? current.ticket.number : '';
+    $('manual-ticket').value = current && current.ticket.lane !== 'priority' ? current.ticket.number : '';
     $('manual-uid').value = '';
     manualMode();
     $('manual-answer').hidden = true;

@@ -13,7 +13,8 @@
   let tickets = [];
   let helperList = []; // GET /api/helpers, for names in the figures
 
-  const LANES = [['priority', '绿波'], ['normal', '普通']];
+  const LANES = [['priority', '绿波'], ['appointment', '预约'], ['normal', '普通']];
+  const WAITING = { priority: 'priority_waiting', appointment: 'appointment_waiting', normal: 'normal_waiting' };
 
   function serviceName(code) {
     const s = me.services.find((x) => x.code === code);
@@ -98,14 +99,16 @@
     for (const s of queue.services) {
       for (const [lane, label] of LANES) {
         const w = queue.waiting.filter((t) => t.service === s.code && t.lane === lane);
+        // The appointment lane shows while someone waits in it.
+        if (lane === 'appointment' && !s.appointment_waiting) continue;
         const waits = w.map((t) => GW.now() - t.issued_at_ms);
         rows.push(
           el(
             'tr',
             { class: lane === 'priority' ? 'priority' : '', dataset: { service: s.code, lane } },
             el('td', {}, s.name),
-            el('td', {}, lane === 'priority' ? GW.laneBadge(lane) : label),
-            el('td', { class: 'num count' }, lane === 'priority' ? s.priority_waiting : s.normal_waiting),
+            el('td', {}, GW.laneBadge(lane) || label),
+            el('td', { class: 'num count' }, s[WAITING[lane]] || 0),
             el('td', { class: 'num' }, waits.length ? GW.minutes(Math.max(...waits)) : '—'),
             el('td', { class: 'num' }, waits.length ? GW.minutes(waits.reduce((a, b) => a + b, 0) / waits.length) : '—'),
           ),
@@ -522,7 +525,7 @@
 
   function groupName(by, key) {
     if (key === '合计') return key;
-    if (by === 'lane') return key === 'priority' ? '绿波通道' : '普通';
+    if (by === 'lane') return { priority: '绿波通道', appointment: '预约' }[key] || '普通';
     if (by === 'service') return serviceName(key);
     if (by === 'window' && key !== '-') return `${key} 号窗口`;
     if (by === 'helper') {

@@ -153,7 +153,8 @@ impl TicketSummary {
     /// Since when the resident waited on the hall: the later of the issue
     /// and the slot.
     pub fn due_at(&self) -> Timestamp {
-        self.slot_at.map_or(self.issued_at, |s| s.max(self.issued_at))
+        self.slot_at
+            .map_or(self.issued_at, |s| s.max(self.issued_at))
     }
 
     /// The summary of a ticket as it stands.
