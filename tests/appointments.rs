@@ -554,3 +554,35 @@ fn the_booking_routes_book_move_and_cancel_for_whoever_may() {
         );
     }
 }
+
+/// The booking page as the hotline uses it, in chromium
+/// (`tests/browser/booking.mjs`): book, see the places go down, find by
+/// code, move, cancel; screenshots in target/screenshots/booking-*.png.
+#[test]
+fn the_booking_page_books_moves_and_cancels() {
+    let dir = hall_config("");
+    let d = dir.start();
+    let (st, q) = d.get("/api/queue", MANAGER);
+    assert_eq!(st, 200, "{q}");
+    let day: NaiveDate = q["day"].as_str().unwrap().parse().unwrap();
+    common::browser::browser_dir();
+    let env = [
+        ("GW_BASE", d.base.clone()),
+        ("GW_HOTLINE", "test-hotline-token-0001".to_string()),
+        ("GW_ID", resident(41, 1950).expose().to_string()),
+        ("GW_DAY", (day + chrono::Duration::days(1)).to_string()),
+        (
+            "GW_SHOTS",
+            common::browser::shots_dir().display().to_string(),
+        ),
+    ];
+    let (status, log) =
+        common::browser::drive("booking.mjs", &env, Duration::from_secs(90), |_| {
+            Err("no requests".into())
+        });
+    assert!(
+        status.success() && log.iter().any(|l| l == "booking: all steps passed"),
+        "{}",
+        log.join("\n")
+    );
+}

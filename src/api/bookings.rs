@@ -91,6 +91,14 @@ pub struct SlotsView {
     pub service_name: String,
     /// The day, `YYYY-MM-DD`.
     pub day: String,
+    /// Today, the hall's service day, `YYYY-MM-DD`.
+    pub today: String,
+    /// The last day that can be booked, `YYYY-MM-DD`.
+    pub last_day: String,
+    /// The kiosk gives the ticket from this many minutes before a slot.
+    pub early_minutes: i64,
+    /// … until this many minutes after its start.
+    pub late_minutes: i64,
     /// The slots, in order (none: closed that day, or no appointments).
     pub slots: Vec<SlotView>,
 }
@@ -319,10 +327,15 @@ async fn slots(
                 });
             }
         }
+        let today = h.queue().day();
         Ok(Json(SlotsView {
             service: service.code.clone(),
             service_name: service.name.clone(),
             day: day.to_string(),
+            today: today.to_string(),
+            last_day: (today + chrono::Duration::days(i64::from(rules.days_ahead))).to_string(),
+            early_minutes: rules.early.num_minutes(),
+            late_minutes: rules.late.num_minutes(),
             slots,
         }))
     })

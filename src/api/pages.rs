@@ -36,6 +36,7 @@ struct Asset {
 const CONSOLE: &str = include_str!("../web/console.html");
 const HELPER: &str = include_str!("../web/helper.html");
 const MANAGER: &str = include_str!("../web/manager.html");
+const BOOKING: &str = include_str!("../web/booking.html");
 const PROGRESS: &str = include_str!("../web/progress.html");
 /// The window's evaluator (`/rate/{window}`, routed in `ratings.rs`).
 pub(super) const RATE: &str = include_str!("../web/rate.html");
@@ -68,6 +69,11 @@ const ASSETS: &[Asset] = &[
         name: "manager.js",
         content_type: JS,
         body: include_str!("../web/manager.js"),
+    },
+    Asset {
+        name: "booking.js",
+        content_type: JS,
+        body: include_str!("../web/booking.js"),
     },
     Asset {
         name: "progress.js",
@@ -113,6 +119,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(console))
         .routes(routes!(helper))
         .routes(routes!(manager))
+        .routes(routes!(booking))
         .routes(routes!(asset))
 }
 
@@ -130,6 +137,15 @@ async fn console() -> Response {
     responses((status = 200, description = "The helper's view (HTML); it asks for the helper's token", content_type = "text/html", body = String)))]
 async fn helper() -> Response {
     html(StatusCode::OK, HELPER.to_string())
+}
+
+/// Appointments (预约登记): book a slot for a resident, find, move and
+/// cancel bookings, a day's bookings; for windows, the manager and the
+/// booking hotline.
+#[utoipa::path(get, path = "/booking", tag = "pages",
+    responses((status = 200, description = "The booking page (HTML); it asks for a window's, the manager's or the hotline's token", content_type = "text/html", body = String)))]
+async fn booking() -> Response {
+    html(StatusCode::OK, BOOKING.to_string())
 }
 
 /// The manager's overview: queues and waits, windows, helpers and cases,
@@ -189,7 +205,7 @@ struct WindowRef {
 /// (what a page needs to draw itself). No secrets, no personal data.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 struct Me {
-    /// `window`, `manager` or `helper`.
+    /// `window`, `manager`, `helper`, `evaluator` or `hotline`.
     role: String,
     /// The window's number, for a window's token.
     window: Option<u32>,
@@ -224,7 +240,7 @@ async fn me(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<M
         Principal::Display => return Err(super::auth::display_refused()),
         Principal::Kiosk(_) => ("kiosk", None, None),
         Principal::Evaluator(w) => ("evaluator", Some(w), None),
-        Principal::Hotline => return Err(super::auth::hotline_refused()),
+        Principal::Hotline => ("hotline", None, None),
     };
     let on_duty = match &helper {
         Some(id) => {

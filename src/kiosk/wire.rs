@@ -457,6 +457,32 @@ mod tests {
         );
     }
 
+    /// A booked resident who came early is told the same on a kiosk
+    /// machine: the slot and the time to come back cross the wire; an
+    /// appointment ticket keeps its slot and booking.
+    #[test]
+    fn a_booking_crosses_the_wire() {
+        let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let early = Refusal::EarlyForBooking {
+            slot: t(10, 0),
+            from: t(9, 30),
+        };
+        let w = WireRefusal::of(&early);
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            r#"{"kind":"early_for_booking","date":null,"at":"09:30","slot":"10:00"}"#
+        );
+        assert_eq!(w.refusal(), Some(early));
+        let limit = WireRefusal::of(&Refusal::NotYetOpen { opens: t(8, 30) });
+        assert!(!serde_json::to_string(&limit).unwrap().contains("slot"));
+        let ya = r#"{"ticket":{"id":9,"day":"2026-12-07","number":"YA001","service":"civil","lane":"appointment","state":"waiting","issued_at_ms":1796607600000,"token":"tok","slot_at_ms":1796608800000,"booking":"483920"},"reprint":false,"ahead":3}"#;
+        let w: WireIssued = serde_json::from_str(ya).unwrap();
+        let issued = w.issued().unwrap();
+        assert_eq!(issued.ticket.lane, Lane::Appointment);
+        assert_eq!(issued.ticket.slot_at, Some(Timestamp(1_796_608_800_000)));
+        assert_eq!(issued.ticket.booking.as_deref(), Some("483920"));
+    }
+
     /// `wait` is additive: a kiosk reads an older server's answer (no
     /// `wait`), and a server without an estimate sends what it sent before.
     #[test]

@@ -30,12 +30,14 @@
   // from the day's tickets (GET /api/tickets).
   let stats = null; // the 合计 row, or null
   let statsMissing = false;
+  let bookings = []; // today's appointments (GET /api/bookings)
 
   async function loadStats() {
     if (statsMissing || !queue) return;
     try {
       const rows = await api('GET', `/api/stats?from=${queue.day}&to=${queue.day}`, token);
       stats = (Array.isArray(rows) && rows.find((r) => r.key === '合计')) || null;
+      bookings = await api('GET', `/api/bookings?day=${queue.day}`, token).catch(() => []);
     } catch (e) {
       // An older daemon: no such route. Other errors: try again later.
       if (e.status === 404) statsMissing = true;
@@ -70,6 +72,12 @@
         figure('工作人员录入评价', f.ratings ? `${f.ratings} / ${pct(f.satisfaction_rate)}` : '0', 'fig-staff-ratings'),
         figure('身份证 / 绿波卡 / 人工核验', `${f.by_id_card} / ${f.by_priority_card} / ${f.by_manual}`, 'fig-cards'),
       ];
+      // Today's appointments, while the hall takes any: kept, late, missed.
+      const live = bookings.filter((b) => b.status !== 'cancelled');
+      if (live.length) {
+        const n = (s) => live.filter((b) => b.status === s).length;
+        figs.push(figure('今日预约：按时到 / 迟到 / 未到', `${live.length}：${n('kept')} / ${n('late')} / ${n('missed')}`, 'fig-bookings'));
+      }
       $('figures-note').textContent = '数据来自统计接口（与 greenwave stats 一致）；等候中为实时数。';
     } else {
       const issued = tickets.length;
