@@ -464,7 +464,7 @@ mod tests {
 
     #[test]
     fn every_asset_is_referenced_by_a_page_and_every_page_asset_exists() {
-        let pages = [CONSOLE, HELPER, MANAGER, PROGRESS, RATE].concat();
+        let pages = [CONSOLE, HELPER, MANAGER, PROGRESS, RATE, BOOKING].concat();
         for a in ASSETS {
             assert!(
                 pages.contains(&format!("/assets/{}", a.name)),
@@ -488,7 +488,7 @@ mod tests {
     fn pages_have_no_inline_script() {
         // The content security policy refuses inline scripts: every script
         // must come from /assets/.
-        for page in [CONSOLE, HELPER, MANAGER, PROGRESS] {
+        for page in [CONSOLE, HELPER, MANAGER, PROGRESS, RATE, BOOKING] {
             for part in page.split("<script").skip(1) {
                 assert!(
                     part.trim_start().starts_with("src=\"/assets/"),

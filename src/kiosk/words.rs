@@ -277,7 +277,12 @@ fn spoken_time(t: NaiveTime) -> String {
         30 => "半".to_string(),
         m => format!("{}分", chinese_number(m)),
     };
-    format!("{part}{}点{m}", chinese_number(h))
+    // Two o'clock is 两点, never 二点.
+    let hour = match h {
+        2 => "两".to_string(),
+        h => chinese_number(h),
+    };
+    format!("{part}{hour}点{m}")
 }
 
 /// What the kiosk says as soon as a ticket is issued, before it prints:
@@ -395,7 +400,12 @@ mod tests {
                 "民政救助今日取号已结束，请12月7日（周一）上午 8:30 后再来",
                 "今日民政救助号已发完，请明天上午 8:30 后再来",
                 "民政救助本时段的号已发完，请上午 11:00 后再来",
+                "您预约了民政救助下午 14:00 的时段，请下午 13:30 后再来取号",
             ]
+        );
+        assert_eq!(
+            said[5].1,
+            "您预约了民政救助下午两点的时段，请下午一点半后再来取号"
         );
         // Spoken: no digits or colons for the voice to read as English.
         assert_eq!(said[3].1, "今日民政救助号已发完，请明天上午八点半后再来");
@@ -411,6 +421,16 @@ mod tests {
             );
         }
     }
+    /// Regression: 14:00 was spoken 下午二点; two o'clock is 两点.
+    #[test]
+    fn two_oclock_is_spoken_liang_dian() {
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert_eq!(spoken_time(t(14, 0)), "下午两点");
+        assert_eq!(spoken_time(t(2, 30)), "上午两点半");
+        assert_eq!(spoken_time(t(12, 0)), "中午十二点");
+        assert_eq!(spoken_time(t(10, 20)), "上午十点二十分");
+    }
+
     use super::*;
     use crate::queue::{Ticket, TicketId, TicketState, Timestamp};
 

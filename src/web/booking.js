@@ -21,6 +21,21 @@
     return `${m}月${d}日（周${WEEKDAYS[wd]}）`;
   }
 
+  // Who booked, as staff say it.
+  function actorWords(a) {
+    if (a === 'hotline') return '预约热线';
+    if (a === 'manager') return '管理员';
+    const w = /^window:(\d+)$/.exec(a);
+    return w ? `${w[1]} 号窗口` : a;
+  }
+
+  // `HH:MM` moved by `minutes`.
+  function shift(hm, minutes) {
+    const [h, m] = hm.split(':').map(Number);
+    const t = h * 60 + m + minutes;
+    return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`;
+  }
+
   // The services this token may book: a window's own, else all.
   function services() {
     if (me.role !== 'window') return me.services;
@@ -30,35 +45,42 @@
   }
 
   // The slots of `service` on `day` as radio buttons in `box`, named
-  // `name`; a full or past slot is disabled.
+  // `name`; a full or past slot is disabled. Only the latest request of a
+  // box is drawn (a slow answer never overwrites a newer one).
+  const drawn = new Map();
   async function drawSlots(box, name, service, day, msg) {
-    box.replaceChildren();
-    if (!service || !day) return;
+    const seq = (drawn.get(box) || 0) + 1;
+    drawn.set(box, seq);
+    if (!service || !day) {
+      box.replaceChildren();
+      return;
+    }
     let v;
     try {
       v = await api('GET', `/api/bookings/slots?service=${encodeURIComponent(service)}&day=${day}`, token);
     } catch (e) {
-      say(msg, e.message, 'error');
+      if (drawn.get(box) === seq) say(msg, e.message, 'error');
       return;
     }
+    if (drawn.get(box) !== seq) return;
     rules = v;
     if (!v.slots.length) {
-      box.append(el('p', { class: 'msg' }, '这一天该业务不接受预约'));
+      box.replaceChildren(el('p', { class: 'msg' }, '这一天该业务不接受预约'));
       return;
     }
-    for (const s of v.slots) {
-      const id = `${name}-${s.start.replace(':', '')}`;
-      const free = s.capacity - s.booked;
-      box.append(
-        el(
+    box.replaceChildren(
+      ...v.slots.map((s) => {
+        const id = `${name}-${s.start.replace(':', '')}`;
+        const free = s.capacity - s.booked;
+        return el(
           'label',
           { class: s.open ? 'slot' : 'slot full', for: id },
           el('input', { type: 'radio', name, id, value: s.start, disabled: !s.open }),
           `${s.start}`,
           el('small', {}, s.open ? `剩 ${free}` : free > 0 ? '已过' : '约满'),
-        ),
-      );
-    }
+        );
+      }),
+    );
   }
 
   function chosen(name) {
@@ -91,7 +113,7 @@
       $('booked-what').textContent = `${b.service_name} · ${dayWords(b.day)} ${b.slot}–${b.slot_end}`;
       $('booked-id').textContent = `身份证 ${b.id_masked}`;
       $('booked-tell').textContent =
-        `请居民记下预约码，在 ${b.slot} 前 ${rules.early_minutes} 分钟内到大厅刷身份证取号`;
+        `请居民记下预约码，${dayWords(b.day)} ${shift(b.slot, -rules.early_minutes)}–${shift(b.slot, rules.late_minutes)} 到大厅刷身份证取号`;
       await refreshBookSlots();
       await drawList();
     } catch (err) {
@@ -118,10 +140,14 @@
     return item;
   }
 
+  // From the form (`e`): a new search, the message cleared; after a move
+  // or a cancellation: the list again under the message that says so.
   async function find(e) {
-    if (e) e.preventDefault();
+    if (e) {
+      e.preventDefault();
+      say($('find-msg'), '');
+    }
     const key = $('find-key').value.trim();
-    say($('find-msg'), '');
     try {
       const list = /^[0-9]{6}$/.test(key)
         ? [await api('GET', `/api/bookings/${key}`, token)]
@@ -142,6 +168,7 @@
       $('find-key').value = b.code;
       await find();
       await drawList();
+      await refreshBookSlots();
     } catch (err) {
       say($('find-msg'), err.message, 'error');
     }
@@ -172,6 +199,7 @@
       $('find-key').value = b.code;
       await find();
       await drawList();
+      await refreshBookSlots();
     } catch (err) {
       say($('move-msg'), err.message, 'error');
     }
@@ -189,7 +217,7 @@
           el('td', {}, b.service_name),
           el('td', {}, b.status_label),
           el('td', {}, b.ticket || '—'),
-          el('td', {}, b.booked_by)),
+          el('td', {}, actorWords(b.booked_by))),
       ),
     );
     $('list-empty').hidden = list.length > 0;

@@ -39,6 +39,7 @@ try {
   const code = await text(p, '#booked-code');
   check(/^[0-9]{6}$/.test(code), `a six-digit code: ${code}`);
   await waitText(p, '#booked-what', '09:00–09:30');
+  await waitText(p, '#booked-tell', '8:30–9:15 到大厅刷身份证取号');
   await waitText(p, '#booked-id', '**********');
   check(!(await text(p, '#booked-id')).includes(id), 'the number is masked');
   check((await p.inputValue('#book-id')) === '', 'the ID field is emptied');
@@ -71,7 +72,11 @@ try {
   await p.fill('#list-day', day);
   await p.dispatchEvent('#list-day', 'change');
   await waitText(p, `#list tr[data-code="${code}"]`, '已取消');
-  await waitText(p, `#list tr[data-code="${code}"]`, 'hotline');
+  await waitText(p, `#list tr[data-code="${code}"]`, '预约热线');
+  // The places picked for booking are today's again: 09:00 and 10:00
+  // both free after the move and the cancellation.
+  await waitText(p, 'label[for="book-slot-0900"]', '剩 2');
+  await waitText(p, 'label[for="book-slot-1000"]', '剩 2');
   await p.screenshot({ path: `${shots}/booking-list.png`, fullPage: true });
 } catch (e) {
   failed = true;
