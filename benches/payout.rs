@@ -23,7 +23,9 @@
 //! residents], GW_SIM_HOURLY [100, the hourly limit of the scenario that
 //! has one], GW_SIM_BOOKED [0.5, the share who book in the appointments
 //! scenario], GW_SIM_CAPACITY [30, appointments per half-hour slot],
-//! GW_SIM_SEED [7]. Pure computation: no daemon, no clock.
+//! GW_SIM_CURVE [6,3,1, the weights of arriving 07:30–09:30, 09:30–11:30
+//! and 13:00–16:00], GW_SIM_DECAY [0.5, each day's crowd against the day
+//! before], GW_SIM_SEED [7]. Pure computation: no daemon, no clock.
 //!
 //! "In the hall" counts from the arrival at which the resident stayed:
 //! waiting at the door before opening counts; a resident told to come back
@@ -61,6 +63,10 @@ struct Settings {
     hourly: u32,
     booked: f64,
     capacity: u32,
+    /// Weights of the arrival periods 07:30–09:30, 09:30–11:30, 13:00–16:00.
+    curve: [f64; 3],
+    /// Each day's share of the crowd against the day before.
+    decay: f64,
     seed: u64,
 }
 
@@ -80,7 +86,7 @@ struct Resident {
 /// the first two hours (many before the doors open), some later.
 fn arrivals(s: &Settings) -> Vec<Resident> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(s.seed);
-    let weights: Vec<f64> = (0..s.days).map(|d| 0.5f64.powi(d as i32)).collect();
+    let weights: Vec<f64> = (0..s.days).map(|d| s.decay.powi(d as i32)).collect();
     let total: f64 = weights.iter().sum();
     (0..s.residents)
         .map(|_| {
@@ -90,11 +96,19 @@ fn arrivals(s: &Settings) -> Vec<Resident> {
                 x -= weights[day as usize];
                 day += 1;
             }
-            let (from, to) = match rng.random_range(0..10) {
-                0..=5 => (7 * 60 + 30, 9 * 60 + 30),
-                6..=8 => (9 * 60 + 30, 11 * 60 + 30),
-                _ => (13 * 60, 16 * 60),
-            };
+            const PERIODS: [(u32, u32); 3] = [
+                (7 * 60 + 30, 9 * 60 + 30),
+                (9 * 60 + 30, 11 * 60 + 30),
+                (13 * 60, 16 * 60),
+            ];
+            let total: f64 = s.curve.iter().sum();
+            let mut x = rng.random::<f64>() * total;
+            let mut period = 0;
+            while period + 1 < PERIODS.len() && x >= s.curve[period] {
+                x -= s.curve[period];
+                period += 1;
+            }
+            let (from, to) = PERIODS[period];
             // Exponential service time around the mean, 2 to 30 minutes.
             let service = -s.service_min * (1.0 - rng.random::<f64>()).ln();
             Resident {
@@ -415,6 +429,16 @@ fn come_back(r: Refusal, today: NaiveDate, start: NaiveDate) -> Option<(u32, u32
     Some((day, time.hour() * 60 + time.minute()))
 }
 
+/// `GW_SIM_CURVE`: three weights `a,b,c` (the default 6,3,1 when it does
+/// not parse).
+fn curve(s: &str) -> [f64; 3] {
+    let w: Vec<f64> = s.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+    match w.as_slice() {
+        [a, b, c] if a + b + c > 0.0 && w.iter().all(|x| *x >= 0.0) => [*a, *b, *c],
+        _ => [6.0, 3.0, 1.0],
+    }
+}
+
 fn pct(v: &mut [i64], p: usize) -> i64 {
     if v.is_empty() {
         return 0;
@@ -433,14 +457,19 @@ fn main() {
         hourly: setting("GW_SIM_HOURLY", 100),
         booked: setting("GW_SIM_BOOKED", 0.5),
         capacity: setting("GW_SIM_CAPACITY", 30),
+        curve: curve(&setting("GW_SIM_CURVE", "6,3,1".to_string())),
+        decay: setting("GW_SIM_DECAY", 0.5),
         seed: setting("GW_SIM_SEED", 7),
     };
     let people = arrivals(&s);
     println!(
-        "payout simulation: {} residents over {} days, {} windows, service {} min mean, \
+        "payout simulation: {} residents over {} days (each {} of the day before), arrivals \
+         {:?} (07:30-09:30, 09:30-11:30, 13:00-16:00), {} windows, service {} min mean, \
          priority {:.0} %, hours 08:30-12:00 13:30-17:00, seed {}",
         s.residents,
         s.days,
+        s.decay,
+        s.curve,
         s.windows,
         s.service_min,
         s.priority * 100.0,

@@ -223,15 +223,15 @@
     $('list-empty').hidden = list.length > 0;
   }
 
+  // The page is shown (and says who is logged in) once it is ready: its
+  // days and slots loaded, its controls listening.
   async function start(t, who) {
     token = t;
     me = who;
     $('hall').textContent = `${who.hall} · 预约登记`;
-    $('who').textContent = { hotline: '预约热线', manager: '管理员', window: `${who.window} 号窗口` }[who.role];
     $('logout').hidden = false;
     $('logout').addEventListener('click', () => GW.logout(KEY));
     $('book-service').replaceChildren(...services().map((s) => el('option', { value: s.code }, s.name)));
-    $('app').hidden = false;
     const first = services()[0];
     if (first) rules = await api('GET', `/api/bookings/slots?service=${first.code}`, token);
     for (const input of [$('book-day'), $('list-day')]) {
@@ -239,8 +239,6 @@
       input.max = rules.last_day;
       input.value = rules.today;
     }
-    await refreshBookSlots();
-    await drawList();
     $('book-service').addEventListener('change', refreshBookSlots);
     $('book-day').addEventListener('change', refreshBookSlots);
     $('list-day').addEventListener('change', drawList);
@@ -250,6 +248,10 @@
     $('form-find').addEventListener('submit', find);
     $('form-move').addEventListener('submit', move);
     $('move-cancel').addEventListener('click', () => $('dlg-move').close());
+    await refreshBookSlots();
+    await drawList();
+    $('app').hidden = false;
+    $('who').textContent = { hotline: '预约热线', manager: '管理员', window: `${who.window} 号窗口` }[who.role];
   }
 
   GW.login({
