@@ -329,6 +329,28 @@ fn the_calls_grow_with_the_screen_and_their_words_are_big_too() {
     assert!(small.contains("B006 → 12 号窗口"), "{small}");
 }
 
+/// An appointment ticket waiting adds 预约 n to its service's counts; a
+/// service without one shows no such count.
+#[test]
+fn appointment_tickets_are_counted_on_the_board() {
+    let mut b = hall();
+    let e = json!({ "id": 50, "at": NOW, "ticket": {
+        "id": 50, "number": "YA001", "lane": "appointment", "service": "civil",
+        "window": null, "slot_at_ms": NOW - 17 * MIN } });
+    assert!(b.event("issued", &e, NOW));
+    let t = text(&draw(&b, 120, 36, NOW));
+    assert!(t.contains("民政救助 绿波通道 1 预约 1 普通 2"), "{t}");
+    assert!(t.contains("医疗保险业务办理 绿波通道 0 普通 1"), "{t}");
+    // Issued now, placed at its slot 17 minutes ago: between the tickets
+    // issued 20 and 15 minutes ago.
+    let next: Vec<String> = b
+        .next_for(1, NOW, 4)
+        .into_iter()
+        .map(|n| n.number)
+        .collect();
+    assert_eq!(next, ["GA013", "A031", "YA001", "A032"]);
+}
+
 #[test]
 fn the_priority_call_is_green_and_labelled() {
     let buf = draw(&hall(), 120, 36, NOW);
@@ -406,13 +428,22 @@ fn the_next_tickets_follow_the_call_policy() {
         .map(|n| n.number)
         .collect();
     assert_eq!(next, ["A031", "GA013"]);
-    // A normal ticket that waited over 30 minutes comes first anywhere.
+    // A normal ticket that waited over 30 minutes alternates with the
+    // priority lane: window 1 called no priority ticket last, so the
+    // priority ticket first, then the overdue one; at window 3, after a
+    // priority call, the overdue one first.
     let next: Vec<String> = b
         .next_for(1, NOW + 11 * MIN, 2)
         .into_iter()
         .map(|n| n.number)
         .collect();
-    assert_eq!(next, ["A031", "GA013"]);
+    assert_eq!(next, ["GA013", "A031"]);
+    let next: Vec<String> = b
+        .next_for(3, NOW + 11 * MIN, 1)
+        .into_iter()
+        .map(|n| n.number)
+        .collect();
+    assert_eq!(next, ["A031"]);
     let next: Vec<String> = b
         .next_for(1, NOW, 2)
         .into_iter()
