@@ -88,6 +88,32 @@ fn a_priority_ticket_in_green() {
     assert_eq!(buf[(x, y as u16)].fg, Color::Green);
 }
 
+/// An appointment ticket says so over the number and under it; a late
+/// resident's walk-in ticket carries the kind word; both fit at 80×24.
+#[test]
+fn appointment_tickets_and_the_late_word() {
+    let mut s = screen();
+    let mut u = ticket("YA001", Lane::Appointment, 3, None);
+    if let Update::Ticket { ticket, .. } = &mut u {
+        ticket.note = Some(words::BOOKED_IN_TIME.into());
+    }
+    s.update(&u, 0);
+    let text = screen_text(&draw(&s, 80, 24));
+    assert!(text.contains("预约 · 您的号码"), "{text}");
+    assert!(text.contains("已按您的预约时间排队"), "{text}");
+    let mut u = ticket("A007", Lane::Normal, 9, None);
+    if let Update::Ticket { ticket, .. } = &mut u {
+        ticket.note = Some(words::BOOKED_LATE.into());
+    }
+    s.update(&u, 0);
+    let text = screen_text(&draw(&s, 80, 24));
+    assert!(text.contains("您已错过预约时段"), "{text}");
+    assert!(
+        text.contains("前面还有 9 人") && text.contains("请取票"),
+        "{text}"
+    );
+}
+
 #[test]
 fn device_problems_in_plain_words() {
     let mut s = screen();
