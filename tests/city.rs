@@ -14,7 +14,18 @@ use common::pg::Postgres;
 use common::{eventually, eventually_some, http, window_token, Daemon, TestHall, BIN, MANAGER};
 
 /// Polls `check` until it passes; fails with its last complaint.
-fn until(limit: Duration, what: &str, mut check: impl FnMut() -> Result<(), String>) {
+fn until(limit: Duration, what: &str, check: impl FnMut() -> Result<(), String>) {
+    until_logged(limit, what, check, String::new);
+}
+
+/// [`until`], failing with the hall's log too (why its pushes did not
+/// arrive).
+fn until_logged(
+    limit: Duration,
+    what: &str,
+    mut check: impl FnMut() -> Result<(), String>,
+    log: impl Fn() -> String,
+) {
     let last = std::cell::RefCell::new(String::new());
     eventually(
         limit,
@@ -26,7 +37,7 @@ fn until(limit: Duration, what: &str, mut check: impl FnMut() -> Result<(), Stri
                 false
             }
         },
-        || last.borrow().clone(),
+        || format!("{}\n{}", last.borrow(), log()),
     );
 }
 use greenwave_drivers::idcard::sim::fake;
@@ -230,9 +241,12 @@ fn the_city_counts_what_the_hall_counts_and_nothing_personal_leaves_it() {
 
     // The bureau's figures are the hall's, by day and by service.
     for by in ["day", "service"] {
-        until(Duration::from_secs(20), "the city's figures", || {
-            same_figures(&city_report(&pg, by), &hall_stats(&hall, by))
-        });
+        until_logged(
+            Duration::from_secs(30),
+            "the city's figures",
+            || same_figures(&city_report(&pg, by), &hall_stats(&hall, by)),
+            || format!("hall log:\n{}", d.stderr()),
+        );
     }
     // Split by what the hall alone could not report before: category, age.
     let by_category = city_report(&pg, "category");
