@@ -322,3 +322,44 @@ fn the_tickets_table_gives_the_journals_statistics() {
     assert_eq!((f.issued, f.served, f.expired, f.cancelled), (5, 2, 2, 1));
     assert_eq!((f.transferred, f.by_manual), (1, 1));
 }
+
+/// Regression (a city test failed in CI with nothing ever pushed): the
+/// city worker switched the outbox on in a deferred transaction, which
+/// read and then wrote; when the hall committed in between, the write
+/// failed at once (SQLite cannot upgrade a stale snapshot, no busy wait
+/// helps) and the outbox stayed off for good. Here another connection
+/// holds the write lock while the outbox is switched on: it must wait for
+/// the commit and then take every ticket, the one committed meanwhile
+/// included. (The worker also tries again every round now.)
+#[test]
+fn the_city_outbox_switches_on_while_the_hall_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(morning()));
+    {
+        let mut h = open(dir.path(), &clock);
+        h.issue("civil", Lane::Normal).unwrap();
+    }
+    let db = dir.path().join("greenwave.db");
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other
+        .execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT INTO tickets (id, day, number, service, origin_service, lane, seq,
+                 issued_at, state)
+             SELECT 99, day, 'A099', service, origin_service, lane, 99, issued_at, state
+               FROM tickets LIMIT 1;",
+        )
+        .unwrap();
+    let switching = std::thread::spawn(move || {
+        let mut store = Store::open(&db).unwrap();
+        let on = store.city_outbox_on();
+        (on, store)
+    });
+    // The switch has begun and waits on the lock (its busy timeout is 5 s).
+    std::thread::sleep(Duration::from_millis(300));
+    other.execute_batch("COMMIT").unwrap();
+    let (on, store) = switching.join().unwrap();
+    assert!(matches!(on, Ok(true)), "{on:?}");
+    let pending = store.city_pending(0, 1000).unwrap();
+    assert_eq!(pending.tickets.len(), 2, "{:?}", pending.tickets);
+}

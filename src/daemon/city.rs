@@ -31,18 +31,17 @@ const CONNECT: Duration = Duration::from_secs(10);
 
 /// Pushes until cancelled.
 pub async fn run(deps: Deps, cancel: CancellationToken) {
-    let path = deps.db.clone();
-    let on = tokio::task::spawn_blocking(move || Store::open(&path)?.city_outbox_on()).await;
-    match on {
-        Ok(Ok(true)) => tracing::info!("city outbox on: the hall's tickets so far will be pushed"),
-        Ok(Ok(false)) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "city outbox could not be switched on"),
-        Err(e) => tracing::error!(error = %e, "city outbox task failed"),
-    }
+    let mut outbox = switch_outbox_on(&deps, true).await;
     let mut conn: Option<CityDb> = None;
     let mut reachable = true;
     let mut wait = deps.city.push_interval;
     loop {
+        // Until the outbox is on, no change is recorded for the city: a
+        // failure to switch it on (the database busy at start) is tried
+        // again every round, never left for good.
+        if !outbox {
+            outbox = switch_outbox_on(&deps, false).await;
+        }
         match cycle(&deps, &mut conn).await {
             Ok(more) => {
                 if !reachable {
@@ -68,6 +67,30 @@ pub async fn run(deps: Deps, cancel: CancellationToken) {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = cancel.cancelled() => return,
+        }
+    }
+}
+
+/// Switches the city outbox on (putting the hall's tickets so far in it
+/// the first time); whether it is on. A failure is logged when `first`.
+async fn switch_outbox_on(deps: &Deps, first: bool) -> bool {
+    let path = deps.db.clone();
+    let on = tokio::task::spawn_blocking(move || Store::open(&path)?.city_outbox_on()).await;
+    match on {
+        Ok(Ok(true)) => {
+            tracing::info!("city outbox on: the hall's tickets so far will be pushed");
+            true
+        }
+        Ok(Ok(false)) => true,
+        Ok(Err(e)) => {
+            if first {
+                tracing::error!(error = %e, "city outbox could not be switched on; trying again");
+            }
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "city outbox task failed");
+            false
         }
     }
 }

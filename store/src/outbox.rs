@@ -41,7 +41,12 @@ impl Store {
     /// Returns whether it was off.
     pub fn city_outbox_on(&mut self) -> Result<bool, StoreError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| super::sql(&path, e))?;
+        // Immediate: it reads, then writes; a deferred transaction would
+        // fail at once (no busy wait) if the hall committed in between.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| super::sql(&path, e))?;
         let on: Option<String> = tx
             .query_row(
                 "SELECT value FROM meta WHERE key = 'city_outbox'",
