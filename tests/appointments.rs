@@ -139,14 +139,7 @@ impl Morning {
     fn status(&self, code: &str) -> Status {
         let h = self.hall.lock().unwrap();
         let b = h.store().booking(code).unwrap().unwrap();
-        let lane = b.ticket.as_ref().and_then(|(_, l)| Lane::parse(l));
-        greenwave::booking::status(
-            &self.cfg.appointments_of("civil"),
-            b.cancelled,
-            lane,
-            b.day.and_time(b.slot),
-            h.local_now(),
-        )
+        b.status(&self.cfg.appointments_of("civil"), h.local_now())
     }
 
     fn printed(&self, n: usize) -> String {

@@ -22,7 +22,6 @@ use super::{ApiError, AppState, ErrorBody};
 use crate::booking::{self, BookingRefusal, SLOT_MINUTES};
 use crate::config::Config;
 use crate::hall::{BookingAsk, BookingError};
-use crate::queue::Lane;
 use crate::store::Booking;
 
 /// The booking routes.
@@ -160,9 +159,7 @@ fn slot_end(t: NaiveTime) -> NaiveTime {
 
 impl BookingView {
     fn of(b: &Booking, cfg: &Config, now: chrono::NaiveDateTime) -> BookingView {
-        let lane = b.ticket.as_ref().and_then(|(_, l)| Lane::parse(l));
-        let rules = cfg.appointments_of(&b.service);
-        let status = booking::status(&rules, b.cancelled, lane, b.day.and_time(b.slot), now);
+        let status = b.status(&cfg.appointments_of(&b.service), now);
         BookingView {
             code: b.code.clone(),
             service: b.service.clone(),

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
-use crate::booking::{status, Appointments, Status};
-use crate::queue::Lane;
+use crate::booking::{Appointments, Status};
 use crate::store::{Booking, TicketSummary};
 
 /// One day's appointments (or the total, key `合计`).
@@ -60,14 +59,7 @@ pub fn booking_rows(
     let mut days: BTreeMap<NaiveDate, BookingRow> = BTreeMap::new();
     let within = |d: NaiveDate| from <= d && d <= to;
     for b in bookings.iter().filter(|b| within(b.day)) {
-        let lane = b.ticket.as_ref().and_then(|(_, l)| Lane::parse(l));
-        let s = status(
-            &rules(&b.service),
-            b.cancelled,
-            lane,
-            b.day.and_time(b.slot),
-            now,
-        );
+        let s = b.status(&rules(&b.service), now);
         days.entry(b.day).or_default().add(s);
     }
     for t in tickets.iter().filter(|t| within(t.day)) {
@@ -145,6 +137,7 @@ pub fn to_csv(rows: &[BookingRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queue::Lane;
     use chrono::NaiveTime;
 
     fn booking(code: &str, day: u32, slot: u32, cancelled: bool, ticket: Option<&str>) -> Booking {

@@ -94,6 +94,28 @@ fn read(r: &Row<'_>) -> rusqlite::Result<Booking> {
     })
 }
 
+impl Booking {
+    /// Where it stands at `now` (the hall's local time), by the service's
+    /// appointment rules: read from the ticket issued on it, if one was.
+    pub fn status(
+        &self,
+        rules: &greenwave_core::booking::Appointments,
+        now: chrono::NaiveDateTime,
+    ) -> greenwave_core::booking::Status {
+        let lane = self
+            .ticket
+            .as_ref()
+            .and_then(|(_, l)| greenwave_core::queue::Lane::parse(l));
+        greenwave_core::booking::status(
+            rules,
+            self.cancelled,
+            lane,
+            self.day.and_time(self.slot),
+            now,
+        )
+    }
+}
+
 fn hm(t: NaiveTime) -> String {
     t.format("%H:%M").to_string()
 }
